@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `herald`: the command-line entry point.
+@main
+struct HeraldCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "herald",
+        abstract: "Herald: event-driven architecture for Swift.",
+        version: "0.1.0"
+    )
+}
