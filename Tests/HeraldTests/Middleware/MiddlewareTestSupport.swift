@@ -1,0 +1,88 @@
+import Herald
+import Logging
+import Synchronization
+
+/// Records the events middleware publishes through the context.
+final class RecordingPublisher: EventPublisher {
+    private let published = Mutex<[Event]>([])
+
+    var events: [Event] { published.withLock { $0 } }
+
+    func publish(_ event: Event) async throws {
+        published.withLock { $0.append(event) }
+    }
+
+    func publish(_ events: [Event]) async throws {
+        published.withLock { $0.append(contentsOf: events) }
+    }
+}
+
+/// Values appended from concurrent handler calls, read back by the test.
+final class Recorded<Value: Sendable>: Sendable {
+    private let storage = Mutex<[Value]>([])
+
+    var values: [Value] { storage.withLock { $0 } }
+
+    func append(_ value: Value) {
+        storage.withLock { $0.append(value) }
+    }
+}
+
+/// The log records a ``CapturingLogHandler`` received.
+final class CapturedLogs: Sendable {
+    struct Record: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: Logger.Metadata
+    }
+
+    private let storage = Mutex<[Record]>([])
+
+    var records: [Record] { storage.withLock { $0 } }
+
+    fileprivate func append(_ record: Record) {
+        storage.withLock { $0.append(record) }
+    }
+}
+
+/// A log handler that keeps every record, with the handler's metadata merged in, for assertions.
+struct CapturingLogHandler: LogHandler {
+    let logs: CapturedLogs
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        logs.append(.init(level: event.level, message: event.message.description, metadata: merged))
+    }
+}
+
+/// An error a test handler throws, told apart by its name.
+struct HandlerFailure: Error, Equatable {
+    var name = "boom"
+}
+
+extension HandlerContext {
+    /// A context for calling middleware directly, logging to `logs` when given.
+    static func test(handlerName: String = "handler", logs: CapturedLogs? = nil) -> HandlerContext {
+        let logger =
+            if let logs {
+                Logger(label: "test") { _ in CapturingLogHandler(logs: logs) }
+            } else {
+                Logger(label: "test")
+            }
+        return HandlerContext(handlerName: handlerName, logger: logger, publisher: RecordingPublisher())
+    }
+}
+
+extension Event {
+    /// A small event for middleware tests.
+    static func test(id: String = "e1", source: String = "/test") -> Event {
+        Event(id: id, source: source, type: "test.happened")
+    }
+}
