@@ -74,7 +74,7 @@ extension HandlerContext {
             if let logs {
                 Logger(label: "test") { _ in CapturingLogHandler(logs: logs) }
             } else {
-                Logger(label: "test")
+                Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             }
         return HandlerContext(handlerName: handlerName, logger: logger, publisher: RecordingPublisher())
     }
