@@ -85,20 +85,20 @@ public struct RetryMiddleware: EventMiddleware {
                     "handler failed, retrying",
                     metadata: ["attempt": "\(attempt)", "delay": "\(delay)", "error": "\(error)"]
                 )
+                try await clock.sleep(for: delay)
                 Counter(
                     label: "herald_handler_retries_total",
                     dimensions: [("handler", context.handlerName)],
                     factory: metricsFactory
                 )
                 .increment()
-                try await clock.sleep(for: delay)
                 attempt += 1
             }
         }
     }
 
     /// The jittered delay before retry number `retry`, counting from 1.
-    func delay(beforeRetry retry: Int) -> Duration {
+    private func delay(beforeRetry retry: Int) -> Duration {
         let cap = maxDelay.nanosecondsValue
         var base = min(initialDelay.nanosecondsValue, cap)
         for _ in 1..<retry where base < cap {

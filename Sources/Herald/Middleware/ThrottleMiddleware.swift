@@ -56,7 +56,9 @@ public struct ThrottleMiddleware: EventMiddleware {
         /// Takes a token and returns how long to wait until it is due, zero if it is available now.
         func takeToken(now: () -> Duration, interval: Duration, burst: Int) -> Duration {
             fullAt.withLock { fullAt in
+                // Read inside the lock so that calls see time in the order they take tokens.
                 let now = now()
+                // The token is due when the bucket, refilling from `start`, has room for a whole burst.
                 let start = max(fullAt, now)
                 fullAt = start + interval
                 return max(.zero, start - interval * (burst - 1) - now)

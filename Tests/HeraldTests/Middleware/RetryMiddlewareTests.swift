@@ -142,13 +142,9 @@ import Testing
 
     @Test func cancellingTheTaskDuringTheDelayStopsRetrying() async throws {
         let clock = TestClock()
+        let metrics = TestMetrics()
         let attempts = Recorded<Int>()
-        let retry = RetryMiddleware(
-            maxAttempts: 5,
-            initialDelay: .seconds(1),
-            clock: clock,
-            metricsFactory: TestMetrics()
-        )
+        let retry = RetryMiddleware(maxAttempts: 5, initialDelay: .seconds(1), clock: clock, metricsFactory: metrics)
         let handling = Task {
             try await retry.handle(.test(), context: .test()) { _, context in
                 attempts.append(context.attempt)
@@ -162,6 +158,7 @@ import Testing
         await #expect(throws: CancellationError.self) { try await handling.value }
         #expect(attempts.values == [1])
         #expect(clock.sleeperCount == 0)
+        #expect(metrics.counterTotal(label: "herald_handler_retries_total") == 0)
     }
 
     @Test func cancellingTheTaskDuringAnAttemptRethrowsItsError() async throws {
