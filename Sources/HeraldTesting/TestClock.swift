@@ -176,10 +176,11 @@ public final class TestClock: Clock, Sendable {
         // The deadline is real time on purpose: it bounds a test that would otherwise hang.
         let timer = Task { [self] in
             try await ContinuousClock().sleep(for: timeout)
-            let error = state.withLock {
-                SleepersTimeoutError(expected: count, sleeping: $0.sleeperCount, timeout: timeout)
+            let (waiter, error) = state.withLock { state in
+                let error = SleepersTimeoutError(expected: count, sleeping: state.sleeperCount, timeout: timeout)
+                return (state.fail(id, with: error), error)
             }
-            state.withLock { $0.fail(id, with: error) }?.resume(throwing: error)
+            waiter?.resume(throwing: error)
         }
         defer { timer.cancel() }
         try await suspend(id) { state, continuation in

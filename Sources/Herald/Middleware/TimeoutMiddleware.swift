@@ -26,6 +26,7 @@ public struct TimeoutMiddleware: EventMiddleware {
                     return nil
                 }
                 defer { group.cancelAll() }
+                // Two children were added, so the group has a first result.
                 guard let events = try await group.next()! else {
                     throw HandlerTimeoutError(handlerName: context.handlerName, limit: limit)
                 }

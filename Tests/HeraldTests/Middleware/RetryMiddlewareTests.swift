@@ -32,6 +32,23 @@ import Testing
         #expect(attempts.values == [1, 2, 3])
     }
 
+    /// Runs `retry` around a handler that always fails, advancing `clock` through each delay, and returns
+    /// the delays it slept.
+    private func delaysSlept(by retry: RetryMiddleware, on clock: TestClock) async throws -> [Duration] {
+        let handling = Task {
+            try await retry.handle(.test(), context: .test()) { _, _ in throw HandlerFailure() }
+        }
+        var delays: [Duration] = []
+        for _ in 1..<retry.maxAttempts {
+            try await clock.waitForSleepers(1)
+            let delay = clock.now.duration(to: clock.sleeperDeadlines[0])
+            delays.append(delay)
+            clock.advance(by: delay)
+        }
+        await #expect(throws: HandlerFailure.self) { try await handling.value }
+        return delays
+    }
+
     @Test func delaysGrowByTheMultiplierUpToMaxDelay() async throws {
         let clock = TestClock()
         let retry = RetryMiddleware(
@@ -43,20 +60,10 @@ import Testing
             clock: clock,
             metricsFactory: TestMetrics()
         )
-        let handling = Task {
-            try await retry.handle(.test(), context: .test()) { _, _ in throw HandlerFailure() }
-        }
 
-        var delays: [Duration] = []
-        for _ in 1...4 {
-            try await clock.waitForSleepers(1)
-            let delay = clock.now.duration(to: clock.sleeperDeadlines[0])
-            delays.append(delay)
-            clock.advance(by: delay)
-        }
+        let delays = try await delaysSlept(by: retry, on: clock)
 
         #expect(delays == [.seconds(1), .seconds(2), .seconds(4), .seconds(5)])
-        await #expect(throws: HandlerFailure.self) { try await handling.value }
     }
 
     @Test(arguments: [(-0.5, Duration.milliseconds(1000)), (0.5, Duration.milliseconds(3000))])
@@ -74,15 +81,11 @@ import Testing
             },
             metricsFactory: TestMetrics()
         )
-        let handling = Task {
-            try await retry.handle(.test(), context: .test()) { _, _ in throw HandlerFailure() }
-        }
 
-        try await clock.waitForSleepers(1)
-        #expect(clock.sleeperDeadlines == [clock.now.advanced(by: expectedDelay)])
+        let delays = try await delaysSlept(by: retry, on: clock)
+
+        #expect(delays == [expectedDelay])
         #expect(ranges.values == [-0.5...0.5])
-        clock.advance(by: expectedDelay)
-        await #expect(throws: HandlerFailure.self) { try await handling.value }
     }
 
     @Test func randomJitterStaysWithinItsBounds() async throws {
@@ -96,17 +99,11 @@ import Testing
             clock: clock,
             metricsFactory: TestMetrics()
         )
-        let handling = Task {
-            try await retry.handle(.test(), context: .test()) { _, _ in throw HandlerFailure() }
-        }
 
-        for _ in 1...20 {
-            try await clock.waitForSleepers(1)
-            let delay = clock.now.duration(to: clock.sleeperDeadlines[0])
-            #expect(delay >= .seconds(8) && delay <= .seconds(12))
-            clock.advance(by: delay)
-        }
-        await #expect(throws: HandlerFailure.self) { try await handling.value }
+        let delays = try await delaysSlept(by: retry, on: clock)
+
+        #expect(delays.count == 20)
+        #expect(delays.allSatisfy { (.seconds(8)...(.seconds(12))).contains($0) })
     }
 
     @Test func shouldRetryRefusingAnErrorStopsAtOnce() async throws {
