@@ -1,3 +1,5 @@
+import Foundation
+
 /// The extension attributes Herald itself reads and writes. docs/extensions.md describes each.
 extension Event {
     /// Names of the extension attributes Herald uses.
@@ -42,6 +44,21 @@ extension Event {
             }
         }
         set { extensions[ExtensionName.hops] = .integer(Int32(clamping: newValue)) }
+    }
+
+    /// The earliest delivery time (`deliverat`), if any.
+    ///
+    /// Reads a ``ExtensionValue/timestamp(_:)``, or a string in RFC 3339 form since that is how the JSON
+    /// format and HTTP headers carry it; `nil` when absent or unreadable. Setting stores a timestamp.
+    public var deliverAt: Date? {
+        get {
+            switch extensions[ExtensionName.deliverAt] {
+            case .timestamp(let date): date
+            case .string(let text): RFC3339.parse(text)
+            default: nil
+            }
+        }
+        set { extensions[ExtensionName.deliverAt] = newValue.map(ExtensionValue.timestamp) }
     }
 }
 
