@@ -6,6 +6,7 @@ struct HeraldCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Herald: event-driven architecture for Swift.",
-        version: "0.1.0"
+        version: "0.1.0",
+        subcommands: [DemoCommand.self]
     )
 }

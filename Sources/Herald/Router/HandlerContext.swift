@@ -1,15 +1,21 @@
 import Logging
+import Synchronization
 
 /// What a handler and its middleware know about the call in progress.
 public struct HandlerContext: Sendable {
     /// The name the handler was registered under.
     public var handlerName: String
     /// Which attempt this is, starting at 1; ``RetryMiddleware`` raises it on each retry.
-    public var attempt: Int
+    public var attempt: Int {
+        didSet { attempts.record(attempt) }
+    }
     /// A logger whose metadata carries the handler name, event id and correlation id.
     public var logger: Logger
     /// Where middleware publishes events of its own, such as dead letters.
     public var publisher: any EventPublisher
+    /// Shared by every copy of the context made for one event, so that middleware outside the retry
+    /// loop (dead letter) learns how many attempts were made inside it.
+    private let attempts: AttemptTracker
 
     /// Creates a context; the router does this for every event it hands to a handler.
     public init(handlerName: String, attempt: Int = 1, logger: Logger, publisher: any EventPublisher) {
@@ -17,5 +23,21 @@ public struct HandlerContext: Sendable {
         self.attempt = attempt
         self.logger = logger
         self.publisher = publisher
+        self.attempts = AttemptTracker(attempt)
+    }
+
+    /// The highest attempt number any middleware or handler of this event's chain has seen so far.
+    public var attemptsMade: Int { attempts.highest.load(ordering: .relaxed) }
+}
+
+private final class AttemptTracker: Sendable {
+    let highest: Atomic<Int>
+
+    init(_ attempt: Int) {
+        highest = Atomic(attempt)
+    }
+
+    func record(_ attempt: Int) {
+        _ = highest.max(attempt, ordering: .relaxed)
     }
 }

@@ -1,21 +1,7 @@
 import Herald
+import HeraldTesting
 import Logging
 import Synchronization
-
-/// Records the events middleware publishes through the context.
-final class RecordingPublisher: EventPublisher {
-    private let published = Mutex<[Event]>([])
-
-    var events: [Event] { published.withLock { $0 } }
-
-    func publish(_ event: Event) async throws {
-        published.withLock { $0.append(event) }
-    }
-
-    func publish(_ events: [Event]) async throws {
-        published.withLock { $0.append(contentsOf: events) }
-    }
-}
 
 /// Values appended from concurrent handler calls, read back by the test.
 final class Recorded<Value: Sendable>: Sendable {
@@ -69,14 +55,18 @@ struct HandlerFailure: Error, Equatable {
 
 extension HandlerContext {
     /// A context for calling middleware directly, logging to `logs` when given.
-    static func test(handlerName: String = "handler", logs: CapturedLogs? = nil) -> HandlerContext {
+    static func test(
+        handlerName: String = "handler",
+        logs: CapturedLogs? = nil,
+        publisher: EventRecorder = EventRecorder()
+    ) -> HandlerContext {
         let logger =
             if let logs {
                 Logger(label: "test") { _ in CapturingLogHandler(logs: logs) }
             } else {
                 Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             }
-        return HandlerContext(handlerName: handlerName, logger: logger, publisher: RecordingPublisher())
+        return HandlerContext(handlerName: handlerName, logger: logger, publisher: publisher)
     }
 }
 

@@ -1,0 +1,124 @@
+import Logging
+import Synchronization
+
+/// Runs named handlers on an ``EventBus``, wraps them in middleware, and publishes the events they return.
+///
+/// ```swift
+/// let router = Router(bus: bus, middleware: [DeadLetterMiddleware(), RetryMiddleware()])
+/// try router.addHandler("reserve-stock", subscribingTo: "orders.placed") { event, context in
+///     [Event(source: "/stock", type: "stock.reserved")]
+/// }
+/// ```
+///
+/// Events a handler returns are published with `causationid` set to the handled event's id,
+/// `correlationid` carried from the first event of the chain, and `hops` one higher than the handled
+/// event's. The router's middleware runs outside each handler's own, the first of a list outermost;
+/// ``LoopGuardMiddleware`` is always outermost, so a chain that feeds itself stops after
+/// ``Configuration/maxHops`` handlers and the event that would exceed it is dead-lettered.
+///
+/// - Important: a handler that publishes to its own topic under ``BackpressurePolicy/suspend`` can wait on
+///   its own full buffer. Give such subscriptions room (``SubscriptionOptions/bufferCapacity``) or a
+///   dropping policy.
+public final class Router: Sendable {
+    /// Settings for every handler of the router.
+    public struct Configuration: Sendable {
+        /// The loop guard's limit: an event whose `hops` exceeds it is dead-lettered, not handled.
+        public var maxHops: Int
+        /// The logger handlers receive in their context, with handler and event metadata added.
+        public var logger: Logger
+
+        /// Creates a configuration; `maxHops` defaults to 16.
+        public init(maxHops: Int = 16, logger: Logger = Logger(label: "herald.router")) {
+            self.maxHops = maxHops
+            self.logger = logger
+        }
+    }
+
+    /// The bus handlers subscribe to and publish on.
+    public let bus: EventBus
+    /// The middleware around every handler, outermost first (after the loop guard).
+    public let middleware: [any EventMiddleware]
+    /// The router's settings.
+    public let configuration: Configuration
+    private let handlers = Mutex<[String: Subscription]>([:])
+
+    /// Creates a router on `bus`.
+    public init(bus: EventBus, middleware: [any EventMiddleware] = [], configuration: Configuration = Configuration()) {
+        self.bus = bus
+        self.middleware = middleware
+        self.configuration = configuration
+    }
+
+    /// Adds a handler named `name` for events matching `pattern`.
+    ///
+    /// - Parameters:
+    ///   - name: unique within the router; it names the handler in logs, metrics and dead letters.
+    ///   - pattern: the topic pattern to subscribe to.
+    ///   - options: the subscription's buffer, backpressure and concurrency.
+    ///   - middleware: this handler's own middleware, inside the router's.
+    /// - Throws: ``RouterError`` for a duplicate name; ``TopicPatternError`` for an invalid pattern.
+    @discardableResult
+    public func addHandler(
+        _ name: String,
+        subscribingTo pattern: String,
+        options: SubscriptionOptions = SubscriptionOptions(),
+        middleware handlerMiddleware: [any EventMiddleware] = [],
+        _ handler: @escaping EventHandler
+    ) throws -> Subscription {
+        let chain = ([LoopGuardMiddleware(maxHops: configuration.maxHops)] + middleware + handlerMiddleware)
+            .wrapping(handler)
+        var options = options
+        options.name = options.name ?? name
+        let bus = self.bus
+        let logger = configuration.logger
+        return try handlers.withLock { handlers in
+            guard handlers[name] == nil else {
+                throw RouterError(message: "a handler named '\(name)' exists already; handler names must be unique")
+            }
+            let subscription = try bus.subscribe(pattern, options: options) { event in
+                var handlerLogger = logger
+                handlerLogger[metadataKey: "handler"] = "\(name)"
+                handlerLogger[metadataKey: "event_id"] = "\(event.id)"
+                handlerLogger[metadataKey: "correlation_id"] = "\(event.correlationID ?? event.id)"
+                let context = HandlerContext(handlerName: name, logger: handlerLogger, publisher: bus)
+                let caused = try await chain(event, context)
+                guard !caused.isEmpty else { return }
+                try await bus.publish(caused.map { $0.caused(by: event) })
+            }
+            handlers[name] = subscription
+            return subscription
+        }
+    }
+
+    /// Removes the handler named `name`; returns whether there was one.
+    @discardableResult
+    public func removeHandler(_ name: String) -> Bool {
+        guard let subscription = handlers.withLock({ $0.removeValue(forKey: name) }) else { return false }
+        subscription.cancel()
+        return true
+    }
+
+    /// The names of the registered handlers, sorted.
+    public var handlerNames: [String] {
+        handlers.withLock { $0.keys.sorted() }
+    }
+}
+
+/// A misuse of the ``Router``, with what to do instead.
+public struct RouterError: Error, Hashable, CustomStringConvertible {
+    /// What was wrong.
+    public var message: String
+
+    public var description: String { "RouterError: \(message)" }
+}
+
+extension Event {
+    /// This event stamped as caused by `cause`: causation, correlation, and one more hop.
+    public func caused(by cause: Event) -> Event {
+        var event = self
+        event.causationID = cause.id
+        event.correlationID = cause.correlationID ?? cause.id
+        event.hops = cause.hops + 1
+        return event
+    }
+}

@@ -1,0 +1,74 @@
+import HeraldTesting
+import Logging
+import ServiceLifecycle
+import Testing
+
+@testable import Herald
+
+@Suite struct ShutdownTests {
+    @Test func shutdownFinishesBufferedEventsAndRefusesNewOnes() async throws {
+        let bus = EventBus()
+        let gate = Gate()
+        let handled = EventRecorder()
+        try bus.subscribe(">") { event in
+            await gate.wait()
+            handled.record(event)
+        }
+        for number in 0..<10 { try await bus.publish(Event(id: "\(number)", source: "/t", type: "x")) }
+        let shutdown = Task { await bus.shutdown(gracePeriod: .seconds(30)) }
+        gate.open()
+        let report = await shutdown.value
+        #expect(report.finishedInTime)
+        #expect(report.unfinishedCount == 0)
+        #expect(handled.events.count == 10)
+        let error = await #expect(throws: EventBusError.self) {
+            try await bus.publish(Event(source: "/t", type: "x"))
+        }
+        #expect(error?.code == .shutDown)
+        #expect(throws: EventBusError.self) { try bus.subscribe(">") { _ in } }
+    }
+
+    @Test func shutdownReportsWhatAHungHandlerLeftWhenTheGracePeriodEnds() async throws {
+        let bus = EventBus()
+        let gate = Gate()
+        try bus.subscribe(">", options: SubscriptionOptions(name: "stuck")) { _ in await gate.wait() }
+        for number in 0..<5 { try await bus.publish(Event(id: "\(number)", source: "/t", type: "x")) }
+        let report = await bus.shutdown(gracePeriod: .milliseconds(20))
+        #expect(!report.finishedInTime)
+        #expect(report.unfinishedEvents == ["stuck": 5])
+        gate.open()
+    }
+
+    @Test func publisherWaitingForRoomFailsWhenTheBusShutsDown() async throws {
+        let bus = EventBus()
+        let gate = Gate()
+        let entered = EventRecorder()
+        try bus.subscribe(">", options: SubscriptionOptions(bufferCapacity: 1)) { event in
+            entered.record(event)
+            await gate.wait()
+        }
+        try await bus.publish(Event(source: "/t", type: "x"))
+        _ = try await entered.waitForEvents(matching: ">")
+        try await bus.publish(Event(source: "/t", type: "x"))
+        let blocked = Task { try await bus.publish(Event(source: "/t", type: "x")) }
+        let shutdown = Task { await bus.shutdown(gracePeriod: .seconds(30)) }
+        await #expect(throws: EventBusError.self) { try await blocked.value }
+        gate.open()
+        #expect(await shutdown.value.finishedInTime)
+    }
+
+    @Test func runsAsAServiceAndDrainsOnGracefulShutdown() async throws {
+        let bus = EventBus()
+        let handled = EventRecorder()
+        try bus.subscribe(">") { handled.record($0) }
+        let group = ServiceGroup(services: [bus], logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            for number in 0..<100 { try await bus.publish(Event(id: "\(number)", source: "/t", type: "x")) }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(handled.events.count == 100)
+        await #expect(throws: EventBusError.self) { try await bus.publish(Event(source: "/t", type: "x")) }
+    }
+}
