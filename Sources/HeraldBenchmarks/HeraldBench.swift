@@ -35,6 +35,9 @@ struct BusCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated cases to run (1to1, fanout10, 4to1, keyed, match10k); all by default.")
     var cases: String?
 
+    @Option(help: "Comma-separated implementations to run (herald, asyncstream, asyncchannel, notificationcenter).")
+    var impls: String?
+
     func validate() throws {
         guard deliveries > 0, runs > 0, latencyRate > 0, latencySeconds > 0 else {
             throw ValidationError("--deliveries, --runs, --latency-rate and --latency-seconds must be positive")
@@ -46,7 +49,8 @@ struct BusCommand: AsyncParsableCommand {
             deliveries: deliveries, runs: runs, latencyRate: latencyRate,
             latencyDuration: .milliseconds(Int(latencySeconds * 1000)))
         if !json { print(BenchResult.tableHeader) }
-        try await suite.run(cases: cases.map { Set($0.split(separator: ",").map(String.init)) }) { result in
+        func names(_ list: String?) -> Set<String>? { list.map { Set($0.split(separator: ",").map(String.init)) } }
+        try await suite.run(cases: names(cases), impls: names(impls)) { result in
             print(json ? result.jsonLine : result.tableRow)
         }
     }

@@ -52,8 +52,16 @@ public final class EventBus: EventPublisher, Sendable {
         /// Matching subscriptions per event type, so a publish of a known type is one dictionary lookup.
         /// Cleared whenever subscriptions change, and when it grows past `cacheLimit`.
         var cache: [String: [Subscription]] = [:]
+        /// The last type looked up and its subscriptions: publishers often repeat a type, and comparing
+        /// two strings is cheaper than hashing one.
+        var lastLookup: (type: String, subscriptions: [Subscription])?
         var nextID: UInt64 = 0
         var isShutDown = false
+
+        mutating func clearCache() {
+            cache.removeAll()
+            lastLookup = nil
+        }
     }
 
     private static let cacheLimit = 4096
@@ -129,7 +137,7 @@ public final class EventBus: EventPublisher, Sendable {
             )
             registry.trie.insert(pattern, id)
             registry.subscriptions[id] = subscription
-            registry.cache.removeAll()
+            registry.clearCache()
             return subscription
         }
     }
@@ -139,7 +147,7 @@ public final class EventBus: EventPublisher, Sendable {
             guard let subscription = registry.subscriptions.removeValue(forKey: id) else { return }
             _ = registry.trie.remove(subscription.pattern, id)
             registry.workers[id] = nil
-            registry.cache.removeAll()
+            registry.clearCache()
         }
     }
 
@@ -180,13 +188,17 @@ public final class EventBus: EventPublisher, Sendable {
     ///   out. Subscriptions that had room have the event even when the publish throws
     ///   ``EventBusError/Code/bufferFull`` or ``EventBusError/Code/publishTimedOut``.
     public func publish(_ event: Event) async throws {
-        try await publish(event, timeout: configuration.publishTimeout)
+        // The common case stays synchronous: no async frames until a buffer is actually full.
+        try event.validate()
+        let outcome = offer(event, to: try subscriptions(for: event.type))
+        if !outcome.isComplete { try await finish(outcome, of: event, timeout: configuration.publishTimeout) }
     }
 
     /// Publishes an event, waiting at most `timeout` (or without limit when `nil`) for full buffers.
     public func publish(_ event: Event, timeout: Duration?) async throws {
         try event.validate()
-        try await deliver(event, to: subscriptions(for: event.type), timeout: timeout)
+        let outcome = offer(event, to: try subscriptions(for: event.type))
+        if !outcome.isComplete { try await finish(outcome, of: event, timeout: timeout) }
     }
 
     /// Publishes events in order. Every event is validated first: if one is invalid, none is published.
@@ -199,7 +211,8 @@ public final class EventBus: EventPublisher, Sendable {
             }
         }
         for event in events {
-            try await deliver(event, to: subscriptions(for: event.type), timeout: configuration.publishTimeout)
+            let outcome = offer(event, to: try subscriptions(for: event.type))
+            if !outcome.isComplete { try await finish(outcome, of: event, timeout: configuration.publishTimeout) }
         }
     }
 
@@ -208,16 +221,33 @@ public final class EventBus: EventPublisher, Sendable {
             guard !registry.isShutDown else {
                 throw EventBusError(.shutDown, "the bus is shut down and accepts no events")
             }
-            if let cached = registry.cache[type] { return cached }
+            if let last = registry.lastLookup, last.type == type { return last.subscriptions }
+            if let cached = registry.cache[type] {
+                registry.lastLookup = (type, cached)
+                return cached
+            }
             let matched = registry.trie.matches(type).compactMap { registry.subscriptions[$0] }
             if registry.cache.count >= Self.cacheLimit { registry.cache.removeAll() }
             registry.cache[type] = matched
+            registry.lastLookup = (type, matched)
             return matched
         }
     }
 
-    private func deliver(_ event: Event, to subscriptions: [Subscription], timeout: Duration?) async throws {
+    /// What offering an event to its subscriptions left to do.
+    private struct OfferOutcome {
+        /// Subscriptions under ``BackpressurePolicy/suspend`` whose buffer was full.
+        var mustWait: [Subscription] = []
+        /// Names of subscriptions under ``BackpressurePolicy/fail`` whose buffer was full.
         var full: [String] = []
+
+        var isComplete: Bool { mustWait.isEmpty && full.isEmpty }
+    }
+
+    /// Offers `event` to every subscription without waiting, so that a full buffer under
+    /// ``BackpressurePolicy/suspend`` delays no other subscription.
+    private func offer(_ event: Event, to subscriptions: [Subscription]) -> OfferOutcome {
+        var outcome = OfferOutcome()
         for subscription in subscriptions {
             switch subscription.mailbox.offer(event) {
             case .accepted, .closed:
@@ -225,17 +255,25 @@ public final class EventBus: EventPublisher, Sendable {
             case .dropped:
                 subscription.droppedEvents.increment()
             case .full:
-                full.append(subscription.name)
+                outcome.full.append(subscription.name)
             case .mustWait:
-                try await waitToDeliver(event, to: subscription, timeout: timeout)
+                outcome.mustWait.append(subscription)
             }
         }
-        if !full.isEmpty {
+        return outcome
+    }
+
+    /// Waits for the full buffers of an offer, then reports the ``BackpressurePolicy/fail`` ones.
+    private func finish(_ outcome: OfferOutcome, of event: Event, timeout: Duration?) async throws {
+        for subscription in outcome.mustWait {
+            try await waitToDeliver(event, to: subscription, timeout: timeout)
+        }
+        guard outcome.full.isEmpty else {
             throw EventBusError(
                 .bufferFull,
-                "the buffer of \(full.joined(separator: ", ")) is full (backpressure policy 'fail'); "
+                "the buffer of \(outcome.full.joined(separator: ", ")) is full (backpressure policy 'fail'); "
                     + "the other subscriptions received the event. Retry later or raise bufferCapacity.",
-                subscriptions: full
+                subscriptions: outcome.full
             )
         }
     }
@@ -270,47 +308,50 @@ public final class EventBus: EventPublisher, Sendable {
             var finished: Event?
             var failed = false
             while let event = await mailbox.nextKeyed(completing: finished, failed: failed) {
-                failed = await handle(event, by: subscription, handler: handler)
+                failed = false
+                do {
+                    try await handler(event)
+                } catch {
+                    failed = true
+                    report(error, handling: event, in: subscription)
+                }
                 finished = event
             }
         } else {
             var batch = Deque<Event>()
             var completed = 0
             var failed = 0
-            while await mailbox.next(into: &batch, completed: completed, failed: failed) {
+            var waited = false
+            while await mailbox.next(into: &batch, completed: completed, failed: failed, waited: &waited) {
                 completed = 0
                 failed = 0
                 while let event = batch.popFirst() {
-                    if await handle(event, by: subscription, handler: handler) { failed += 1 }
+                    do {
+                        try await handler(event)
+                    } catch {
+                        failed += 1
+                        report(error, handling: event, in: subscription)
+                    }
                     completed += 1
                     if mailbox.isDiscarded.load(ordering: .relaxed) { batch.removeAll() }
                 }
+                if completed < 64 && !waited { mailbox.pauseBeforeNextBatch() }
             }
         }
     }
 
-    /// Runs the handler for one event; returns whether it threw.
-    private func handle(
-        _ event: Event,
-        by subscription: Subscription,
-        handler: @Sendable (Event) async throws -> Void
-    ) async -> Bool {
-        do {
-            try await handler(event)
-            return false
-        } catch {
-            subscription.handlerErrors.increment()
-            configuration.logger.error(
-                "handler failed",
-                metadata: [
-                    "subscription": "\(subscription.name)",
-                    "event_id": "\(event.id)",
-                    "event_type": "\(event.type)",
-                    "error": "\(error)",
-                ]
-            )
-            return true
-        }
+    /// Logs and counts a handler's error; it goes no further.
+    private func report(_ error: any Error, handling event: Event, in subscription: Subscription) {
+        subscription.handlerErrors.increment()
+        configuration.logger.error(
+            "handler failed",
+            metadata: [
+                "subscription": "\(subscription.name)",
+                "event_id": "\(event.id)",
+                "event_type": "\(event.type)",
+                "error": "\(error)",
+            ]
+        )
     }
 
     // MARK: Waiting and shutdown
@@ -339,7 +380,7 @@ public final class EventBus: EventPublisher, Sendable {
         let (subscriptions, workers) = registry.withLock { registry in
             let wasShutDown = registry.isShutDown
             registry.isShutDown = true
-            registry.cache.removeAll()
+            registry.clearCache()
             if wasShutDown { return ([Subscription](), [Task<Void, Never>]()) }
             return (Array(registry.subscriptions.values), registry.workers.values.flatMap { $0 })
         }

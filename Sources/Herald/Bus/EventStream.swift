@@ -24,6 +24,7 @@ public struct EventStream: AsyncSequence, Sendable {
         fileprivate let lifetime: Lifetime
         private var batch = Deque<Event>()
         private var taken = 0
+        private var waited = false
 
         fileprivate init(lifetime: Lifetime) {
             self.lifetime = lifetime
@@ -33,7 +34,7 @@ public struct EventStream: AsyncSequence, Sendable {
             if let event = batch.popFirst() { return event }
             let mailbox = lifetime.subscription.mailbox
             let more = await withTaskCancellationHandler {
-                await mailbox.next(into: &batch, completed: taken, failed: 0)
+                await mailbox.next(into: &batch, completed: taken, failed: 0, waited: &waited)
             } onCancel: {
                 mailbox.wakeConsumers()
             }

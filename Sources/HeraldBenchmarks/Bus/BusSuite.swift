@@ -15,9 +15,9 @@ struct BusSuite {
         HeraldBusTarget.self, AsyncStreamTarget.self, AsyncChannelTarget.self, NotificationCenterTarget.self,
     ]
 
-    func run(cases: Set<String>?, report: (BenchResult) -> Void) async throws {
+    func run(cases: Set<String>?, impls: Set<String>?, report: (BenchResult) -> Void) async throws {
         for scenario in BusScenario.all where cases?.contains(scenario.name) ?? true {
-            for target in Self.targets where target.supports(scenario) {
+            for target in Self.targets where target.supports(scenario) && impls?.contains(target.name) ?? true {
                 let throughput = try await measureThroughput(scenario, target)
                 let latency = try await measureLatency(scenario, target)
                 report(
