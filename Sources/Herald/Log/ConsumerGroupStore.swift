@@ -1,0 +1,51 @@
+/// Consumer groups over an ``EventLog``: each group receives every event of its topic, shared between
+/// its consumers, at least once.
+///
+/// Semantics every implementation keeps (the conformance suite in `HeraldTesting` checks them):
+/// - Every group whose topic matches an event receives it; within a group one consumer at a time holds
+///   it (a lease of ``ConsumerGroupConfiguration/ackTimeout``).
+/// - ``ack(group:deliveryIDs:)`` removes a delivery for good. ``nack(group:deliveryIDs:delay:error:)``
+///   redelivers after `delay`. A lease that runs out is redelivered. A delivery id from an earlier attempt
+///   no longer acknowledges anything.
+/// - After ``ConsumerGroupConfiguration/maxAttempts`` deliveries, a failed or expired event moves to the
+///   group's dead letters with the last error; ``requeueDeadLetters(group:sequences:)`` makes them
+///   deliverable again with fresh attempts.
+/// - Deliveries come in sequence order, except that redeliveries come when due. In ordered mode, events
+///   with the same `partitionkey` are never in flight at once and go in sequence order; an unacknowledged
+///   event holds back only the later events of its own key.
+/// - Group state survives restarts of a durable backend; acknowledged deliveries stay acknowledged.
+public protocol ConsumerGroupStore: Sendable {
+    /// Creates a group; returns `false` when one with the same name and settings exists already.
+    ///
+    /// - Throws: ``EventLogError`` with ``EventLogError/Code/groupConflict`` when it exists with other
+    ///   settings, ``EventLogError/Code/invalidArgument`` for invalid settings.
+    func createGroup(_ configuration: ConsumerGroupConfiguration) async throws -> Bool
+
+    /// Deletes a group and its state; returns whether it existed.
+    func deleteGroup(named name: String) async throws -> Bool
+
+    /// A group's settings and counts, or `nil` when there is none by that name.
+    func groupInfo(named name: String) async throws -> ConsumerGroupInfo?
+
+    /// Every group, sorted by name.
+    func groups() async throws -> [ConsumerGroupInfo]
+
+    /// Leases up to `max` deliveries, waiting up to `wait` for the first one; returns as soon as at least
+    /// one is available, or an empty array when the wait ends.
+    func poll(group: String, max: Int, wait: Duration) async throws -> [Delivery]
+
+    /// Acknowledges deliveries; returns how many were current (ids of expired or unknown deliveries are
+    /// ignored).
+    func ack(group: String, deliveryIDs: [String]) async throws -> Int
+
+    /// Negatively acknowledges deliveries: each is redelivered after `delay`, or dead-lettered with
+    /// `error` when it was the last attempt. Returns how many were current.
+    func nack(group: String, deliveryIDs: [String], delay: Duration, error: String?) async throws -> Int
+
+    /// The group's dead letters, oldest sequence first, at most `limit`.
+    func deadLetters(group: String, limit: Int) async throws -> [DeadLetteredEvent]
+
+    /// Makes dead letters deliverable again with fresh attempts: those with these sequences, or all when
+    /// `sequences` is `nil`. Returns how many.
+    func requeueDeadLetters(group: String, sequences: [Int64]?) async throws -> Int
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// The time of durable stores and the scheduler: wall-clock instants, and waiting until one.
+///
+/// `deliverat` times, leases, redelivery delays and retention ages are all read from one `WallClock`,
+/// so a test clock (HeraldTesting's `TestClock`) moves them together.
+public protocol WallClock: Sendable {
+    /// The current time.
+    var now: Date { get }
+    /// Suspends until `deadline` has passed on this clock; throws `CancellationError` when cancelled.
+    func sleep(until deadline: Date) async throws
+}
+
+/// The system's wall clock.
+public struct SystemWallClock: WallClock {
+    /// Creates the system clock.
+    public init() {}
+
+    public var now: Date { Date() }
+
+    public func sleep(until deadline: Date) async throws {
+        let interval = deadline.timeIntervalSinceNow
+        if interval > 0 { try await Task.sleep(for: .nanoseconds(Int64(interval * 1e9))) }
+    }
+}

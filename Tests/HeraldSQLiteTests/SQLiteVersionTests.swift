@@ -1,0 +1,6 @@
+import HeraldSQLite
+import Testing
+
+@Test func linksSQLite3() {
+    #expect(SQLiteEventStoreVersion.sqlite.hasPrefix("3."))
+}
