@@ -210,6 +210,12 @@ final class Mailbox: Sendable {
                 if let event = state.ready.popFirst() {
                     state.counts.queued -= 1
                     state.admitBlockedPublishers(capacity: capacity, keyed: keyed, resumptions: &resumptions)
+                    if state.isDrained {
+                        // The last event is taken: consumers parked behind a running key must stop now,
+                        // as nothing will wake them again.
+                        resumptions.consumers += state.consumers
+                        state.consumers.removeAll()
+                    }
                     return .took(event)
                 }
                 return state.isDrained ? .finished : .empty
