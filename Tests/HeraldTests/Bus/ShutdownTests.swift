@@ -107,4 +107,27 @@ import Testing
         #expect(report.finishedInTime)
         #expect(entered.events.map(\.id).suffix(1) == ["a2"])
     }
+
+    /// The handler takes events 1 to 5 as one batch, handles 1 to 3 and hangs on 4: only 4 and 5 are unfinished.
+    @Test func shutdownReportCountsEventsHandledFromTheBatchInProgress() async throws {
+        let bus = EventBus()
+        let first = Gate()
+        let stuck = Gate()
+        let entered = EventRecorder()
+        let subscription = try bus.subscribe(">", options: SubscriptionOptions(name: "batch")) { event in
+            entered.record(event)
+            if event.id == "0" { await first.wait() }
+            if event.id == "4" { await stuck.wait() }
+        }
+        try await bus.publish(Event(id: "0", source: "/t", type: "x"))
+        _ = try await entered.waitForEvents(matching: ">")
+        for number in 1...5 { try await bus.publish(Event(id: "\(number)", source: "/t", type: "x")) }
+        first.open()
+        _ = try await entered.waitForEvents(matching: ">", count: 5)
+        #expect(subscription.statistics.completed == 4)
+        let report = await bus.shutdown(gracePeriod: .milliseconds(20))
+        #expect(!report.finishedInTime)
+        #expect(report.unfinishedEvents == ["batch": 2])
+        stuck.open()
+    }
 }
