@@ -333,6 +333,7 @@ public final class EventBus: EventPublisher, Sendable {
                         report(error, handling: event, in: subscription)
                     }
                     completed += 1
+                    mailbox.finishedInBatch.store(completed, ordering: .relaxed)
                     if mailbox.isDiscarded.load(ordering: .relaxed) { batch.removeAll() }
                 }
                 if completed < 64 && !waited { mailbox.pauseBeforeNextBatch() }

@@ -65,6 +65,9 @@ final class Mailbox: Sendable {
     private let state = Mutex(State())
     /// Set once queued events are discarded, so a consumer can stop between events of a batch it holds.
     let isDiscarded = Atomic(false)
+    /// How many events of the batch it holds the consumer has finished, before it reports them with
+    /// ``next(into:completed:failed:waited:)``; lets ``counts`` include them while a later one runs.
+    let finishedInBatch = Atomic(0)
 
     init(capacity: Int, policy: BackpressurePolicy, keyed: Bool) {
         self.capacity = capacity
@@ -72,7 +75,13 @@ final class Mailbox: Sendable {
         self.keyed = keyed
     }
 
-    var counts: Counts { state.withLock { $0.counts } }
+    var counts: Counts {
+        state.withLock { state in
+            var counts = state.counts
+            counts.completed += UInt64(finishedInBatch.load(ordering: .relaxed))
+            return counts
+        }
+    }
 
     /// Spins for a few microseconds before a busy consumer that took only a small batch takes the next one.
     ///
@@ -168,6 +177,7 @@ final class Mailbox: Sendable {
             var resumptions = Resumptions()
             let outcome = state.withLock { state -> TakeOutcome in
                 state.complete(count: completed, failed: failed, resumptions: &resumptions)
+                finishedInBatch.store(0, ordering: .relaxed)
                 if state.discarded { return .finished }
                 if !state.ready.isEmpty {
                     swap(&state.ready, &batch)
@@ -210,6 +220,12 @@ final class Mailbox: Sendable {
                 if let event = state.ready.popFirst() {
                     state.counts.queued -= 1
                     state.admitBlockedPublishers(capacity: capacity, keyed: keyed, resumptions: &resumptions)
+                    if state.isDrained {
+                        // The last event is taken: consumers parked behind a running key must stop now,
+                        // as nothing will wake them again.
+                        resumptions.consumers += state.consumers
+                        state.consumers.removeAll()
+                    }
                     return .took(event)
                 }
                 return state.isDrained ? .finished : .empty

@@ -71,4 +71,63 @@ import Testing
         #expect(handled.events.count == 100)
         await #expect(throws: EventBusError.self) { try await bus.publish(Event(source: "/t", type: "x")) }
     }
+
+    /// Three workers: one handles `a` while `a`'s next event waits behind it, two sit idle. Draining hands
+    /// the last event to the busy worker; the idle ones must still learn that nothing is left.
+    @Test func shutdownEndsIdleKeyedWorkersWhenTheLastEventIsTakenByAnother() async throws {
+        let bus = EventBus()
+        let first = Gate()
+        let others = Gate()
+        let entered = EventRecorder()
+        let subscription = try bus.subscribe("x", options: SubscriptionOptions(concurrency: 3)) { event in
+            entered.record(event)
+            await (event.id == "a1" ? first : others).wait()
+        }
+        for (id, key) in [("a1", "a"), ("b1", "b"), ("c1", "c")] {
+            var event = Event(id: id, source: "/t", type: "x")
+            event.partitionKey = key
+            try await bus.publish(event)
+        }
+        _ = try await entered.waitForEvents(matching: ">", count: 3)
+        var next = Event(id: "a2", source: "/t", type: "x")
+        next.partitionKey = "a"
+        try await bus.publish(next)
+        others.open()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while subscription.statistics.completed < 2 && ContinuousClock.now < deadline { await Task.yield() }
+        #expect(subscription.statistics.completed == 2)
+
+        let shutdown = Task { await bus.shutdown(gracePeriod: .seconds(5)) }
+        // Intake closes as the bus refuses publishes; only then may the busy worker finish.
+        while (try? await bus.publish(Event(source: "/t", type: "probe"))) != nil && ContinuousClock.now < deadline {
+            await Task.yield()
+        }
+        first.open()
+        let report = await shutdown.value
+        #expect(report.finishedInTime)
+        #expect(entered.events.map(\.id).suffix(1) == ["a2"])
+    }
+
+    /// The handler takes events 1 to 5 as one batch, handles 1 to 3 and hangs on 4: only 4 and 5 are unfinished.
+    @Test func shutdownReportCountsEventsHandledFromTheBatchInProgress() async throws {
+        let bus = EventBus()
+        let first = Gate()
+        let stuck = Gate()
+        let entered = EventRecorder()
+        let subscription = try bus.subscribe(">", options: SubscriptionOptions(name: "batch")) { event in
+            entered.record(event)
+            if event.id == "0" { await first.wait() }
+            if event.id == "4" { await stuck.wait() }
+        }
+        try await bus.publish(Event(id: "0", source: "/t", type: "x"))
+        _ = try await entered.waitForEvents(matching: ">")
+        for number in 1...5 { try await bus.publish(Event(id: "\(number)", source: "/t", type: "x")) }
+        first.open()
+        _ = try await entered.waitForEvents(matching: ">", count: 5)
+        #expect(subscription.statistics.completed == 4)
+        let report = await bus.shutdown(gracePeriod: .milliseconds(20))
+        #expect(!report.finishedInTime)
+        #expect(report.unfinishedEvents == ["batch": 2])
+        stuck.open()
+    }
 }
