@@ -240,8 +240,10 @@ public final class EventBus: EventPublisher, Sendable {
         var mustWait: [Subscription] = []
         /// Names of subscriptions under ``BackpressurePolicy/fail`` whose buffer was full.
         var full: [String] = []
+        /// Whether a subscription refused the event because the bus is shutting down.
+        var refusedForShutdown = false
 
-        var isComplete: Bool { mustWait.isEmpty && full.isEmpty }
+        var isComplete: Bool { mustWait.isEmpty && full.isEmpty && !refusedForShutdown }
     }
 
     /// Offers `event` to every subscription without waiting, so that a full buffer under
@@ -258,6 +260,8 @@ public final class EventBus: EventPublisher, Sendable {
                 outcome.full.append(subscription.name)
             case .mustWait:
                 outcome.mustWait.append(subscription)
+            case .shutDown:
+                outcome.refusedForShutdown = true
             }
         }
         return outcome
@@ -265,6 +269,11 @@ public final class EventBus: EventPublisher, Sendable {
 
     /// Waits for the full buffers of an offer, then reports the ``BackpressurePolicy/fail`` ones.
     private func finish(_ outcome: OfferOutcome, of event: Event, timeout: Duration?) async throws {
+        // A publish that raced shutdown must not return as if the event had been delivered.
+        if outcome.refusedForShutdown {
+            throw EventBusError(
+                .shutDown, "the bus shut down while the event was being published; it was not delivered")
+        }
         for subscription in outcome.mustWait {
             try await waitToDeliver(event, to: subscription, timeout: timeout)
         }
@@ -408,7 +417,7 @@ public final class EventBus: EventPublisher, Sendable {
         var unfinished: [String: Int] = [:]
         for subscription in subscriptions {
             let counts = subscription.mailbox.counts
-            let left = Int(counts.accepted - counts.completed)
+            let left = counts.accepted > counts.completed ? Int(counts.accepted - counts.completed) : 0
             if left > 0 { unfinished[subscription.name] = left }
         }
         if !finishedInTime {

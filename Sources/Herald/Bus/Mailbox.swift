@@ -20,6 +20,8 @@ final class Mailbox: Sendable {
         case mustWait
         /// The subscription is gone; nobody will handle the event.
         case closed
+        /// The bus is shutting down: the event was not taken, and the publisher must hear so.
+        case shutDown
     }
 
     /// Counters for ``Subscription/statistics``.
@@ -100,7 +102,7 @@ final class Mailbox: Sendable {
     func offer(_ event: Event) -> Offer {
         var consumer: CheckedContinuation<Void, Never>?
         let offer = state.withLock { state -> Offer in
-            if state.intakeClosed { return .closed }
+            if state.intakeClosed { return state.discarded ? .closed : .shutDown }
             if state.counts.queued < capacity && state.publishers.isEmpty {
                 if state.enqueue(event, keyed: keyed) { consumer = state.consumers.popLast() }
                 return .accepted

@@ -195,7 +195,8 @@ public final class PersistentSubscription: Sendable {
                         "attempt": "\(delivery.attempt)", "error": "\(error)",
                     ])
                 _ = try await store.nack(
-                    group: name, deliveryIDs: [delivery.id], delay: options.retryDelay, error: String(describing: error))
+                    group: name, deliveryIDs: [delivery.id], delay: options.retryDelay, error: String(describing: error)
+                )
             }
         }
         if !acknowledged.isEmpty { _ = try await store.ack(group: name, deliveryIDs: acknowledged) }

@@ -130,4 +130,14 @@ import Testing
         #expect(report.unfinishedEvents == ["batch": 2])
         stuck.open()
     }
+
+    @Test func anEventOfferedAfterShutdownClosedIntakeIsRefusedNotSilentlyDropped() {
+        let event = Event(source: "/t", type: "x")
+        let shuttingDown = Mailbox(capacity: 4, policy: .suspend, keyed: false)
+        shuttingDown.closeIntake(failingBlockedPublishersWith: EventBusError(.shutDown, "shutting down"))
+        #expect(shuttingDown.offer(event) == .shutDown)
+        let cancelled = Mailbox(capacity: 4, policy: .suspend, keyed: false)
+        cancelled.discard()
+        #expect(cancelled.offer(event) == .closed)
+    }
 }
