@@ -247,6 +247,7 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
             }
             var finished: Value?
             var timer: Task<Void, Never>?
+            defer { timer?.cancel() }
             let wake = try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Wake, any Error>) in
                     let now = max(clock.now, reached)
@@ -282,7 +283,6 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
             } onCancel: {
                 state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(throwing: CancellationError())
             }
-            timer?.cancel()
             if let finished { return finished }
             if case .deadlinePassed(let deadline) = wake { reached = max(reached, deadline) }
         }
