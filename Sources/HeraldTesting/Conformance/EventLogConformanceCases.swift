@@ -1,6 +1,5 @@
 import Foundation
 import Herald
-import Synchronization
 import Testing
 
 extension EventStoreConformance {
