@@ -1,0 +1,19 @@
+import Herald
+import HeraldTesting
+import Testing
+
+/// Makes in-memory stores for the conformance suite; they read any clock but do not survive a restart.
+struct InMemoryEventStoreFixture: EventStoreFixture {
+    var capabilities: Capabilities { .controllableClock }
+
+    func makeStore(clock: any WallClock) async throws -> any EventLog & ConsumerGroupStore {
+        InMemoryEventStore(clock: clock)
+    }
+}
+
+@Suite struct InMemoryEventStoreConformanceTests {
+    @Test(arguments: EventStoreConformance.cases(supporting: InMemoryEventStoreFixture().capabilities))
+    func conformance(_ testCase: ConformanceCase) async throws {
+        try await testCase.run(InMemoryEventStoreFixture())
+    }
+}
