@@ -66,7 +66,11 @@ import Testing
                     _ = try await store.ack(group: "crash", deliveryIDs: deliveries.map(\.id))
                 }
                 #expect(acknowledged.isDisjoint(with: redelivered), "an acknowledged delivery came back")
-                #expect(acknowledged.union(redelivered) == Set(stored.map(\.sequence)))
+                // Each of the child's two consumers acks one delivery at a time, so at most two acks can have
+                // committed without their line being written before the kill.
+                let unaccounted = Set(stored.map(\.sequence)).subtracting(acknowledged).subtracting(redelivered)
+                #expect(unaccounted.count <= 2, "events neither acknowledged nor redelivered: \(unaccounted.sorted())")
+                #expect(acknowledged.union(redelivered).isSubset(of: stored.map(\.sequence)))
             }
         }
     }

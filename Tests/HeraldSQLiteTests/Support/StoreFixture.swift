@@ -63,23 +63,6 @@ func makeEvent(
     return event
 }
 
-/// Waits until `condition` holds, checking again after every `step` of `clock`-independent time, and
-/// fails the test when `timeout` passes first.
-func eventually(
-    timeout: Duration = .seconds(10),
-    _ description: String,
-    _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now.advanced(by: timeout)
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("timed out after \(timeout) waiting until \(description)")
-            return
-        }
-        await Task.yield()
-    }
-}
-
 /// The wall clock of a new test clock, and the test clock to advance it.
 func makeTestClock() -> (TestClock, TestWallClock) {
     let clock = TestClock()
