@@ -93,9 +93,11 @@ extension SQLiteEventStore {
         return try await operation("poll") {
             let deadline = ContinuousClock.now.advanced(by: Self.clamped(wait))
             while true {
+                // Capture the generation before checking for closing: `close` marks the store closed before
+                // it signals, so a close in between either wakes the wait below or fails this check.
+                let generation = changes.generation
                 try Task.checkCancellation()
                 try checkOpen()
-                let generation = changes.generation
                 let (deliveries, nextDue) = try await writeTransaction { context in
                     try await context.lease(group: group, max: max, path: path)
                 }

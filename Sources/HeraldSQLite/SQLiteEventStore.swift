@@ -466,9 +466,11 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         try await operation("waitForEvents") {
             let deadline = ContinuousClock.now.advanced(by: Self.clamped(timeout))
             while true {
+                // Capture the generation before checking for closing: `close` marks the store closed before
+                // it signals, so a close in between either wakes the wait below or fails this check.
+                let generation = changes.generation
                 try Task.checkCancellation()
                 try checkOpen()
-                let generation = changes.generation
                 try await promoteDueEvents()
                 let (lastSequence, due) = state.withLock { ($0.lastSequence, $0.earliestDue) }
                 if lastSequence > sequence { return true }

@@ -165,4 +165,19 @@ import Testing
             #expect(try await store.groupInfo(named: "time")?.configuration.start == .time(minuteLater))
         }
     }
+
+    @Test func closeEndsAWaitingPollAndRefusesLaterCalls() async throws {
+        let store = try await SQLiteEventStore.openTemporary()
+        _ = try await store.createGroup(try group())
+        let poll = Task { try await store.poll(group: "workers", max: 1, wait: .seconds(60)) }
+        try await store.close()
+        await #expect(
+            throws: EventLogError(
+                .closed, "the SQLite event store at '\(store.path)' is closed; open it again to use it")
+        ) {
+            try await poll.value
+        }
+        await #expect(throws: EventLogError.self) { try await store.append(makeEvent()) }
+        #expect(!FileManager.default.fileExists(atPath: store.path))
+    }
 }
