@@ -87,6 +87,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "HeraldSQLiteCrashChild",
+            dependencies: ["Herald", "HeraldSQLite"],
+            path: "Tests/HeraldSQLiteCrashChild",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HeraldSQLiteTests",
             dependencies: ["HeraldSQLite", "HeraldTesting"],

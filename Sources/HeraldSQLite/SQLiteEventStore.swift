@@ -1,8 +1,520 @@
+import Foundation
 import Herald
+import Logging
 import SQLiteNIO
+import Synchronization
 
-/// The embedded event store: an ``EventLog`` and ``ConsumerGroupStore`` in one SQLite file.
-public enum SQLiteEventStoreVersion {
-    /// The SQLite library version linked in, for diagnostics.
-    public static var sqlite: String { SQLiteConnection.libraryVersionString() }
+/// The embedded event store: an ``EventLog`` and ``ConsumerGroupStore`` in one SQLite file, for one
+/// process.
+///
+/// The file is in WAL mode: one connection writes, ``Configuration/readerConnections`` others read
+/// concurrently. With the default ``Synchronous/full`` every commit is on the disk before the call that
+/// made it returns. Concurrent appends are committed together (group commit), so many small appends from
+/// many tasks cost one disk sync per group rather than one each. Waiters (``waitForEvents(after:timeout:)``,
+/// followers, long polls) are woken in-process on every commit and when a scheduled event or a redelivery
+/// comes due; nothing polls the file.
+///
+/// Open it with ``open(path:configuration:clock:logger:)`` and call ``close()`` when done; every
+/// operation after `close` throws ``EventLogError`` with ``EventLogError/Code/closed``. Use
+/// ``transaction(_:)`` to write your own tables and publish events atomically (a transactional outbox).
+///
+/// - Important: Only one process may open a file at a time: the store keeps the log's high-water mark
+///   and wake-ups in memory.
+public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
+    /// The path of the database file.
+    public let path: String
+    let clock: any WallClock
+    let logger: Logger
+    let writer: SQLiteConnection
+    private let readers: [SQLiteConnection]
+    private let threadPool: NIOThreadPool
+    private let nextReader = Atomic<Int>(0)
+    private let writeLock = AsyncLock()
+    let appendQueue = GroupCommitQueue()
+    let changes = ChangeSignal()
+    let state: Mutex<State>
+    /// A directory the store created for itself and removes on close (``openTemporary(clock:logger:)``).
+    private let ownedDirectory: URL?
+
+    struct State {
+        /// The highest sequence committed: the log's high-water mark.
+        var lastSequence: Int64
+        /// When the earliest scheduled event comes due, if any is scheduled.
+        var earliestDue: Date?
+        var isClosed = false
+        var activeOperations = 0
+        var drained: CheckedContinuation<Void, Never>?
+    }
+
+    private init(
+        path: String,
+        clock: any WallClock,
+        logger: Logger,
+        writer: SQLiteConnection,
+        readers: [SQLiteConnection],
+        threadPool: NIOThreadPool,
+        state: State,
+        ownedDirectory: URL?
+    ) {
+        self.path = path
+        self.clock = clock
+        self.logger = logger
+        self.writer = writer
+        self.readers = readers
+        self.threadPool = threadPool
+        self.state = Mutex(state)
+        self.ownedDirectory = ownedDirectory
+    }
+
+    /// Opens the store in the SQLite file at `path`, creating the file and its tables when missing and
+    /// migrating an older schema.
+    ///
+    /// - Parameters:
+    ///   - path: The database file. SQLite creates `<path>-wal` and `<path>-shm` beside it, so its
+    ///     directory must be writable. A `file:` URI is accepted too.
+    ///   - configuration: Durability, connections, timeouts and an optional size limit.
+    ///   - clock: The clock of `deliverat` times, leases, redelivery delays and retention ages.
+    ///   - logger: Where the store logs.
+    /// - Throws: ``EventLogError`` with ``EventLogError/Code/storage`` naming the path and the likely fix
+    ///   when the file cannot be opened or created, is not a database or is damaged, is read-only, or was
+    ///   written by a newer Herald; ``EventLogError/Code/invalidArgument`` for an invalid configuration.
+    public static func open(
+        path: String,
+        configuration: Configuration = Configuration(),
+        clock: any WallClock = SystemWallClock(),
+        logger: Logger = Logger(label: "herald.sqlite")
+    ) async throws -> SQLiteEventStore {
+        try await open(path: path, configuration: configuration, clock: clock, logger: logger, ownedDirectory: nil)
+    }
+
+    /// Opens a store in a new file in a new temporary directory, which ``close()`` deletes: a scratch
+    /// store for tests and experiments that behaves exactly like a file-backed one.
+    public static func openTemporary(
+        configuration: Configuration = Configuration(),
+        clock: any WallClock = SystemWallClock(),
+        logger: Logger = Logger(label: "herald.sqlite")
+    ) async throws -> SQLiteEventStore {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-\(UUID().uuidString)")
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw EventLogError(
+                .storage,
+                "cannot create a temporary directory at '\(directory.path)': \(error); set TMPDIR to a writable "
+                    + "directory"
+            )
+        }
+        do {
+            return try await open(
+                path: directory.appendingPathComponent("events.sqlite").path,
+                configuration: configuration,
+                clock: clock,
+                logger: logger,
+                ownedDirectory: directory
+            )
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
+    }
+
+    private static func open(
+        path: String,
+        configuration: Configuration,
+        clock: any WallClock,
+        logger: Logger,
+        ownedDirectory: URL?
+    ) async throws -> SQLiteEventStore {
+        try configuration.validate()
+        let threadPool = NIOThreadPool(numberOfThreads: configuration.readerConnections + 1)
+        threadPool.start()
+        var connections: [SQLiteConnection] = []
+        do {
+            let writer = try await connect(path: path, threadPool: threadPool, logger: logger)
+            connections.append(writer)
+            try await prepareWriter(writer, path: path, configuration: configuration)
+            for _ in 0..<configuration.readerConnections {
+                let reader = try await connect(path: path, threadPool: threadPool, logger: logger)
+                connections.append(reader)
+                _ = try await reader.query("PRAGMA busy_timeout = \(configuration.busyTimeoutMilliseconds)")
+                _ = try await reader.query("PRAGMA query_only = 1")
+            }
+            let state = try await loadState(writer, path: path)
+            logger.debug(
+                "opened the SQLite event store",
+                metadata: ["path": "\(path)", "lastSequence": "\(state.lastSequence)"]
+            )
+            return SQLiteEventStore(
+                path: path,
+                clock: clock,
+                logger: logger,
+                writer: writer,
+                readers: Array(connections.dropFirst()),
+                threadPool: threadPool,
+                state: state,
+                ownedDirectory: ownedDirectory
+            )
+        } catch {
+            for connection in connections { try? await connection.close() }
+            try? await threadPool.shutdownGracefully()
+            throw SQLiteStorageFailure.map(error, path: path, operation: "opening the event store")
+        }
+    }
+
+    private static func connect(path: String, threadPool: NIOThreadPool, logger: Logger) async throws
+        -> SQLiteConnection
+    {
+        let connection = try await SQLiteConnection.open(
+            storage: .file(path: path),
+            threadPool: threadPool,
+            logger: logger,
+            on: MultiThreadedEventLoopGroup.singleton.any()
+        )
+        do {
+            try await connection.install(customFunction: TopicCondition.function())
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    private static func prepareWriter(
+        _ writer: SQLiteConnection,
+        path: String,
+        configuration: Configuration
+    ) async throws {
+        _ = try await writer.query("PRAGMA busy_timeout = \(configuration.busyTimeoutMilliseconds)")
+        _ = try await writer.query("PRAGMA foreign_keys = ON")
+        // Refuse a newer file before anything below writes to it.
+        try SQLiteSchema.check(version: try await SQLiteSchema.version(of: writer), path: path)
+        let mode = try await writer.query("PRAGMA journal_mode = WAL").first?.column("journal_mode")?.string
+        guard mode?.lowercased() == "wal" else {
+            throw EventLogError(
+                .storage,
+                "the database '\(path)' could not be switched to WAL mode (it reports '\(mode ?? "nothing")'); "
+                    + "use a file on a local file system that supports shared memory"
+            )
+        }
+        _ = try await writer.query("PRAGMA synchronous = \(configuration.synchronous.pragma)")
+        if let pages = configuration.maximumPageCount {
+            _ = try await writer.query("PRAGMA max_page_count = \(pages)")
+        }
+        try await SQLiteSchema.migrate(writer, path: path)
+    }
+
+    private static func loadState(_ writer: SQLiteConnection, path: String) async throws -> State {
+        let rows = try await writer.query(
+            """
+            SELECT max(
+                coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
+                coalesce((SELECT max(sequence) FROM events), 0)
+            ) AS last_sequence, (SELECT min(deliver_at) FROM scheduled) AS earliest_due
+            """
+        )
+        let lastSequence = Int64(rows.first?.column("last_sequence")?.integer ?? 0)
+        let due = rows.first?.column("earliest_due")?.double.map(Date.init(timeIntervalSinceReferenceDate:))
+        return State(lastSequence: lastSequence, earliestDue: due)
+    }
+
+    /// Waits for the operations under way to end, then closes the database.
+    ///
+    /// Waiting calls (``poll(group:max:wait:)``, ``waitForEvents(after:timeout:)``) end at once with
+    /// ``EventLogError/Code/closed``. Closing a closed store does nothing.
+    public func close() async throws {
+        let mustWait: Bool? = state.withLock { state in
+            guard !state.isClosed else { return nil }
+            state.isClosed = true
+            return state.activeOperations > 0
+        }
+        guard let mustWait else { return }
+        changes.signal()
+        if mustWait {
+            await withCheckedContinuation { continuation in
+                let done = state.withLock { state in
+                    guard state.activeOperations > 0 else { return true }
+                    state.drained = continuation
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        }
+        var failure: (any Error)?
+        for connection in [writer] + readers {
+            do { try await connection.close() } catch { failure = failure ?? error }
+        }
+        do { try await threadPool.shutdownGracefully() } catch { failure = failure ?? error }
+        if let ownedDirectory { try? FileManager.default.removeItem(at: ownedDirectory) }
+        if let failure { throw SQLiteStorageFailure.map(failure, path: path, operation: "closing the event store") }
+    }
+
+    // MARK: - Operations
+
+    /// Runs one public operation: refuses it after `close`, keeps `close` waiting until it ends, and
+    /// (unless `mapsErrors` is `false`) turns SQLite errors into ``EventLogError``s that name `name` and
+    /// the file.
+    func operation<T>(_ name: String, mapsErrors: Bool = true, _ body: () async throws -> T) async throws -> T {
+        try state.withLock { state throws(EventLogError) in
+            guard !state.isClosed else { throw closedError() }
+            state.activeOperations += 1
+        }
+        defer {
+            let drained = state.withLock { state in
+                state.activeOperations -= 1
+                defer { if state.activeOperations == 0 { state.drained = nil } }
+                return state.activeOperations == 0 ? state.drained : nil
+            }
+            drained?.resume()
+        }
+        do {
+            return try await body()
+        } catch {
+            throw mapsErrors ? SQLiteStorageFailure.map(error, path: path, operation: name) : error
+        }
+    }
+
+    /// Throws ``EventLogError/Code/closed`` once `close` has begun; waiting loops call it after each wake.
+    func checkOpen() throws(EventLogError) {
+        if state.withLock(\.isClosed) { throw closedError() }
+    }
+
+    private func closedError() -> EventLogError {
+        EventLogError(.closed, "the SQLite event store at '\(path)' is closed; open it again to use it")
+    }
+
+    /// A read connection, in turn.
+    func reader() -> SQLiteConnection {
+        readers[nextReader.add(1, ordering: .relaxed).oldValue % readers.count]
+    }
+
+    /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`) on the write connection, one at a time, and
+    /// publishes what it changed (the new high-water mark, wake-ups) after the commit. Rolls back when
+    /// `body` or the commit throws.
+    func writeTransaction<T>(_ body: (WriteContext) async throws -> T) async throws -> T {
+        if OutboxScope.store == ObjectIdentifier(self) {
+            throw EventLogError(
+                .invalidArgument,
+                "this write was made inside a transaction of the same store, which would wait for itself; "
+                    + "publish events with the transaction's publish(_:) and write other things after it commits"
+            )
+        }
+        await writeLock.lock()
+        defer { writeLock.unlock() }
+        let context = state.withLock { state in
+            WriteContext(
+                connection: writer,
+                now: clock.now,
+                lastSequence: state.lastSequence,
+                earliestDue: state.earliestDue
+            )
+        }
+        do {
+            _ = try await writer.query("BEGIN IMMEDIATE")
+        } catch {
+            throw SQLiteStorageFailure.map(error, path: path, operation: "beginning a transaction")
+        }
+        do {
+            let value = try await body(context)
+            do {
+                _ = try await writer.query("COMMIT")
+            } catch {
+                throw SQLiteStorageFailure.map(error, path: path, operation: "commit")
+            }
+            publish(context)
+            return value
+        } catch {
+            // SQLite may have rolled back already (disk full, I/O error); then this fails harmlessly.
+            _ = try? await writer.query("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func publish(_ context: WriteContext) {
+        state.withLock { state in
+            state.lastSequence = context.lastSequence
+            state.earliestDue = context.earliestDue
+        }
+        if context.changed { changes.signal() }
+    }
+
+    // MARK: - EventLog
+
+    /// Appends events atomically, in order, returning one result per event; see
+    /// ``EventLog/append(_:expecting:)``.
+    ///
+    /// Appends made concurrently are committed in one transaction; each caller gets its own results or
+    /// error, and one request's failure (such as a version conflict) does not fail the others. Once
+    /// queued, an append is carried out even if the calling task is cancelled.
+    public func append(_ events: [Event], expecting expectation: StreamExpectation?) async throws -> [AppendResult] {
+        try Self.validate(events, expecting: expectation)
+        guard !events.isEmpty else { return [] }
+        if OutboxScope.store == ObjectIdentifier(self) {
+            throw EventLogError(
+                .invalidArgument,
+                "append was called inside a transaction of the same store, which would wait for itself; "
+                    + "use the transaction's publish(_:) instead"
+            )
+        }
+        return try await operation("append") {
+            try await withCheckedThrowingContinuation { continuation in
+                let request = AppendRequest(
+                    batch: AppendBatch(events: events, expectation: expectation),
+                    continuation: continuation
+                )
+                if appendQueue.enqueue(request) {
+                    Task { await self.flushAppends() }
+                }
+            }
+        }
+    }
+
+    /// Checks a batch before anything is written: every event valid, every event of a stream expectation
+    /// in that stream.
+    static func validate(_ events: [Event], expecting expectation: StreamExpectation?) throws {
+        for (index, event) in events.enumerated() {
+            do {
+                try event.validate()
+            } catch {
+                throw EventBatchError(index: index, underlying: error)
+            }
+        }
+        if let expectation {
+            if let index = events.firstIndex(where: { $0.subject != expectation.stream }) {
+                throw EventLogError(
+                    .invalidArgument,
+                    "event at index \(index) has subject '\(events[index].subject ?? "<none>")', but the batch "
+                        + "expects stream '\(expectation.stream)'; every event appended with a stream expectation "
+                        + "must have the stream's name as its subject"
+                )
+            }
+            guard expectation.version >= 0 else {
+                throw EventLogError(
+                    .invalidArgument,
+                    "expected version \(expectation.version) of stream '\(expectation.stream)' is negative; "
+                        + "use 0 for a new stream"
+                )
+            }
+        }
+    }
+
+    /// Reads up to `limit` events after `sequence` that pass `filter`; see ``EventLog/read(after:filter:limit:)``.
+    ///
+    /// - Throws: ``EventLogError/Code/invalidArgument`` when `limit` is below 1.
+    public func read(after sequence: Int64, filter: EventFilter, limit: Int) async throws -> EventPage {
+        guard limit >= 1 else {
+            throw EventLogError(.invalidArgument, "read limit must be at least 1, got \(limit)")
+        }
+        return try await operation("read") {
+            try await promoteDueEvents()
+            let highWater = state.withLock(\.lastSequence)
+            var sql = "SELECT sequence, event FROM events WHERE sequence > ?"
+            var bindings: [SQLiteData] = [sequence.stored]
+            if let source = filter.source {
+                sql += " AND source = ?"
+                bindings.append(.text(source))
+            }
+            if let subject = filter.subject {
+                sql += " AND subject = ?"
+                bindings.append(.text(subject))
+            }
+            if let time = filter.time {
+                sql += " AND time >= ? AND time < ?"
+                bindings += [
+                    .float(time.lowerBound.timeIntervalSinceReferenceDate),
+                    .float(time.upperBound.timeIntervalSinceReferenceDate),
+                ]
+            }
+            if let topic = filter.topic, let condition = TopicCondition(topic) {
+                sql += " AND " + condition.sql
+                bindings += condition.bindings
+            }
+            sql += " ORDER BY sequence LIMIT ?"
+            bindings.append(.integer(SQLiteInt64(limit)))
+            let events = try Self.decode(try await reader().query(sql, bindings), path: path)
+            let nextAfter =
+                events.count == limit ? events[events.count - 1].sequence : max(highWater, events.last?.sequence ?? 0)
+            return EventPage(events: events, nextAfter: max(sequence, nextAfter))
+        }
+    }
+
+    /// The highest sequence stored so far (the high-water mark, which retention does not lower), or 0.
+    public func lastSequence() async throws -> Int64 {
+        try await operation("lastSequence") {
+            try await promoteDueEvents()
+            return state.withLock(\.lastSequence)
+        }
+    }
+
+    /// How many stored events have `stream` as their subject.
+    public func streamVersion(_ stream: String) async throws -> Int {
+        try await operation("streamVersion") {
+            try await promoteDueEvents()
+            let rows = try await reader().query(
+                "SELECT count(*) AS version FROM events WHERE subject = ?",
+                [.text(stream)]
+            )
+            return rows.first?.column("version")?.integer ?? 0
+        }
+    }
+
+    /// Waits until an event with a sequence above `sequence` is stored, or `timeout` passes; see
+    /// ``EventLog/waitForEvents(after:timeout:)``.
+    ///
+    /// Woken by every commit of this store, and on the store's clock when the earliest scheduled event
+    /// comes due. `timeout` is measured on the continuous clock.
+    public func waitForEvents(after sequence: Int64, timeout: Duration) async throws -> Bool {
+        try await operation("waitForEvents") {
+            let deadline = ContinuousClock.now.advanced(by: Self.clamped(timeout))
+            while true {
+                // Capture the generation before checking for closing: `close` marks the store closed before
+                // it signals, so a close in between either wakes the wait below or fails this check.
+                let generation = changes.generation
+                try Task.checkCancellation()
+                try checkOpen()
+                try await promoteDueEvents()
+                let (lastSequence, due) = state.withLock { ($0.lastSequence, $0.earliestDue) }
+                if lastSequence > sequence { return true }
+                if ContinuousClock.now >= deadline { return false }
+                try await changes.wait(after: generation, deadline: deadline, wallDeadline: due, clock: clock)
+            }
+        }
+    }
+
+    /// Removes the events the policies allow to go; see ``EventLog/applyRetention(_:)``.
+    public func applyRetention(_ policies: [RetentionPolicy]) async throws -> Int {
+        try await operation("applyRetention") {
+            try await writeTransaction { context in try await context.applyRetention(policies) }
+        }
+    }
+
+    /// Decodes rows with the columns `sequence` and `event`, read from the database at `path`.
+    static func decode(_ rows: [SQLiteRow], path: String) throws -> [StoredEvent] {
+        try rows.map { row in
+            let sequence = Int64(row.column("sequence")?.integer ?? 0)
+            guard let blob = row.column("event").flatMap(Data.init(sqliteData:)),
+                let event = EventRecordCodec.decode(blob)
+            else {
+                throw EventLogError(
+                    .storage,
+                    "the event at sequence \(sequence) in '\(path)' cannot be decoded: the database is damaged or "
+                        + "was written by an incompatible Herald; restore it from a backup"
+                )
+            }
+            return StoredEvent(sequence: sequence, event: event)
+        }
+    }
+
+    /// Moves the scheduled events that have come due into the log, when there are any.
+    func promoteDueEvents() async throws {
+        guard let due = state.withLock(\.earliestDue), due <= clock.now,
+            OutboxScope.store != ObjectIdentifier(self)
+        else { return }
+        try await writeTransaction { context in try await context.promoteDueEvents() }
+    }
+}
+
+/// Marks the tasks running the body of a store's ``SQLiteEventStore/transaction(_:)``, whose writes
+/// through the store itself would wait for that transaction forever.
+enum OutboxScope {
+    @TaskLocal static var store: ObjectIdentifier?
 }

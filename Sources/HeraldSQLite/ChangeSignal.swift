@@ -1,0 +1,71 @@
+import Foundation
+import Herald
+import Synchronization
+
+/// Wakes the tasks waiting for the store to change: every commit bumps a generation, and every waiter
+/// that saw an older one returns.
+///
+/// The store is single-process, so an in-process signal reaches every waiter; nothing polls the file.
+final class ChangeSignal: Sendable {
+    private struct State {
+        var generation: UInt64 = 0
+        var nextWaiter: UInt64 = 0
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// The current generation; capture it before checking for work, then wait after it.
+    var generation: UInt64 { state.withLock(\.generation) }
+
+    /// Starts a new generation and wakes every waiter.
+    func signal() {
+        let waiters = state.withLock { state in
+            state.generation &+= 1
+            defer { state.waiters.removeAll() }
+            return state.waiters.values
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Waits until the generation is past `generation`, `deadline` passes, or `wallDeadline` passes on
+    /// `clock`; whichever comes first.
+    ///
+    /// - Throws: `CancellationError` when the task is cancelled.
+    func wait(
+        after generation: UInt64,
+        deadline: ContinuousClock.Instant,
+        wallDeadline: Date?,
+        clock: any WallClock
+    ) async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForSignal(after: generation) }
+            group.addTask { try? await Task.sleep(until: deadline, clock: .continuous) }
+            if let wallDeadline {
+                group.addTask { try? await clock.sleep(until: wallDeadline) }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        try Task.checkCancellation()
+    }
+
+    private func waitForSignal(after generation: UInt64) async {
+        let id = state.withLock { state in
+            state.nextWaiter &+= 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    guard state.generation == generation, !Task.isCancelled else { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+}

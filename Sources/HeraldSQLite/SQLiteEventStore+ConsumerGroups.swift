@@ -1,0 +1,167 @@
+import Foundation
+import Herald
+import SQLiteNIO
+import Synchronization
+
+/// Consumer groups: a cursor per group into the log, and a row per event the group received and has
+/// not acknowledged. Polls take the events appended since the cursor, end expired leases, and lease, all
+/// in one write transaction.
+extension SQLiteEventStore {
+    /// Creates a group; see ``ConsumerGroupStore/createGroup(_:)``.
+    ///
+    /// A group starting at ``ConsumerGroupConfiguration/StartPosition/time(_:)`` starts after the event
+    /// before the first one stored at or after that time, as found when the group is created.
+    public func createGroup(_ configuration: ConsumerGroupConfiguration) async throws -> Bool {
+        try configuration.validate()
+        return try await operation("createGroup") {
+            try await writeTransaction { context in try await context.createGroup(configuration, path: path) }
+        }
+    }
+
+    /// Deletes a group, its pending deliveries and dead letters; returns whether it existed.
+    public func deleteGroup(named name: String) async throws -> Bool {
+        try await operation("deleteGroup") {
+            try await writeTransaction { context in
+                try await !context.query(
+                    "DELETE FROM consumer_groups WHERE name = ? RETURNING group_id",
+                    [.text(name)]
+                ).isEmpty
+            }
+        }
+    }
+
+    /// A group's settings and counts, or `nil` when there is none by that name.
+    public func groupInfo(named name: String) async throws -> ConsumerGroupInfo? {
+        try await operation("groupInfo") {
+            try await promoteDueEvents()
+            return try await groupInfos(where: "WHERE g.name = ?2", [.text(name)]).first
+        }
+    }
+
+    /// Every group, sorted by name.
+    public func groups() async throws -> [ConsumerGroupInfo] {
+        try await operation("groups") {
+            try await promoteDueEvents()
+            return try await groupInfos(where: "", [])
+        }
+    }
+
+    /// Counts in one statement, so that they come from one snapshot. A lease that ran out counts as
+    /// waiting for redelivery, or as a dead letter after the last attempt, as the next poll will make it.
+    private func groupInfos(where condition: String, _ bindings: [SQLiteData]) async throws -> [ConsumerGroupInfo] {
+        let rows = try await reader().query(
+            """
+            SELECT \(ConsumerGroupRecord.columns),
+                (SELECT count(*) FROM group_pending AS p WHERE p.group_id = g.group_id
+                    AND (p.state = 0 OR (p.state = 1 AND (p.lease_until > ?1 OR p.attempt < g.max_attempts))))
+                    AS waiting,
+                (SELECT count(*) FROM group_pending AS p WHERE p.group_id = g.group_id AND p.state = 1
+                    AND p.lease_until > ?1) AS in_flight,
+                (SELECT count(*) FROM group_pending AS p WHERE p.group_id = g.group_id
+                    AND (p.state = 2 OR (p.state = 1 AND p.lease_until <= ?1 AND p.attempt >= g.max_attempts)))
+                    AS dead,
+                (SELECT count(*) FROM events AS e WHERE e.sequence > g.cursor
+                    AND \(TopicCondition.functionName)(g.topic, e.type)) AS untaken
+            FROM consumer_groups AS g \(condition) ORDER BY g.name
+            """,
+            [clock.now.stored] + bindings
+        )
+        return try rows.map { row in
+            let record = try ConsumerGroupRecord(row: row, path: path)
+            func count(_ column: String) -> Int { row.column(column)?.integer ?? 0 }
+            return ConsumerGroupInfo(
+                configuration: record.configuration,
+                lag: count("waiting") + count("untaken"),
+                inFlight: count("in_flight"),
+                deadLetters: count("dead")
+            )
+        }
+    }
+
+    /// Leases up to `max` deliveries, waiting up to `wait` for the first; see
+    /// ``ConsumerGroupStore/poll(group:max:wait:)``.
+    ///
+    /// While waiting it is woken by every commit of this store, and on the store's clock when a
+    /// redelivery or a lease comes due. `wait` is measured on the continuous clock.
+    ///
+    /// - Throws: ``EventLogError/Code/groupNotFound``, or ``EventLogError/Code/invalidArgument`` when
+    ///   `max` is below 1.
+    public func poll(group: String, max: Int, wait: Duration) async throws -> [Delivery] {
+        guard max >= 1 else {
+            throw EventLogError(.invalidArgument, "poll max must be at least 1, got \(max)")
+        }
+        return try await operation("poll") {
+            let deadline = ContinuousClock.now.advanced(by: Self.clamped(wait))
+            while true {
+                // Capture the generation before checking for closing: `close` marks the store closed before
+                // it signals, so a close in between either wakes the wait below or fails this check.
+                let generation = changes.generation
+                try Task.checkCancellation()
+                try checkOpen()
+                let (deliveries, nextDue) = try await writeTransaction { context in
+                    try await context.lease(group: group, max: max, path: path)
+                }
+                if !deliveries.isEmpty || ContinuousClock.now >= deadline { return deliveries }
+                let scheduled = state.withLock(\.earliestDue)
+                let wake = [nextDue, scheduled].compactMap { $0 }.min()
+                try await changes.wait(after: generation, deadline: deadline, wallDeadline: wake, clock: clock)
+            }
+        }
+    }
+
+    /// Acknowledges deliveries; see ``ConsumerGroupStore/ack(group:deliveryIDs:)``.
+    public func ack(group: String, deliveryIDs: [String]) async throws -> Int {
+        try await operation("ack") {
+            try await writeTransaction { context in
+                try await context.ack(group: group, deliveryIDs: deliveryIDs, path: path)
+            }
+        }
+    }
+
+    /// Negatively acknowledges deliveries; see ``ConsumerGroupStore/nack(group:deliveryIDs:delay:error:)``.
+    ///
+    /// - Throws: ``EventLogError/Code/invalidArgument`` for a negative `delay`.
+    public func nack(group: String, deliveryIDs: [String], delay: Duration, error: String?) async throws -> Int {
+        guard delay >= .zero else {
+            throw EventLogError(.invalidArgument, "nack delay must not be negative, got \(delay)")
+        }
+        return try await operation("nack") {
+            try await writeTransaction { context in
+                try await context.nack(
+                    group: group,
+                    deliveryIDs: deliveryIDs,
+                    delay: Self.clamped(delay),
+                    error: error,
+                    path: path
+                )
+            }
+        }
+    }
+
+    /// The group's dead letters, oldest sequence first, at most `limit`.
+    public func deadLetters(group: String, limit: Int) async throws -> [DeadLetteredEvent] {
+        guard limit >= 1 else {
+            throw EventLogError(.invalidArgument, "dead letter limit must be at least 1, got \(limit)")
+        }
+        return try await operation("deadLetters") {
+            try await writeTransaction { context in
+                try await context.deadLetters(group: group, limit: limit, path: path)
+            }
+        }
+    }
+
+    /// Makes dead letters deliverable again with fresh attempts; see
+    /// ``ConsumerGroupStore/requeueDeadLetters(group:sequences:)``.
+    public func requeueDeadLetters(group: String, sequences: [Int64]?) async throws -> Int {
+        try await operation("requeueDeadLetters") {
+            try await writeTransaction { context in
+                try await context.requeueDeadLetters(group: group, sequences: sequences, path: path)
+            }
+        }
+    }
+
+    /// A duration cut to a year, so that deadlines computed from it cannot overflow.
+    static func clamped(_ duration: Duration) -> Duration {
+        min(duration, .seconds(365 * 86_400))
+    }
+}

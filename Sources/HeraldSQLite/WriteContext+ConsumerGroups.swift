@@ -1,0 +1,240 @@
+import Foundation
+import Herald
+import SQLiteNIO
+
+/// The consumer-group statements that run in a write transaction.
+///
+/// `group_pending.state`: 0 waiting (deliverable from `available_at`), 1 leased (until `lease_until`, as
+/// `delivery_id`), 2 dead letter.
+extension WriteContext {
+    func group(named name: String, path: String) async throws -> ConsumerGroupRecord? {
+        try await query("SELECT \(ConsumerGroupRecord.columns) FROM consumer_groups WHERE name = ?", [.text(name)])
+            .first.map { try ConsumerGroupRecord(row: $0, path: path) }
+    }
+
+    func existingGroup(named name: String, path: String) async throws -> ConsumerGroupRecord {
+        guard let group = try await group(named: name, path: path) else {
+            throw EventLogError(.groupNotFound, "no consumer group named '\(name)'; create it first")
+        }
+        return group
+    }
+
+    /// Creates the group, or returns `false` when it exists with the same settings.
+    func createGroup(_ configuration: ConsumerGroupConfiguration, path: String) async throws -> Bool {
+        if let existing = try await group(named: configuration.name, path: path) {
+            guard existing.configuration == configuration else { throw existing.conflict(with: configuration) }
+            return false
+        }
+        let cursor: Int64
+        switch configuration.start {
+        case .earliest:
+            cursor = 0
+        case .latest:
+            cursor = lastSequence
+        case .after(let sequence):
+            cursor = max(0, sequence)
+        case .time(let date):
+            let first = try await query(
+                "SELECT min(sequence) AS first FROM events WHERE stored_at >= ?",
+                [date.stored]
+            ).first?.column("first")?.integer
+            cursor = first.map { Int64($0) - 1 } ?? lastSequence
+        }
+        try await query(
+            """
+            INSERT INTO consumer_groups (name, topic, start_kind, start_sequence, start_time, max_attempts,
+                ack_timeout_seconds, ack_timeout_attoseconds, ordered, cursor)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            ConsumerGroupRecord.values(of: configuration) + [cursor.stored]
+        )
+        return true
+    }
+
+    /// Leases up to `max` deliveries of the group. Returns them, and when there are none, the next time
+    /// on the store's clock at which one may become deliverable (a redelivery delay or a lease ending).
+    func lease(group name: String, max: Int, path: String) async throws -> (deliveries: [Delivery], nextDue: Date?) {
+        try await promoteDueEvents()
+        let group = try await existingGroup(named: name, path: path)
+        try await takeNewEvents(group)
+        try await expireLeases(group)
+        let candidates = try await query(
+            group.configuration.ordered
+                ? """
+                SELECT p.sequence AS sequence FROM group_pending AS p
+                WHERE p.group_id = ?1 AND p.state = 0 AND p.available_at <= ?2
+                    AND (p.partition_key IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM group_pending AS q
+                        WHERE q.group_id = ?1 AND q.partition_key = p.partition_key AND q.state IN (0, 1)
+                            AND q.sequence < p.sequence))
+                ORDER BY p.sequence LIMIT ?3
+                """
+                : """
+                SELECT sequence FROM group_pending WHERE group_id = ?1 AND state = 0 AND available_at <= ?2
+                ORDER BY sequence LIMIT ?3
+                """,
+            [.integer(group.id), now.stored, .integer(max)]
+        ).compactMap { $0.column("sequence") }
+        guard !candidates.isEmpty else {
+            let next = try await query(
+                """
+                SELECT min(CASE state WHEN 0 THEN available_at ELSE lease_until END) AS next FROM group_pending
+                WHERE group_id = ? AND ((state = 0 AND available_at > ?) OR state = 1)
+                """,
+                [.integer(group.id), now.stored]
+            )
+            return ([], Date(stored: next.first?.column("next")))
+        }
+        let deliveryPrefix = UUID().uuidString.lowercased() + "-"
+        let leased = try await query(
+            """
+            UPDATE group_pending SET state = 1, attempt = attempt + 1, lease_until = ?,
+                delivery_id = ? || sequence
+            WHERE group_id = ? AND sequence IN (?values)
+            RETURNING sequence, attempt, delivery_id
+            """,
+            prefix: [now.adding(group.configuration.ackTimeout).stored, .text(deliveryPrefix), .integer(group.id)],
+            values: candidates
+        )
+        var leases: [Int64: (attempt: Int, id: String)] = [:]
+        for row in leased {
+            guard let sequence = row.column("sequence")?.integer, let id = row.column("delivery_id")?.string else {
+                continue
+            }
+            leases[Int64(sequence)] = (row.column("attempt")?.integer ?? 1, id)
+        }
+        let events = try await query(
+            "SELECT sequence, event FROM events WHERE sequence IN (?values)", values: candidates)
+        let stored = try SQLiteEventStore.decode(events, path: path).sorted { $0.sequence < $1.sequence }
+        let deliveries = stored.compactMap { event in
+            leases[event.sequence].map { Delivery(id: $0.id, attempt: $0.attempt, stored: event) }
+        }
+        return (deliveries, nil)
+    }
+
+    /// Adds the group's events appended since its cursor to its pending deliveries.
+    private func takeNewEvents(_ group: ConsumerGroupRecord) async throws {
+        guard group.cursor < lastSequence else { return }
+        var sql = """
+            INSERT INTO group_pending (group_id, sequence, state, attempt, available_at, partition_key)
+            SELECT ?, sequence, 0, 0, ?, partition_key FROM events WHERE sequence > ?
+            """
+        var bindings: [SQLiteData] = [.integer(group.id), now.stored, group.cursor.stored]
+        if let condition = TopicCondition(group.configuration.topic) {
+            sql += " AND " + condition.sql
+            bindings += condition.bindings
+        }
+        try await query(sql, bindings)
+        try await query(
+            "UPDATE consumer_groups SET cursor = ? WHERE group_id = ?",
+            [lastSequence.stored, .integer(group.id)]
+        )
+    }
+
+    /// Ends the group's leases that ran out: each counts as a failed attempt, and after the last one the
+    /// event becomes a dead letter.
+    func expireLeases(_ group: ConsumerGroupRecord) async throws {
+        let error = SQLiteData.text("lease expired after \(group.configuration.ackTimeout) without an ack")
+        let expired = try await query(
+            """
+            UPDATE group_pending
+            SET state = CASE WHEN attempt >= ? THEN 2 ELSE 0 END, available_at = lease_until, last_error = ?,
+                lease_until = NULL, delivery_id = NULL
+            WHERE group_id = ? AND state = 1 AND lease_until <= ?
+            RETURNING state
+            """,
+            [.integer(group.configuration.maxAttempts), error, .integer(group.id), now.stored]
+        )
+        if expired.contains(where: { $0.column("state")?.integer == 0 }) { changed = true }
+    }
+
+    /// Acknowledges the group's current deliveries among `ids`; returns how many.
+    func ack(group name: String, deliveryIDs ids: [String], path: String) async throws -> Int {
+        let group = try await existingGroup(named: name, path: path)
+        let acknowledged = try await query(
+            """
+            DELETE FROM group_pending
+            WHERE group_id = ? AND state = 1 AND lease_until > ? AND delivery_id IN (?values)
+            RETURNING sequence
+            """,
+            prefix: [.integer(group.id), now.stored],
+            values: Set(ids).map(SQLiteData.text)
+        )
+        if !acknowledged.isEmpty { changed = true }
+        return acknowledged.count
+    }
+
+    /// Ends the group's current deliveries among `ids` as failed: redelivered after `delay`, or
+    /// dead-lettered with `error` after the last attempt. Returns how many.
+    func nack(
+        group name: String,
+        deliveryIDs ids: [String],
+        delay: Duration,
+        error: String?,
+        path: String
+    ) async throws -> Int {
+        let group = try await existingGroup(named: name, path: path)
+        let failed = try await query(
+            """
+            UPDATE group_pending
+            SET state = CASE WHEN attempt >= ? THEN 2 ELSE 0 END, available_at = ?, last_error = ?,
+                lease_until = NULL, delivery_id = NULL
+            WHERE group_id = ? AND state = 1 AND lease_until > ? AND delivery_id IN (?values)
+            RETURNING sequence
+            """,
+            prefix: [
+                .integer(group.configuration.maxAttempts), now.adding(delay).stored,
+                error.map(SQLiteData.text) ?? .null, .integer(group.id), now.stored,
+            ],
+            values: Set(ids).map(SQLiteData.text)
+        )
+        if !failed.isEmpty { changed = true }
+        return failed.count
+    }
+
+    /// The group's dead letters, oldest sequence first.
+    func deadLetters(group name: String, limit: Int, path: String) async throws -> [DeadLetteredEvent] {
+        let group = try await existingGroup(named: name, path: path)
+        try await expireLeases(group)
+        let rows = try await query(
+            """
+            SELECT p.sequence AS sequence, p.attempt AS attempt, p.last_error AS last_error, e.event AS event
+            FROM group_pending AS p JOIN events AS e ON e.sequence = p.sequence
+            WHERE p.group_id = ? AND p.state = 2 ORDER BY p.sequence LIMIT ?
+            """,
+            [.integer(group.id), .integer(limit)]
+        )
+        let events = try SQLiteEventStore.decode(rows, path: path)
+        return zip(rows, events).map { row, event in
+            DeadLetteredEvent(
+                stored: event,
+                attempts: row.column("attempt")?.integer ?? 0,
+                lastError: row.column("last_error")?.string
+            )
+        }
+    }
+
+    /// Makes the group's dead letters (those with these sequences, or all) deliverable again with fresh
+    /// attempts; returns how many.
+    func requeueDeadLetters(group name: String, sequences: [Int64]?, path: String) async throws -> Int {
+        let group = try await existingGroup(named: name, path: path)
+        try await expireLeases(group)
+        let sql = """
+            UPDATE group_pending SET state = 0, attempt = 0, available_at = ?, last_error = NULL
+            WHERE group_id = ? AND state = 2
+            """
+        let prefix: [SQLiteData] = [now.stored, .integer(group.id)]
+        let requeued =
+            if let sequences {
+                try await query(
+                    sql + " AND sequence IN (?values) RETURNING sequence",
+                    prefix: prefix,
+                    values: Set(sequences).map(\.stored)
+                )
+            } else {
+                try await query(sql + " RETURNING sequence", prefix)
+            }
+        if !requeued.isEmpty { changed = true }
+        return requeued.count
+    }
+}

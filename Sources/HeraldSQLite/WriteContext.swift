@@ -1,0 +1,83 @@
+import Foundation
+import Herald
+import SQLiteNIO
+
+/// One write transaction on the store's write connection: the statements run in it, and what the store
+/// publishes once it commits.
+///
+/// Used only by the task that holds the write lock, from `BEGIN` to `COMMIT`.
+final class WriteContext {
+    let connection: SQLiteConnection
+    /// The store clock's time when the transaction began; every decision in it uses this instant.
+    let now: Date
+    /// The highest sequence assigned so far, committed or in this transaction.
+    var lastSequence: Int64
+    /// The earliest `deliver_at` of the scheduled events, as this transaction leaves them.
+    var earliestDue: Date?
+    /// Whether the transaction made something new to wait for: events, or deliveries that may be leased.
+    var changed = false
+
+    init(connection: SQLiteConnection, now: Date, lastSequence: Int64, earliestDue: Date?) {
+        self.connection = connection
+        self.now = now
+        self.lastSequence = lastSequence
+        self.earliestDue = earliestDue
+    }
+
+    @discardableResult
+    func query(_ sql: String, _ bindings: [SQLiteData] = []) async throws -> [SQLiteRow] {
+        try await connection.query(sql, bindings)
+    }
+
+    /// Runs `sql`, whose `IN (...)` list is written as `(?values)`, once per chunk of `values`, with
+    /// `prefix` bound before and `suffix` after the chunk; returns the rows of all runs.
+    @discardableResult
+    func query(
+        _ sql: String,
+        prefix: [SQLiteData] = [],
+        values: [SQLiteData],
+        suffix: [SQLiteData] = []
+    ) async throws -> [SQLiteRow] {
+        var rows: [SQLiteRow] = []
+        for start in stride(from: 0, to: values.count, by: 500) {
+            let chunk = values[start..<min(start + 500, values.count)]
+            let list = "(" + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
+            rows += try await query(sql.replacingOccurrences(of: "(?values)", with: list), prefix + chunk + suffix)
+        }
+        return rows
+    }
+
+    /// Inserts rows of `columns.count` values each into `table`, as few statements as the binding limit
+    /// allows.
+    func insert(into table: String, columns: [String], rows: [[SQLiteData]]) async throws {
+        let rowsPerStatement = 4_000 / columns.count
+        let placeholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
+            let chunk = rows[start..<min(start + rowsPerStatement, rows.count)]
+            try await query(
+                "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+                    + Array(repeating: placeholders, count: chunk.count).joined(separator: ", "),
+                chunk.flatMap { $0 }
+            )
+        }
+    }
+}
+
+extension Date {
+    /// The value the schema stores for an instant: seconds since the reference date, exactly.
+    var stored: SQLiteData { .float(timeIntervalSinceReferenceDate) }
+
+    init?(stored value: SQLiteData?) {
+        guard let seconds = value?.double else { return nil }
+        self.init(timeIntervalSinceReferenceDate: seconds)
+    }
+
+    func adding(_ duration: Duration) -> Date {
+        let (seconds, attoseconds) = duration.components
+        return addingTimeInterval(TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18)
+    }
+}
+
+extension Int64 {
+    var stored: SQLiteData { .integer(SQLiteInt64(self)) }
+}

@@ -1,6 +1,0 @@
-import HeraldSQLite
-import Testing
-
-@Test func linksSQLite3() {
-    #expect(SQLiteEventStoreVersion.sqlite.hasPrefix("3."))
-}
