@@ -28,22 +28,14 @@ final class ChangeSignal: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Waits until the generation is past `generation`, `deadline` passes, or `wallDeadline` passes on
-    /// `clock`; whichever comes first.
+    /// Waits until the generation is past `generation` or `deadline` passes on `clock`, whichever comes
+    /// first.
     ///
     /// - Throws: `CancellationError` when the task is cancelled.
-    func wait(
-        after generation: UInt64,
-        deadline: ContinuousClock.Instant,
-        wallDeadline: Date?,
-        clock: any WallClock
-    ) async throws {
+    func wait(after generation: UInt64, until deadline: Date, clock: any WallClock) async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForSignal(after: generation) }
-            group.addTask { try? await Task.sleep(until: deadline, clock: .continuous) }
-            if let wallDeadline {
-                group.addTask { try? await clock.sleep(until: wallDeadline) }
-            }
+            group.addTask { try? await clock.sleep(until: deadline) }
             await group.next()
             group.cancelAll()
         }

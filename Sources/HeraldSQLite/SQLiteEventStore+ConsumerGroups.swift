@@ -87,11 +87,11 @@ extension SQLiteEventStore {
     /// - Throws: ``EventLogError/Code/groupNotFound``, or ``EventLogError/Code/invalidArgument`` when
     ///   `max` is below 1.
     public func poll(group: String, max: Int, wait: Duration) async throws -> [Delivery] {
-        guard max >= 1 else {
-            throw EventLogError(.invalidArgument, "poll max must be at least 1, got \(max)")
+        guard (1...1_000).contains(max) else {
+            throw EventLogError(.invalidArgument, "poll max must be between 1 and 1000, got \(max)")
         }
         return try await operation("poll") {
-            let deadline = ContinuousClock.now.advanced(by: Self.clamped(wait))
+            let deadline = clock.now.addingTimeInterval(Self.seconds(Self.clamped(wait)))
             while true {
                 // Capture the generation before checking for closing: `close` marks the store closed before
                 // it signals, so a close in between either wakes the wait below or fails this check.
@@ -101,10 +101,10 @@ extension SQLiteEventStore {
                 let (deliveries, nextDue) = try await writeTransaction { context in
                     try await context.lease(group: group, max: max, path: path)
                 }
-                if !deliveries.isEmpty || ContinuousClock.now >= deadline { return deliveries }
+                if !deliveries.isEmpty || clock.now >= deadline { return deliveries }
                 let scheduled = state.withLock(\.earliestDue)
-                let wake = [nextDue, scheduled].compactMap { $0 }.min()
-                try await changes.wait(after: generation, deadline: deadline, wallDeadline: wake, clock: clock)
+                let wake = [deadline, nextDue, scheduled].compactMap { $0 }.min() ?? deadline
+                try await changes.wait(after: generation, until: wake, clock: clock)
             }
         }
     }
@@ -140,8 +140,8 @@ extension SQLiteEventStore {
 
     /// The group's dead letters, oldest sequence first, at most `limit`.
     public func deadLetters(group: String, limit: Int) async throws -> [DeadLetteredEvent] {
-        guard limit >= 1 else {
-            throw EventLogError(.invalidArgument, "dead letter limit must be at least 1, got \(limit)")
+        guard (1...10_000).contains(limit) else {
+            throw EventLogError(.invalidArgument, "dead letter limit must be between 1 and 10000, got \(limit)")
         }
         return try await operation("deadLetters") {
             try await writeTransaction { context in
@@ -163,5 +163,11 @@ extension SQLiteEventStore {
     /// A duration cut to a year, so that deadlines computed from it cannot overflow.
     static func clamped(_ duration: Duration) -> Duration {
         min(duration, .seconds(365 * 86_400))
+    }
+
+    /// A duration in seconds, for adding to a `Date`.
+    static func seconds(_ duration: Duration) -> TimeInterval {
+        let (seconds, attoseconds) = duration.components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -399,10 +399,10 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
 
     /// Reads up to `limit` events after `sequence` that pass `filter`; see ``EventLog/read(after:filter:limit:)``.
     ///
-    /// - Throws: ``EventLogError/Code/invalidArgument`` when `limit` is below 1.
+    /// - Throws: ``EventLogError/Code/invalidArgument`` when `limit` is not within 1...10,000.
     public func read(after sequence: Int64, filter: EventFilter, limit: Int) async throws -> EventPage {
-        guard limit >= 1 else {
-            throw EventLogError(.invalidArgument, "read limit must be at least 1, got \(limit)")
+        guard (1...10_000).contains(limit) else {
+            throw EventLogError(.invalidArgument, "read limit must be between 1 and 10000, got \(limit)")
         }
         return try await operation("read") {
             try await promoteDueEvents()
@@ -460,11 +460,11 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// Waits until an event with a sequence above `sequence` is stored, or `timeout` passes; see
     /// ``EventLog/waitForEvents(after:timeout:)``.
     ///
-    /// Woken by every commit of this store, and on the store's clock when the earliest scheduled event
-    /// comes due. `timeout` is measured on the continuous clock.
+    /// Woken by every commit of this store, and when the earliest scheduled event comes due. `timeout`
+    /// is measured on the store's clock, like every other time of the store.
     public func waitForEvents(after sequence: Int64, timeout: Duration) async throws -> Bool {
         try await operation("waitForEvents") {
-            let deadline = ContinuousClock.now.advanced(by: Self.clamped(timeout))
+            let deadline = clock.now.addingTimeInterval(Self.seconds(Self.clamped(timeout)))
             while true {
                 // Capture the generation before checking for closing: `close` marks the store closed before
                 // it signals, so a close in between either wakes the wait below or fails this check.
@@ -474,8 +474,8 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
                 try await promoteDueEvents()
                 let (lastSequence, due) = state.withLock { ($0.lastSequence, $0.earliestDue) }
                 if lastSequence > sequence { return true }
-                if ContinuousClock.now >= deadline { return false }
-                try await changes.wait(after: generation, deadline: deadline, wallDeadline: due, clock: clock)
+                if clock.now >= deadline { return false }
+                try await changes.wait(after: generation, until: min(deadline, due ?? deadline), clock: clock)
             }
         }
     }

@@ -53,7 +53,11 @@ import Testing
             // A day later every lease the child held has run out, so its unacknowledged deliveries return.
             let later = TestClock().wallClock(epoch: Date().addingTimeInterval(86_400))
             try await withStore(at: path, clock: later) { store in
-                let stored = try await store.read(after: 0, filter: .all, limit: 1_000_000).events
+                var stored: [StoredEvent] = []
+                for try await event in store.follow() {
+                    stored.append(event)
+                    if event.sequence == (try await store.lastSequence()) { break }
+                }
                 let sequencesByID = Dictionary(grouping: stored, by: \.event.id).mapValues { $0.map(\.sequence) }
                 for (id, sequence) in appended {
                     #expect(sequencesByID[id] == [sequence], "append \(id) returned \(sequence)")
