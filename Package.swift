@@ -72,6 +72,8 @@ let package = Package(
             name: "HeraldBenchmarks",
             dependencies: [
                 "Herald",
+                "HeraldSQLite",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],

@@ -1,0 +1,191 @@
+import Foundation
+import Herald
+
+/// The durable log cases: appends, following, consumer groups, and end-to-end latency.
+struct LogSuite {
+    /// The store under test, opened fresh for each case.
+    let makeStore: @Sendable () async throws -> any EventLog & ConsumerGroupStore
+    /// Closes a store made by `makeStore`.
+    let closeStore: @Sendable (any EventLog & ConsumerGroupStore) async throws -> Void
+    /// The `impl` column.
+    let impl: String
+    /// Events per throughput case.
+    let events: Int
+    /// How long the latency case publishes at 1,000 events/s.
+    let latencyDuration: Duration
+
+    /// A 256-byte JSON payload, the same for every event.
+    static let payload: Data = {
+        let filler = String(repeating: "x", count: 256 - #"{"order":"o-000000","note":""}"#.utf8.count)
+        return Data(#"{"order":"o-000000","note":"\#(filler)"}"#.utf8)
+    }()
+
+    static func makeEvents(_ count: Int, prefix: String = "e") -> [Event] {
+        (0..<count).map { index in
+            var event = Event(
+                id: "\(prefix)-\(index)", source: "/bench", type: "orders.placed",
+                dataContentType: "application/json", data: payload)
+            event.partitionKey = "key-\(index % 64)"
+            return event
+        }
+    }
+
+    func run(cases: Set<String>?, report: (BenchResult) -> Void) async throws {
+        func wanted(_ name: String) -> Bool { cases?.contains(name) ?? true }
+        if wanted("append_batch100") { report(try await appendBatches()) }
+        if wanted("append_concurrent64") { report(try await appendConcurrently()) }
+        if wanted("follow") { report(try await follow()) }
+        if wanted("group_consume") { report(try await consume(consumers: 1, name: "group_consume")) }
+        if wanted("group_consume4") { report(try await consume(consumers: 4, name: "group_consume4")) }
+        if wanted("e2e_latency") { report(try await endToEndLatency()) }
+    }
+
+    private func result(_ name: String, events: Int, elapsed: Duration) -> BenchResult {
+        BenchResult(
+            suite: "log", case: name, impl: impl, eventsPerSecond: Double(events) / elapsed.inSeconds,
+            p50Microseconds: 0, p99Microseconds: 0)
+    }
+
+    private func withStore<T>(_ body: (any EventLog & ConsumerGroupStore) async throws -> T) async throws -> T {
+        let store = try await makeStore()
+        do {
+            let value = try await body(store)
+            try await closeStore(store)
+            return value
+        } catch {
+            try? await closeStore(store)
+            throw error
+        }
+    }
+
+    /// Appends in batches of 100.
+    func appendBatches() async throws -> BenchResult {
+        let events = Self.makeEvents(self.events)
+        return try await withStore { store in
+            let elapsed = try await ContinuousClock().measure {
+                var start = 0
+                while start < events.count {
+                    let end = min(start + 100, events.count)
+                    _ = try await store.append(Array(events[start..<end]), expecting: nil)
+                    start = end
+                }
+            }
+            return result("append_batch100", events: events.count, elapsed: elapsed)
+        }
+    }
+
+    /// 64 tasks, each appending one event at a time.
+    func appendConcurrently() async throws -> BenchResult {
+        let count = max(64, self.events / 5)
+        let events = Self.makeEvents(count)
+        return try await withStore { store in
+            let elapsed = try await ContinuousClock().measure {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for task in 0..<64 {
+                        group.addTask {
+                            var index = task
+                            while index < events.count {
+                                _ = try await store.append(events[index])
+                                index += 64
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            return result("append_concurrent64", events: count, elapsed: elapsed)
+        }
+    }
+
+    /// A follower reading every stored event from the start.
+    func follow() async throws -> BenchResult {
+        let events = Self.makeEvents(self.events)
+        return try await withStore { store in
+            try await appendAll(events, to: store)
+            let elapsed = try await ContinuousClock().measure {
+                var seen = 0
+                for try await _ in store.follow(after: 0) {
+                    seen += 1
+                    if seen == events.count { break }
+                }
+            }
+            return result("follow", events: events.count, elapsed: elapsed)
+        }
+    }
+
+    /// Consumers of one group polling 100 at a time and acknowledging each batch.
+    func consume(consumers: Int, name: String) async throws -> BenchResult {
+        let events = Self.makeEvents(self.events)
+        return try await withStore { store in
+            try await appendAll(events, to: store)
+            _ = try await store.createGroup(
+                ConsumerGroupConfiguration(name: "bench", topic: try TopicPattern("orders.>")))
+            let consumed = DeliveryCounter()
+            let elapsed = try await ContinuousClock().measure {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<consumers {
+                        group.addTask {
+                            while consumed.value < events.count {
+                                let deliveries = try await store.poll(group: "bench", max: 100, wait: .milliseconds(100))
+                                guard !deliveries.isEmpty else { continue }
+                                _ = try await store.ack(group: "bench", deliveryIDs: deliveries.map(\.id))
+                                consumed.add(deliveries.count)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            return result(name, events: events.count, elapsed: elapsed)
+        }
+    }
+
+    /// Appends at 1,000 events/s; a group consumer records how long after the append began it received
+    /// each event (so the figure includes the append itself).
+    func endToEndLatency() async throws -> BenchResult {
+        let count = max(1, Int(1_000 * latencyDuration.inSeconds))
+        let events = Self.makeEvents(count, prefix: "lat")
+        let samples = LatencySamples(events: count, deliveriesPerEvent: 1)
+        return try await withStore { store in
+            _ = try await store.createGroup(
+                ConsumerGroupConfiguration(name: "latency", topic: try TopicPattern("orders.>"), start: .latest))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    var received = 0
+                    while received < count {
+                        let deliveries = try await store.poll(group: "latency", max: 100, wait: .seconds(1))
+                        for delivery in deliveries {
+                            samples.markReceived(Int(delivery.event.id.dropFirst(4))!)
+                        }
+                        received += deliveries.count
+                        if !deliveries.isEmpty {
+                            _ = try await store.ack(group: "latency", deliveryIDs: deliveries.map(\.id))
+                        }
+                    }
+                }
+                group.addTask {
+                    for index in 0..<count {
+                        let due = UInt64(index) * 1_000_000
+                        while samples.now() < due { try await Task.sleep(for: .microseconds(50)) }
+                        samples.markSent(index)
+                        _ = try await store.append(events[index])
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let (p50, p99) = samples.percentiles()
+            return BenchResult(
+                suite: "log", case: "e2e_latency", impl: impl, eventsPerSecond: 1_000,
+                p50Microseconds: p50, p99Microseconds: p99)
+        }
+    }
+
+    private func appendAll(_ events: [Event], to store: any EventLog & ConsumerGroupStore) async throws {
+        var start = 0
+        while start < events.count {
+            let end = min(start + 500, events.count)
+            _ = try await store.append(Array(events[start..<end]), expecting: nil)
+            start = end
+        }
+    }
+}

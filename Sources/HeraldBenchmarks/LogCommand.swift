@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Herald
+import HeraldSQLite
+
+/// `herald-bench log`: the durable log and consumer groups, against the database's own baseline.
+struct LogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Durable log appends, following, consumer groups and end-to-end latency."
+    )
+
+    @Option(help: "The store: 'memory' or 'sqlite:PATH' (PATH is deleted and recreated for each case).")
+    var store: String
+
+    @Flag(help: "Print one JSON object per line instead of a markdown table.")
+    var json = false
+
+    @Option(help: "Events per throughput case.")
+    var events = 100_000
+
+    @Option(help: "Seconds the latency case publishes at 1,000 events/s.")
+    var latencySeconds = 3.0
+
+    @Option(
+        help:
+            "Comma-separated cases (append_batch100, append_concurrent64, follow, group_consume, group_consume4, e2e_latency); all by default."
+    )
+    var cases: String?
+
+    func validate() throws {
+        guard store == "memory" || (store.hasPrefix("sqlite:") && store.count > 7) else {
+            throw ValidationError("--store must be 'memory' or 'sqlite:PATH', got '\(store)'")
+        }
+        guard events >= 100, latencySeconds > 0 else {
+            throw ValidationError("--events must be at least 100 and --latency-seconds positive")
+        }
+    }
+
+    func run() async throws {
+        let selected = cases.map { Set($0.split(separator: ",").map(String.init)) }
+        let suite: LogSuite
+        var sqlitePath: String?
+        if store == "memory" {
+            suite = LogSuite(
+                makeStore: { InMemoryEventStore() }, closeStore: { _ in }, impl: "herald-memory", events: events,
+                latencyDuration: .milliseconds(Int(latencySeconds * 1000)))
+        } else {
+            let path = String(store.dropFirst("sqlite:".count))
+            sqlitePath = path
+            suite = LogSuite(
+                makeStore: {
+                    Self.removeDatabase(at: path)
+                    return try await SQLiteEventStore.open(path: path)
+                },
+                closeStore: { store in try await (store as? SQLiteEventStore)?.close() },
+                impl: "herald-sqlite", events: events, latencyDuration: .milliseconds(Int(latencySeconds * 1000)))
+        }
+        if !json { print(BenchResult.tableHeader) }
+        let report = { (result: BenchResult) in print(json ? result.jsonLine : result.tableRow) }
+        try await suite.run(cases: selected, report: report)
+        if let sqlitePath, selected?.contains("append_batch100") ?? true {
+            Self.removeDatabase(at: sqlitePath)
+            report(try await RawSQLiteBaseline.appendBatches(events: LogSuite.makeEvents(events), path: sqlitePath))
+            Self.removeDatabase(at: sqlitePath)
+        }
+    }
+
+    static func removeDatabase(at path: String) {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+}
