@@ -112,9 +112,13 @@ extension SQLiteEventStore {
     /// Acknowledges deliveries; see ``ConsumerGroupStore/ack(group:deliveryIDs:)``.
     public func ack(group: String, deliveryIDs: [String]) async throws -> Int {
         try await operation("ack") {
-            try await writeTransaction { context in
-                try await context.ack(group: group, deliveryIDs: deliveryIDs, path: path)
-            }
+            let ids = Set(deliveryIDs)
+            // One statement commits atomically on its own; a longer list takes several, in a transaction.
+            return ids.count <= WriteContext.maximumListLength
+                ? try await withWriter { context in try await context.ack(group: group, deliveryIDs: ids, path: path) }
+                : try await writeTransaction { context in
+                    try await context.ack(group: group, deliveryIDs: ids, path: path)
+                }
         }
     }
 
