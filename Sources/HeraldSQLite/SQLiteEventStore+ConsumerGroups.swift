@@ -98,8 +98,18 @@ extension SQLiteEventStore {
                 let generation = changes.generation
                 try Task.checkCancellation()
                 try checkOpen()
-                let (deliveries, nextDue) = try await writeTransaction { context in
-                    try await context.lease(group: group, max: max, path: path)
+                let (deliveries, nextDue) = try await withWriter { context in
+                    // Only this connection writes, and it is ours until the lease is made: the group read
+                    // here stays current in the transaction below.
+                    let record = try await context.existingGroup(named: group, path: path)
+                    // With nothing to bring up to date, the lease is one statement, which commits on its own.
+                    guard context.needsPreparation(toLease: record) else {
+                        return try await context.lease(record, max: max, path: path)
+                    }
+                    return try await inTransaction(context) {
+                        try await context.prepareToLease(record)
+                        return try await context.lease(record, max: max, path: path)
+                    }
                 }
                 if !deliveries.isEmpty || clock.now >= deadline { return deliveries }
                 let scheduled = state.withLock(\.earliestDue)

@@ -41,6 +41,8 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         var lastSequence: Int64
         /// When the earliest scheduled event comes due; `nil` exactly when no event is scheduled.
         var earliestDue: Date?
+        /// Per consumer group id, a time no later than the end of any of its leases (see ``WriteContext``).
+        var leaseDeadlines: [Int: Date] = [:]
         var isClosed = false
         var activeOperations = 0
         var drained: CheckedContinuation<Void, Never>?
@@ -317,7 +319,8 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
                 connection: writer,
                 now: clock.now,
                 lastSequence: state.lastSequence,
-                earliestDue: state.earliestDue
+                earliestDue: state.earliestDue,
+                leaseDeadlines: state.leaseDeadlines
             )
         }
         let value = try await body(context)
@@ -352,6 +355,7 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         state.withLock { state in
             state.lastSequence = context.lastSequence
             state.earliestDue = context.earliestDue
+            state.leaseDeadlines = context.leaseDeadlines
         }
         if context.changed { changes.signal() }
     }

@@ -51,13 +51,32 @@ extension WriteContext {
         return true
     }
 
-    /// Leases up to `max` deliveries of the group. Returns them, and when there are none, the next time
-    /// on the store's clock at which one may become deliverable (a redelivery delay or a lease ending).
-    func lease(group name: String, max: Int, path: String) async throws -> (deliveries: [Delivery], nextDue: Date?) {
+    /// Whether leasing from `group` must write something first: scheduled events that came due, events
+    /// appended since the group's cursor, or leases that may have run out (see ``prepareToLease(_:)``).
+    func needsPreparation(toLease group: ConsumerGroupRecord) -> Bool {
+        if let due = earliestDue, due <= now { return true }
+        guard let deadline = leaseDeadlines[group.id] else { return true }
+        return group.cursor < lastSequence || deadline <= now
+    }
+
+    /// Brings the group up to date for ``lease(_:max:path:)``: promotes due events, takes the events
+    /// appended since its cursor, and ends its leases that ran out.
+    func prepareToLease(_ group: ConsumerGroupRecord) async throws {
         try await promoteDueEvents()
-        let group = try await existingGroup(named: name, path: path)
         try await takeNewEvents(group)
         try await expireLeases(group)
+    }
+
+    /// Leases up to `max` deliveries of the group, which ``prepareToLease(_:)`` brought up to date (unless
+    /// ``needsPreparation(toLease:)`` said it need not). Returns them, and when there are none, the next
+    /// time on the store's clock at which one may become deliverable (a redelivery delay or a lease
+    /// ending).
+    ///
+    /// One statement writes, so it may run outside a transaction.
+    func lease(_ group: ConsumerGroupRecord, max: Int, path: String) async throws
+        -> (deliveries: [Delivery], nextDue: Date?)
+    {
+        let leaseUntil = now.adding(group.configuration.ackTimeout)
         // The deliverable rows, oldest first; in an ordered group only the oldest unfinished one of each
         // partition key.
         let deliverable =
@@ -83,10 +102,13 @@ extension WriteContext {
                 (SELECT event FROM events WHERE events.sequence = group_pending.sequence) AS event
             """,
             [
-                .integer(group.id), now.stored, .integer(max), now.adding(group.configuration.ackTimeout).stored,
+                .integer(group.id), now.stored, .integer(max), leaseUntil.stored,
                 .text(UUID().uuidString.lowercased() + "-"),
             ]
         )
+        if !leased.isEmpty, let deadline = leaseDeadlines[group.id] {
+            leaseDeadlines[group.id] = min(deadline, leaseUntil)
+        }
         guard !leased.isEmpty else {
             let next = try await query(
                 """
@@ -128,8 +150,10 @@ extension WriteContext {
     }
 
     /// Ends the group's leases that ran out: each counts as a failed attempt, and after the last one the
-    /// event becomes a dead letter.
+    /// event becomes a dead letter. Then notes when the first of the remaining leases ends, so that
+    /// nothing is looked for until then.
     func expireLeases(_ group: ConsumerGroupRecord) async throws {
+        if let deadline = leaseDeadlines[group.id], deadline > now { return }
         let error = SQLiteData.text("lease expired after \(group.configuration.ackTimeout) without an ack")
         let expired = try await query(
             """
@@ -142,6 +166,14 @@ extension WriteContext {
             [.integer(group.configuration.maxAttempts), error, .integer(group.id), now.stored]
         )
         if expired.contains(where: { $0.column("state")?.integer == 0 }) { changed = true }
+        let deadline = try await query(
+            """
+            SELECT min(lease_until) AS deadline FROM group_pending INDEXED BY group_pending_by_state
+            WHERE group_id = ? AND state = 1
+            """,
+            [.integer(group.id)]
+        )
+        leaseDeadlines[group.id] = Date(stored: deadline.first?.column("deadline")) ?? .distantFuture
     }
 
     /// Acknowledges the group's current deliveries among `ids`; returns how many.

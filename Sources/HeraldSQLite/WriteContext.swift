@@ -14,14 +14,19 @@ final class WriteContext {
     var lastSequence: Int64
     /// The earliest `deliver_at` of the scheduled events, as this transaction leaves them.
     var earliestDue: Date?
+    /// Per consumer group id, a time no later than the end of any of the group's current leases; a group
+    /// without an entry may have leases that ran out.
+    var leaseDeadlines: [Int: Date]
     /// Whether the transaction made something new to wait for: events, or deliveries that may be leased.
     var changed = false
 
-    init(connection: SQLiteConnection, now: Date, lastSequence: Int64, earliestDue: Date?) {
+    init(connection: SQLiteConnection, now: Date, lastSequence: Int64, earliestDue: Date?, leaseDeadlines: [Int: Date])
+    {
         self.connection = connection
         self.now = now
         self.lastSequence = lastSequence
         self.earliestDue = earliestDue
+        self.leaseDeadlines = leaseDeadlines
     }
 
     @discardableResult
