@@ -98,8 +98,18 @@ extension SQLiteEventStore {
                 let generation = changes.generation
                 try Task.checkCancellation()
                 try checkOpen()
-                let (deliveries, nextDue) = try await writeTransaction { context in
-                    try await context.lease(group: group, max: max, path: path)
+                let (deliveries, nextDue) = try await withWriter { context in
+                    // Only this connection writes, and it is ours until the lease is made: the group read
+                    // here stays current in the transaction below.
+                    let record = try await context.existingGroup(named: group, path: path)
+                    // With nothing to bring up to date, the lease is one statement, which commits on its own.
+                    guard context.needsPreparation(toLease: record) else {
+                        return try await context.lease(record, max: max, path: path)
+                    }
+                    return try await inTransaction(context) {
+                        try await context.prepareToLease(record)
+                        return try await context.lease(record, max: max, path: path)
+                    }
                 }
                 if !deliveries.isEmpty || clock.now >= deadline { return deliveries }
                 let scheduled = state.withLock(\.earliestDue)
@@ -112,9 +122,13 @@ extension SQLiteEventStore {
     /// Acknowledges deliveries; see ``ConsumerGroupStore/ack(group:deliveryIDs:)``.
     public func ack(group: String, deliveryIDs: [String]) async throws -> Int {
         try await operation("ack") {
-            try await writeTransaction { context in
-                try await context.ack(group: group, deliveryIDs: deliveryIDs, path: path)
-            }
+            let ids = Set(deliveryIDs)
+            // One statement commits atomically on its own; a longer list takes several, in a transaction.
+            return ids.count <= WriteContext.maximumListLength
+                ? try await withWriter { context in try await context.ack(group: group, deliveryIDs: ids, path: path) }
+                : try await writeTransaction { context in
+                    try await context.ack(group: group, deliveryIDs: ids, path: path)
+                }
         }
     }
 

@@ -39,8 +39,10 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     struct State {
         /// The highest sequence committed: the log's high-water mark.
         var lastSequence: Int64
-        /// When the earliest scheduled event comes due, if any is scheduled.
+        /// When the earliest scheduled event comes due; `nil` exactly when no event is scheduled.
         var earliestDue: Date?
+        /// Per consumer group id, a time no later than the end of any of its leases (see ``WriteContext``).
+        var leaseDeadlines: [Int: Date] = [:]
         var isClosed = false
         var activeOperations = 0
         var drained: CheckedContinuation<Void, Never>?
@@ -291,6 +293,18 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// publishes what it changed (the new high-water mark, wake-ups) after the commit. Rolls back when
     /// `body` or the commit throws.
     func writeTransaction<T>(_ body: (WriteContext) async throws -> T) async throws -> T {
+        try await withWriter { context in
+            try await inTransaction(context) { try await body(context) }
+        }
+    }
+
+    /// Runs `body` holding the write connection, one at a time, and publishes what it changed (the new
+    /// high-water mark, wake-ups) when it returns; publishes nothing when it throws.
+    ///
+    /// - Important: Outside ``inTransaction(_:_:)`` every statement commits on its own, so `body` may run
+    ///   only one statement that writes: SQLite makes a lone statement atomic and durable by itself, which
+    ///   saves the round trips of `BEGIN` and `COMMIT`.
+    func withWriter<T>(_ body: (WriteContext) async throws -> T) async throws -> T {
         if OutboxScope.store == ObjectIdentifier(self) {
             throw EventLogError(
                 .invalidArgument,
@@ -305,26 +319,34 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
                 connection: writer,
                 now: clock.now,
                 lastSequence: state.lastSequence,
-                earliestDue: state.earliestDue
+                earliestDue: state.earliestDue,
+                leaseDeadlines: state.leaseDeadlines
             )
         }
+        let value = try await body(context)
+        publish(context)
+        return value
+    }
+
+    /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`) on `context`, which ``withWriter(_:)`` gave;
+    /// rolls back when `body` or the commit throws.
+    func inTransaction<T>(_ context: WriteContext, _ body: () async throws -> T) async throws -> T {
         do {
-            _ = try await writer.query("BEGIN IMMEDIATE")
+            try await context.query("BEGIN IMMEDIATE")
         } catch {
             throw SQLiteStorageFailure.map(error, path: path, operation: "beginning a transaction")
         }
         do {
-            let value = try await body(context)
+            let value = try await body()
             do {
-                _ = try await writer.query("COMMIT")
+                try await context.query("COMMIT")
             } catch {
                 throw SQLiteStorageFailure.map(error, path: path, operation: "commit")
             }
-            publish(context)
             return value
         } catch {
             // SQLite may have rolled back already (disk full, I/O error); then this fails harmlessly.
-            _ = try? await writer.query("ROLLBACK")
+            _ = try? await context.query("ROLLBACK")
             throw error
         }
     }
@@ -333,6 +355,7 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         state.withLock { state in
             state.lastSequence = context.lastSequence
             state.earliestDue = context.earliestDue
+            state.leaseDeadlines = context.leaseDeadlines
         }
         if context.changed { changes.signal() }
     }

@@ -92,6 +92,47 @@ extension WriteContext {
         return results
     }
 
+    /// Appends batches with one `INSERT` and no transaction around it, when that is all they need: no
+    /// stream expectation, nothing scheduled (stored or in the batches), no key twice, and few enough
+    /// events for one statement. Returns `nil`, having written nothing, when they need more or when an
+    /// event repeats a stored one (the `INSERT` fails on the unique key); ``append(_:)`` in a transaction
+    /// then does it.
+    ///
+    /// Run it outside a transaction, so that SQLite commits the `INSERT` on its own.
+    func appendInOneStatement(_ batches: [AppendBatch]) async throws -> [Result<[AppendResult], EventLogError>]? {
+        // `earliestDue` is nil exactly when no scheduled event is stored: none is due, none can be repeated.
+        guard earliestDue == nil, batches.allSatisfy({ $0.expectation == nil }) else { return nil }
+        let count = batches.reduce(0) { $0 + $1.events.count }
+        guard count * Self.eventColumns.count <= Self.maximumBindings else { return nil }
+        var keys = Set<EventKey>(minimumCapacity: count)
+        var rows: [[SQLiteData]] = []
+        rows.reserveCapacity(count)
+        var results: [Result<[AppendResult], EventLogError>] = []
+        results.reserveCapacity(batches.count)
+        var sequence = lastSequence
+        for batch in batches {
+            var batchResults: [AppendResult] = []
+            batchResults.reserveCapacity(batch.events.count)
+            for event in batch.events {
+                if let deliverAt = event.deliverAt, deliverAt > now { return nil }
+                guard keys.insert(EventKey(source: event.source, id: event.id)).inserted else { return nil }
+                sequence += 1
+                rows.append(Self.columns(of: event, extra: [sequence.stored]) + [now.stored, encoded(event)])
+                batchResults.append(
+                    AppendResult(id: event.id, source: event.source, outcome: .stored(sequence: sequence)))
+            }
+            results.append(.success(batchResults))
+        }
+        do {
+            try await insert(into: "events", columns: Self.eventColumns, rows: rows)
+        } catch let error as SQLiteError where error.reason == .constraintUniqueFailed {
+            return nil
+        }
+        lastSequence = sequence
+        changed = true
+        return results
+    }
+
     /// Moves the scheduled events whose time has come into the log, in order of due time (then of
     /// scheduling), with new sequences.
     func promoteDueEvents() async throws {

@@ -51,31 +51,65 @@ extension WriteContext {
         return true
     }
 
-    /// Leases up to `max` deliveries of the group. Returns them, and when there are none, the next time
-    /// on the store's clock at which one may become deliverable (a redelivery delay or a lease ending).
-    func lease(group name: String, max: Int, path: String) async throws -> (deliveries: [Delivery], nextDue: Date?) {
+    /// Whether leasing from `group` must write something first: scheduled events that came due, events
+    /// appended since the group's cursor, or leases that may have run out (see ``prepareToLease(_:)``).
+    func needsPreparation(toLease group: ConsumerGroupRecord) -> Bool {
+        if let due = earliestDue, due <= now { return true }
+        guard let deadline = leaseDeadlines[group.id] else { return true }
+        return group.cursor < lastSequence || deadline <= now
+    }
+
+    /// Brings the group up to date for ``lease(_:max:path:)``: promotes due events, takes the events
+    /// appended since its cursor, and ends its leases that ran out.
+    func prepareToLease(_ group: ConsumerGroupRecord) async throws {
         try await promoteDueEvents()
-        let group = try await existingGroup(named: name, path: path)
         try await takeNewEvents(group)
         try await expireLeases(group)
-        let candidates = try await query(
+    }
+
+    /// Leases up to `max` deliveries of the group, which ``prepareToLease(_:)`` brought up to date (unless
+    /// ``needsPreparation(toLease:)`` said it need not). Returns them, and when there are none, the next
+    /// time on the store's clock at which one may become deliverable (a redelivery delay or a lease
+    /// ending).
+    ///
+    /// One statement writes, so it may run outside a transaction.
+    func lease(_ group: ConsumerGroupRecord, max: Int, path: String) async throws
+        -> (deliveries: [Delivery], nextDue: Date?)
+    {
+        let leaseUntil = now.adding(group.configuration.ackTimeout)
+        // The deliverable rows, oldest first; in an ordered group only the oldest unfinished one of each
+        // partition key.
+        let deliverable =
             group.configuration.ordered
-                ? """
-                SELECT p.sequence AS sequence FROM group_pending AS p
-                WHERE p.group_id = ?1 AND p.state = 0 AND p.available_at <= ?2
-                    AND (p.partition_key IS NULL OR NOT EXISTS (
-                        SELECT 1 FROM group_pending AS q
-                        WHERE q.group_id = ?1 AND q.partition_key = p.partition_key AND q.state IN (0, 1)
-                            AND q.sequence < p.sequence))
-                ORDER BY p.sequence LIMIT ?3
-                """
-                : """
-                SELECT sequence FROM group_pending WHERE group_id = ?1 AND state = 0 AND available_at <= ?2
-                ORDER BY sequence LIMIT ?3
-                """,
-            [.integer(group.id), now.stored, .integer(max)]
-        ).compactMap { $0.column("sequence") }
-        guard !candidates.isEmpty else {
+            ? """
+            SELECT p.sequence FROM group_pending AS p
+            WHERE p.group_id = ?1 AND p.state = 0 AND p.available_at <= ?2
+                AND (p.partition_key IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM group_pending AS q
+                    WHERE q.group_id = ?1 AND q.partition_key = p.partition_key AND q.state IN (0, 1)
+                        AND q.sequence < p.sequence))
+            ORDER BY p.sequence LIMIT ?3
+            """
+            : """
+            SELECT sequence FROM group_pending WHERE group_id = ?1 AND state = 0 AND available_at <= ?2
+            ORDER BY sequence LIMIT ?3
+            """
+        let leased = try await query(
+            """
+            UPDATE group_pending SET state = 1, attempt = attempt + 1, lease_until = ?4, delivery_id = ?5 || sequence
+            WHERE group_id = ?1 AND sequence IN (\(deliverable))
+            RETURNING sequence, attempt, delivery_id,
+                (SELECT event FROM events WHERE events.sequence = group_pending.sequence) AS event
+            """,
+            [
+                .integer(group.id), now.stored, .integer(max), leaseUntil.stored,
+                .text(UUID().uuidString.lowercased() + "-"),
+            ]
+        )
+        if !leased.isEmpty, let deadline = leaseDeadlines[group.id] {
+            leaseDeadlines[group.id] = min(deadline, leaseUntil)
+        }
+        guard !leased.isEmpty else {
             let next = try await query(
                 """
                 SELECT min(CASE state WHEN 0 THEN available_at ELSE lease_until END) AS next FROM group_pending
@@ -85,31 +119,15 @@ extension WriteContext {
             )
             return ([], Date(stored: next.first?.column("next")))
         }
-        let deliveryPrefix = UUID().uuidString.lowercased() + "-"
-        let leased = try await query(
-            """
-            UPDATE group_pending SET state = 1, attempt = attempt + 1, lease_until = ?,
-                delivery_id = ? || sequence
-            WHERE group_id = ? AND sequence IN (?values)
-            RETURNING sequence, attempt, delivery_id
-            """,
-            prefix: [now.adding(group.configuration.ackTimeout).stored, .text(deliveryPrefix), .integer(group.id)],
-            values: candidates
-        )
-        var leases: [Int64: (attempt: Int, id: String)] = [:]
-        for row in leased {
-            guard let sequence = row.column("sequence")?.integer, let id = row.column("delivery_id")?.string else {
-                continue
-            }
-            leases[Int64(sequence)] = (row.column("attempt")?.integer ?? 1, id)
+        let events = try SQLiteEventStore.decode(leased, path: path)
+        let deliveries = zip(leased, events).map { row, event in
+            Delivery(
+                id: row.column("delivery_id")?.string ?? "",
+                attempt: row.column("attempt")?.integer ?? 1,
+                stored: event
+            )
         }
-        let events = try await query(
-            "SELECT sequence, event FROM events WHERE sequence IN (?values)", values: candidates)
-        let stored = try SQLiteEventStore.decode(events, path: path).sorted { $0.sequence < $1.sequence }
-        let deliveries = stored.compactMap { event in
-            leases[event.sequence].map { Delivery(id: $0.id, attempt: $0.attempt, stored: event) }
-        }
-        return (deliveries, nil)
+        return (deliveries.sorted { $0.sequence < $1.sequence }, nil)
     }
 
     /// Adds the group's events appended since its cursor to its pending deliveries.
@@ -132,12 +150,14 @@ extension WriteContext {
     }
 
     /// Ends the group's leases that ran out: each counts as a failed attempt, and after the last one the
-    /// event becomes a dead letter.
+    /// event becomes a dead letter. Then notes when the first of the remaining leases ends, so that
+    /// nothing is looked for until then.
     func expireLeases(_ group: ConsumerGroupRecord) async throws {
+        if let deadline = leaseDeadlines[group.id], deadline > now { return }
         let error = SQLiteData.text("lease expired after \(group.configuration.ackTimeout) without an ack")
         let expired = try await query(
             """
-            UPDATE group_pending
+            UPDATE group_pending INDEXED BY group_pending_by_state
             SET state = CASE WHEN attempt >= ? THEN 2 ELSE 0 END, available_at = lease_until, last_error = ?,
                 lease_until = NULL, delivery_id = NULL
             WHERE group_id = ? AND state = 1 AND lease_until <= ?
@@ -146,21 +166,37 @@ extension WriteContext {
             [.integer(group.configuration.maxAttempts), error, .integer(group.id), now.stored]
         )
         if expired.contains(where: { $0.column("state")?.integer == 0 }) { changed = true }
+        let deadline = try await query(
+            """
+            SELECT min(lease_until) AS deadline FROM group_pending INDEXED BY group_pending_by_state
+            WHERE group_id = ? AND state = 1
+            """,
+            [.integer(group.id)]
+        )
+        leaseDeadlines[group.id] = Date(stored: deadline.first?.column("deadline")) ?? .distantFuture
     }
 
     /// Acknowledges the group's current deliveries among `ids`; returns how many.
-    func ack(group name: String, deliveryIDs ids: [String], path: String) async throws -> Int {
-        let group = try await existingGroup(named: name, path: path)
+    ///
+    /// Up to ``maximumListLength`` distinct ids take one statement that writes, which may run outside a
+    /// transaction.
+    func ack(group name: String, deliveryIDs ids: Set<String>, path: String) async throws -> Int {
         let acknowledged = try await query(
             """
-            DELETE FROM group_pending
-            WHERE group_id = ? AND state = 1 AND lease_until > ? AND delivery_id IN (?values)
+            DELETE FROM group_pending INDEXED BY group_pending_by_delivery
+            WHERE group_id = (SELECT group_id FROM consumer_groups WHERE name = ?) AND delivery_id IN (?values)
+                AND state = 1 AND lease_until > ?
             RETURNING sequence
             """,
-            prefix: [.integer(group.id), now.stored],
-            values: Set(ids).map(SQLiteData.text)
+            prefix: [.text(name)],
+            values: ids.map(SQLiteData.text),
+            suffix: [now.stored]
         )
-        if !acknowledged.isEmpty { changed = true }
+        guard !acknowledged.isEmpty else {
+            _ = try await existingGroup(named: name, path: path)
+            return 0
+        }
+        changed = true
         return acknowledged.count
     }
 
@@ -176,7 +212,7 @@ extension WriteContext {
         let group = try await existingGroup(named: name, path: path)
         let failed = try await query(
             """
-            UPDATE group_pending
+            UPDATE group_pending INDEXED BY group_pending_by_delivery
             SET state = CASE WHEN attempt >= ? THEN 2 ELSE 0 END, available_at = ?, last_error = ?,
                 lease_until = NULL, delivery_id = NULL
             WHERE group_id = ? AND state = 1 AND lease_until > ? AND delivery_id IN (?values)

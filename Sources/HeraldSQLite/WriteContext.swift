@@ -14,14 +14,19 @@ final class WriteContext {
     var lastSequence: Int64
     /// The earliest `deliver_at` of the scheduled events, as this transaction leaves them.
     var earliestDue: Date?
+    /// Per consumer group id, a time no later than the end of any of the group's current leases; a group
+    /// without an entry may have leases that ran out.
+    var leaseDeadlines: [Int: Date]
     /// Whether the transaction made something new to wait for: events, or deliveries that may be leased.
     var changed = false
 
-    init(connection: SQLiteConnection, now: Date, lastSequence: Int64, earliestDue: Date?) {
+    init(connection: SQLiteConnection, now: Date, lastSequence: Int64, earliestDue: Date?, leaseDeadlines: [Int: Date])
+    {
         self.connection = connection
         self.now = now
         self.lastSequence = lastSequence
         self.earliestDue = earliestDue
+        self.leaseDeadlines = leaseDeadlines
     }
 
     @discardableResult
@@ -29,8 +34,9 @@ final class WriteContext {
         try await connection.query(sql, bindings)
     }
 
-    /// Runs `sql`, whose `IN (...)` list is written as `(?values)`, once per chunk of `values`, with
-    /// `prefix` bound before and `suffix` after the chunk; returns the rows of all runs.
+    /// Runs `sql`, whose `IN (...)` list is written as `(?values)`, once per chunk of
+    /// ``maximumListLength`` `values`, with `prefix` bound before and `suffix` after the chunk; returns the
+    /// rows of all runs.
     @discardableResult
     func query(
         _ sql: String,
@@ -39,18 +45,23 @@ final class WriteContext {
         suffix: [SQLiteData] = []
     ) async throws -> [SQLiteRow] {
         var rows: [SQLiteRow] = []
-        for start in stride(from: 0, to: values.count, by: 500) {
-            let chunk = values[start..<min(start + 500, values.count)]
+        for start in stride(from: 0, to: values.count, by: Self.maximumListLength) {
+            let chunk = values[start..<min(start + Self.maximumListLength, values.count)]
             let list = "(" + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
             rows += try await query(sql.replacingOccurrences(of: "(?values)", with: list), prefix + chunk + suffix)
         }
         return rows
     }
 
+    /// The most values bound to one statement: SQLite's default limit (sqlite-nio's build allows more).
+    static let maximumBindings = 32_766
+    /// The most values of one `IN (?values)` list, leaving room under ``maximumBindings`` for the others.
+    static let maximumListLength = 32_000
+
     /// Inserts rows of `columns.count` values each into `table`, as few statements as the binding limit
     /// allows.
     func insert(into table: String, columns: [String], rows: [[SQLiteData]]) async throws {
-        let rowsPerStatement = 4_000 / columns.count
+        let rowsPerStatement = Self.maximumBindings / columns.count
         let placeholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
             let chunk = rows[start..<min(start + rowsPerStatement, rows.count)]

@@ -126,7 +126,8 @@ struct LogSuite {
                     for _ in 0..<consumers {
                         group.addTask {
                             while consumed.value < events.count {
-                                let deliveries = try await store.poll(group: "bench", max: 100, wait: .milliseconds(100))
+                                let deliveries = try await store.poll(
+                                    group: "bench", max: 100, wait: .milliseconds(100))
                                 guard !deliveries.isEmpty else { continue }
                                 _ = try await store.ack(group: "bench", deliveryIDs: deliveries.map(\.id))
                                 consumed.add(deliveries.count)
