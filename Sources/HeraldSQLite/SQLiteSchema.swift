@@ -78,6 +78,8 @@ enum SQLiteSchema {
             ) WITHOUT ROWID
             """,
             "CREATE INDEX group_pending_by_state ON group_pending (group_id, state, available_at)",
+            // Polls take waiting rows in sequence order and stop at their limit, however long the backlog.
+            "CREATE INDEX group_pending_ready ON group_pending (group_id, state, sequence)",
             "CREATE INDEX group_pending_by_key ON group_pending (group_id, partition_key, sequence)",
             "CREATE INDEX group_pending_by_delivery ON group_pending (group_id, delivery_id)",
             "CREATE INDEX group_pending_by_sequence ON group_pending (sequence)",

@@ -82,7 +82,7 @@ extension WriteContext {
         let deliverable =
             group.configuration.ordered
             ? """
-            SELECT p.sequence FROM group_pending AS p
+            SELECT p.sequence FROM group_pending AS p INDEXED BY group_pending_ready
             WHERE p.group_id = ?1 AND p.state = 0 AND p.available_at <= ?2
                 AND (p.partition_key IS NULL OR NOT EXISTS (
                     SELECT 1 FROM group_pending AS q
@@ -91,7 +91,8 @@ extension WriteContext {
             ORDER BY p.sequence LIMIT ?3
             """
             : """
-            SELECT sequence FROM group_pending WHERE group_id = ?1 AND state = 0 AND available_at <= ?2
+            SELECT sequence FROM group_pending INDEXED BY group_pending_ready
+            WHERE group_id = ?1 AND state = 0 AND available_at <= ?2
             ORDER BY sequence LIMIT ?3
             """
         let leased = try await query(
