@@ -167,7 +167,9 @@ public final class PersistentSubscription: Sendable {
             do {
                 let deliveries = try await store.poll(
                     group: name, max: options.batchSize, wait: Self.pollWait)
-                try await handle(deliveries)
+                // In a task of its own, which `stop()` does not cancel: the handler and the store calls
+                // finish the batch undisturbed, so that what was handled is acknowledged, not failed.
+                try await Task { try await self.handle(deliveries) }.value
             } catch is CancellationError {
                 return
             } catch {
@@ -194,9 +196,18 @@ public final class PersistentSubscription: Sendable {
                         "subscription": "\(name)", "event_id": "\(delivery.event.id)",
                         "attempt": "\(delivery.attempt)", "error": "\(error)",
                     ])
-                _ = try await store.nack(
-                    group: name, deliveryIDs: [delivery.id], delay: options.retryDelay, error: String(describing: error)
-                )
+                do {
+                    _ = try await store.nack(
+                        group: name, deliveryIDs: [delivery.id], delay: options.retryDelay,
+                        error: String(describing: error))
+                } catch {
+                    // The event is redelivered when its lease runs out; the rest of the batch goes on.
+                    logger.error(
+                        "could not nack a failed event; it is redelivered when its lease ends",
+                        metadata: [
+                            "subscription": "\(name)", "event_id": "\(delivery.event.id)", "error": "\(error)",
+                        ])
+                }
             }
         }
         if !acknowledged.isEmpty { _ = try await store.ack(group: name, deliveryIDs: acknowledged) }

@@ -83,3 +83,114 @@ import Testing
         await bus.shutdown()
     }
 }
+
+/// Waits until `condition` holds or `timeout` passes; returns whether it holds.
+private func eventually(
+    within timeout: Duration = .seconds(5),
+    _ condition: () async throws -> Bool
+) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(2))
+    }
+    return try await condition()
+}
+
+/// A store whose `nack` fails, over an in-memory store.
+private struct FailingNackStore: EventLog, ConsumerGroupStore {
+    struct NackFailed: Error {}
+    let base = InMemoryEventStore()
+
+    func append(_ events: [Event], expecting expectation: StreamExpectation?) async throws -> [AppendResult] {
+        try await base.append(events, expecting: expectation)
+    }
+    func read(after sequence: Int64, filter: EventFilter, limit: Int) async throws -> EventPage {
+        try await base.read(after: sequence, filter: filter, limit: limit)
+    }
+    func lastSequence() async throws -> Int64 { try await base.lastSequence() }
+    func streamVersion(_ stream: String) async throws -> Int { try await base.streamVersion(stream) }
+    func waitForEvents(after sequence: Int64, timeout: Duration) async throws -> Bool {
+        try await base.waitForEvents(after: sequence, timeout: timeout)
+    }
+    func applyRetention(_ policies: [RetentionPolicy]) async throws -> Int { try await base.applyRetention(policies) }
+    func createGroup(_ configuration: ConsumerGroupConfiguration) async throws -> Bool {
+        try await base.createGroup(configuration)
+    }
+    func deleteGroup(named name: String) async throws -> Bool { try await base.deleteGroup(named: name) }
+    func groupInfo(named name: String) async throws -> ConsumerGroupInfo? { try await base.groupInfo(named: name) }
+    func groups() async throws -> [ConsumerGroupInfo] { try await base.groups() }
+    func poll(group: String, max: Int, wait: Duration) async throws -> [Delivery] {
+        try await base.poll(group: group, max: max, wait: wait)
+    }
+    func ack(group: String, deliveryIDs: [String]) async throws -> Int {
+        try await base.ack(group: group, deliveryIDs: deliveryIDs)
+    }
+    func nack(group: String, deliveryIDs: [String], delay: Duration, error: String?) async throws -> Int {
+        throw NackFailed()
+    }
+    func deadLetters(group: String, limit: Int) async throws -> [DeadLetteredEvent] {
+        try await base.deadLetters(group: group, limit: limit)
+    }
+    func requeueDeadLetters(group: String, sequences: [Int64]?) async throws -> Int {
+        try await base.requeueDeadLetters(group: group, sequences: sequences)
+    }
+}
+
+@Suite struct PersistentSubscriptionShutdownTests {
+    /// Stopping while the handler holds an event must not cancel the handler: the event it is handling
+    /// is acknowledged, not failed (which would burn an attempt, here the only one).
+    @Test func stoppingDoesNotCancelTheHandlerOfTheEventInFlight() async throws {
+        let store = InMemoryEventStore()
+        let bus = PersistentEventBus(store: store)
+        let entered = Gate()
+        let release = Gate()
+        let sawCancellation = Mutex(false)
+        let options = PersistentSubscriptionOptions(maxAttempts: 1, retryDelay: .milliseconds(5))
+        let subscription = try await bus.subscribe("orders.>", name: "billing", options: options) { _ in
+            entered.open()
+            await withTaskCancellationHandler {
+                await release.wait()
+            } onCancel: {
+                sawCancellation.withLock { $0 = true }
+                release.open()
+            }
+            try Task.checkCancellation()
+        }
+        try await bus.publish(Event(id: "e-1", source: "/shop", type: "orders.placed"))
+        await entered.wait()
+        let stopping = Task { await subscription.stop() }
+        // A cancelled handler would be let through at once; give it the chance before releasing it.
+        _ = await eventually(within: .milliseconds(500)) { sawCancellation.withLock { $0 } }
+        release.open()
+        await stopping.value
+        #expect(!sawCancellation.withLock { $0 })
+        #expect(try await store.deadLetters(group: "billing", limit: 10).isEmpty)
+        let info = try #require(try await store.groupInfo(named: "billing"))
+        #expect(info.lag == 0)
+        #expect(info.inFlight == 0)
+    }
+
+    /// A failing `nack` of one event must not keep the events handled before it in the batch from being
+    /// acknowledged.
+    @Test func aFailedNackDoesNotDropTheAcksOfTheBatch() async throws {
+        let store = FailingNackStore()
+        let bus = PersistentEventBus(store: store)
+        struct Declined: Error {}
+        try await bus.publish([
+            Event(id: "e-1", source: "/shop", type: "orders.placed"),
+            Event(id: "e-2", source: "/shop", type: "orders.placed"),
+        ])
+        let options = PersistentSubscriptionOptions(retryDelay: .milliseconds(5), batchSize: 10)
+        try await bus.subscribe("orders.>", name: "billing", options: options) { event in
+            if event.id == "e-2" { throw Declined() }
+        }
+        // e-1 acknowledged; e-2 still leased (its nack failed).
+        let acknowledged = try await eventually {
+            let info = try await store.groupInfo(named: "billing")
+            return info?.inFlight == 1
+        }
+        await bus.shutdown()
+        #expect(acknowledged)
+    }
+}
