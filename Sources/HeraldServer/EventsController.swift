@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import Herald
+import Hummingbird
+import NIOCore
+
+/// The `/v1/events` routes: publish events in any mode of the CloudEvents HTTP binding, and read the log.
+public struct EventsController: Sendable {
+    /// The largest `limit` a read accepts.
+    public static let maximumReadLimit = 1000
+    /// The `limit` of a read that gives none.
+    public static let defaultReadLimit = 100
+
+    let store: any EventLog & ConsumerGroupStore
+    let maxBodyBytes: Int
+
+    /// Creates the routes over `store`, refusing request bodies larger than `maxBodyBytes`.
+    public init(store: any EventLog & ConsumerGroupStore, maxBodyBytes: Int) {
+        self.store = store
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// Adds `POST /v1/events` and `GET /v1/events` to `group`.
+    public func addRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
+        group.post { request, _ in try await publish(request) }
+        group.get { request, _ in try await read(request) }
+    }
+
+    private static let acceptedMediaTypes =
+        "accepted are '\(Event.jsonMediaType)' (one event), '\(Event.jsonBatchMediaType)' (a JSON array of events), "
+        + "or binary mode: the attributes in ce-* headers (ce-specversion, ce-id, ce-source, ce-type) with any "
+        + "Content-Type for the data"
+
+    func publish(_ request: Request) async throws -> Response {
+        let contentType = request.headers[.contentType]
+        let events: [Event]
+        switch Self.mediaType(of: contentType) {
+        case Event.jsonMediaType:
+            let body = try await collectBody(request)
+            do {
+                events = [try Event.decode(json: body)]
+            } catch {
+                throw ProblemDetails.invalidEvent(error.description)
+            }
+        case Event.jsonBatchMediaType:
+            let body = try await collectBody(request)
+            do {
+                events = try Event.decodeBatch(json: body)
+            } catch {
+                throw BatchProblems.problem(for: error, in: body)
+            }
+        default:
+            guard BinaryModeEvent.isPresent(in: request.headers) else {
+                let given = contentType.map { "'\($0)'" } ?? "no Content-Type"
+                throw ProblemDetails.unsupportedMediaType(
+                    "cannot read events from \(given) without ce-* headers; \(Self.acceptedMediaTypes)")
+            }
+            let body = try await collectBody(request)
+            events = [try BinaryModeEvent.decode(headers: request.headers, contentType: contentType, body: body)]
+        }
+
+        let results: [AppendResult]
+        do {
+            results = try await store.append(events)
+        } catch let error as EventBatchError {
+            throw ProblemDetails.invalidEvent(
+                error.description,
+                errors: [.init(index: error.index, attribute: nil, detail: "\(error.underlying)")])
+        } catch let error as EventLogError where error.code == .invalidArgument {
+            throw ProblemDetails.invalidEvent(error.message)
+        } catch let error as EventLogError {
+            throw ProblemDetails.storeFailure(error.message)
+        }
+        return Self.json(status: .created, PublishedEvents(events: results.map(PublishedEvent.init)).jsonData())
+    }
+
+    func read(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        var filter = EventFilter()
+        if let topic = query["topic"] {
+            do {
+                filter.topic = try TopicPattern(String(topic))
+            } catch {
+                throw ProblemDetails.invalidQuery("query parameter 'topic' is not a valid pattern: \(error)")
+            }
+        }
+        filter.source = query["source"].map(String.init)
+        filter.subject = query["subject"].map(String.init)
+        let after = try Self.integer(query["after"], named: "after", default: 0, in: 0...Int64.max)
+        let limit = try Self.integer(
+            query["limit"], named: "limit", default: Int64(Self.defaultReadLimit),
+            in: 1...Int64(Self.maximumReadLimit))
+
+        let page: EventPage
+        do {
+            page = try await store.read(after: after, filter: filter, limit: Int(limit))
+        } catch let error as EventLogError {
+            throw ProblemDetails.storeFailure(error.message)
+        }
+        var body = Data(#"{"events":["#.utf8)
+        for (position, stored) in page.events.enumerated() {
+            if position > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: #"{"sequence":\#(stored.sequence),"event":"#.utf8)
+            body.append(stored.event.jsonData())
+            body.append(UInt8(ascii: "}"))
+        }
+        body.append(contentsOf: #"],"next_after":\#(page.nextAfter)}"#.utf8)
+        return Self.json(status: .ok, body)
+    }
+
+    /// Collects the body, answering 413 for one larger than ``maxBodyBytes`` without reading all of it.
+    private func collectBody(_ request: Request) async throws -> Data {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodyBytes {
+            throw ProblemDetails.bodyTooLarge(limit: maxBodyBytes)
+        }
+        do {
+            return Data(try await request.body.collect(upTo: maxBodyBytes).readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw ProblemDetails.bodyTooLarge(limit: maxBodyBytes)
+        }
+    }
+
+    /// The media type without parameters, in lower case.
+    private static func mediaType(of contentType: String?) -> String? {
+        contentType.map {
+            $0.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+    }
+
+    private static func integer(
+        _ text: Substring?,
+        named name: String,
+        default value: Int64,
+        in range: ClosedRange<Int64>
+    ) throws(ProblemDetails) -> Int64 {
+        guard let text else { return value }
+        guard let number = Int64(text), range.contains(number) else {
+            throw .invalidQuery(
+                "query parameter '\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound), "
+                    + "got '\(text)'")
+        }
+        return number
+    }
+
+    static func json(status: HTTPResponse.Status, _ body: Data) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

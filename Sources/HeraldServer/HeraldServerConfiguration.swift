@@ -1,0 +1,24 @@
+/// Where `herald serve` listens and what it accepts.
+public struct HeraldServerConfiguration: Sendable, Hashable {
+    /// The address to bind; `127.0.0.1` by default, so that the server is reachable from this machine only.
+    public var host: String
+    /// The TCP port to listen on; 8080 by default.
+    public var port: Int
+    /// The largest request body accepted, in bytes; larger bodies get `413 Content Too Large`. 1 MiB by
+    /// default.
+    public var maxBodyBytes: Int
+
+    /// Creates a configuration.
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// The host names that reach this machine only: the server refuses other hosts until it can
+    /// authenticate clients.
+    public static let loopbackHosts: Set<String> = ["127.0.0.1", "::1", "localhost"]
+
+    /// Whether ``host`` is one of ``loopbackHosts``.
+    public var isLoopback: Bool { Self.loopbackHosts.contains(host) }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// An error response in the RFC 9457 format (`application/problem+json`): what kind of problem, a title,
+/// the HTTP status, and a detail that says what was wrong and how to fix it.
+///
+/// Handlers throw it; Hummingbird turns it into the response.
+public struct ProblemDetails: Error, Sendable, Hashable, Codable {
+    /// One offending event of a batch.
+    public struct EventError: Sendable, Hashable, Codable {
+        /// The 0-based position of the event in the batch.
+        public var index: Int
+        /// The attribute at fault, when one is.
+        public var attribute: String?
+        /// What is wrong with the event and how to fix it.
+        public var detail: String
+
+        /// Creates an entry.
+        public init(index: Int, attribute: String?, detail: String) {
+            self.index = index
+            self.attribute = attribute
+            self.detail = detail
+        }
+    }
+
+    /// The media type of a problem body.
+    public static let mediaType = "application/problem+json"
+
+    /// A URI naming the kind of problem.
+    public var type: String
+    /// A short summary of the kind of problem, the same for every occurrence.
+    public var title: String
+    /// The HTTP status code; the body's `status` member.
+    public var statusCode: Int
+    /// This occurrence: what was wrong and how to fix it.
+    public var detail: String
+    /// For a batch, every offending event by index; `nil` otherwise.
+    public var errors: [EventError]?
+
+    private enum CodingKeys: String, CodingKey {
+        case type, title, statusCode = "status", detail, errors
+    }
+
+    /// Creates a problem.
+    public init(type: String, title: String, status: Int, detail: String, errors: [EventError]? = nil) {
+        self.type = type
+        self.title = title
+        self.statusCode = status
+        self.detail = detail
+        self.errors = errors
+    }
+
+    /// An event, batch or its attributes broke the CloudEvents rules or was not valid JSON (400).
+    static func invalidEvent(_ detail: String, errors: [EventError]? = nil) -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:invalid-event", title: "Invalid event", status: 400, detail: detail,
+            errors: errors)
+    }
+
+    /// A query parameter was out of range or malformed (400).
+    static func invalidQuery(_ detail: String) -> ProblemDetails {
+        ProblemDetails(type: "urn:herald:problem:invalid-query", title: "Invalid query", status: 400, detail: detail)
+    }
+
+    /// The body was larger than the server accepts (413).
+    static func bodyTooLarge(limit: Int) -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:body-too-large", title: "Request body too large", status: 413,
+            detail: "the request body is larger than the \(limit) bytes this server accepts; send fewer events "
+                + "per request, or start the server with a larger --max-body-bytes")
+    }
+
+    /// The body's content type is not one the endpoint reads (415).
+    static func unsupportedMediaType(_ detail: String) -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:unsupported-media-type", title: "Unsupported media type", status: 415,
+            detail: detail)
+    }
+
+    /// The store cannot serve requests (503).
+    static func storeUnavailable(_ detail: String) -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:store-unavailable", title: "Store unavailable", status: 503, detail: detail)
+    }
+
+    /// The store failed while handling the request (500).
+    static func storeFailure(_ detail: String) -> ProblemDetails {
+        ProblemDetails(type: "urn:herald:problem:storage", title: "Storage failure", status: 500, detail: detail)
+    }
+}
+
+extension ProblemDetails: HTTPResponseError {
+    public var status: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
+
+    public var headers: HTTPFields { [.contentType: Self.mediaType] }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = try encoder.encode(self)
+        return Response(
+            status: status, headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import HTTPTypes
+import HeraldServer
+import HeraldTesting
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Suite struct ReadEventsTests {
+    private func serverWithEvents(_ types: [String]) async throws -> ServerUnderTest {
+        let server = ServerUnderTest()
+        _ = try await server.store.append(
+            types.enumerated().map { Event(id: "e-\($0.offset)", source: "/shop", type: $0.element) })
+        return server
+    }
+
+    @Test func readsPageByPageWithNextAfter() async throws {
+        let server = try await serverWithEvents(["orders.placed", "orders.paid", "orders.shipped"])
+        try await server.run { client in
+            let first = try await client.execute(uri: "/v1/events?limit=2", method: .get)
+            #expect(first.status == .ok)
+            let firstPage = try ReadBody(first)
+            #expect(firstPage.events.map(\.sequence) == [1, 2])
+            #expect(firstPage.events.map(\.event.id) == ["e-0", "e-1"])
+            #expect(firstPage.nextAfter == 2)
+
+            let second = try ReadBody(
+                try await client.execute(uri: "/v1/events?after=\(firstPage.nextAfter)&limit=2", method: .get))
+            #expect(second.events.map(\.event.type) == ["orders.shipped"])
+            #expect(second.nextAfter == 3)
+        }
+    }
+
+    @Test func filtersByTopicPatternAndSource() async throws {
+        let server = try await serverWithEvents(["orders.placed", "payments.taken", "orders.paid"])
+        try await server.run { client in
+            let page = try ReadBody(
+                try await client.execute(uri: "/v1/events?topic=orders.*&source=/shop", method: .get))
+            #expect(page.events.map(\.event.type) == ["orders.placed", "orders.paid"])
+            let none = try ReadBody(try await client.execute(uri: "/v1/events?source=/other", method: .get))
+            #expect(none.events.isEmpty)
+        }
+    }
+
+    @Test(arguments: [
+        ("topic=orders..placed", "'topic'"),
+        ("limit=0", "'limit'"),
+        ("limit=1001", "'limit'"),
+        ("limit=ten", "'limit'"),
+        ("after=-1", "'after'"),
+    ])
+    func anInvalidQueryAnswers400NamingTheParameter(query: String, named: String) async throws {
+        try await ServerUnderTest().run { client in
+            let response = try await client.execute(uri: "/v1/events?\(query)", method: .get)
+            #expect(response.status == .badRequest)
+            let problem = try response.decode(ProblemBody.self)
+            #expect(problem.type == "urn:herald:problem:invalid-query")
+            #expect(problem.detail.contains(named))
+        }
+    }
+}
