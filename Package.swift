@@ -75,7 +75,10 @@ let package = Package(
             dependencies: [
                 "Herald",
                 "HeraldExamples",
+                "HeraldSQLite",
+                "HeraldServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

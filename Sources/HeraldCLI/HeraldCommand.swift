@@ -7,6 +7,6 @@ struct HeraldCommand: AsyncParsableCommand {
         commandName: "herald",
         abstract: "Herald: event-driven architecture for Swift.",
         version: "0.1.0",
-        subcommands: [DemoCommand.self]
+        subcommands: [DemoCommand.self, ServeCommand.self]
     )
 }

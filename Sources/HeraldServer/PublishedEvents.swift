@@ -7,7 +7,7 @@ struct PublishedEvents: Encodable {
 
     func jsonData() -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding strings, integers and booleans cannot fail.
         return (try? encoder.encode(self)) ?? Data()
     }

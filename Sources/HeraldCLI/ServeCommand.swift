@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import Herald
+import HeraldSQLite
+import HeraldServer
+import Hummingbird
+
+/// `herald serve`: the event log over HTTP, until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the event log over HTTP (preview: loopback only, no authentication yet).",
+        discussion: """
+            Publish with POST /v1/events (CloudEvents structured, batch or binary mode), read with \
+            GET /v1/events, probe with GET /healthz and GET /readyz. Flags win over the environment \
+            variables HERALD_HOST, HERALD_PORT and HERALD_STORE.
+            """
+    )
+
+    @Option(help: "The address to bind: 127.0.0.1, ::1 or localhost. (default: $HERALD_HOST or 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "The TCP port. (default: $HERALD_PORT or 8080)")
+    var port: Int?
+
+    @Option(help: "Where events are kept: sqlite:PATH or memory. (default: $HERALD_STORE or sqlite:./herald.db)")
+    var store: String?
+
+    @Option(help: "The largest request body accepted, in bytes.")
+    var maxBodyBytes = HeraldServerConfiguration().maxBodyBytes
+
+    /// Where the events live, as `--store` or `HERALD_STORE` names it.
+    enum StoreLocation: Equatable {
+        case memory
+        case sqlite(path: String)
+
+        init(_ text: String) throws {
+            if text == "memory" {
+                self = .memory
+            } else if text.hasPrefix("sqlite:"), text.count > "sqlite:".count {
+                self = .sqlite(path: String(text.dropFirst("sqlite:".count)))
+            } else {
+                throw ValidationError(
+                    "store '\(text)' is not one Herald knows; use 'memory' or 'sqlite:PATH', such as "
+                        + "'sqlite:./herald.db'")
+            }
+        }
+    }
+
+    func validate() throws {
+        _ = try resolved()
+    }
+
+    func run() async throws {
+        let (configuration, location) = try resolved()
+        switch location {
+        case .memory:
+            try await buildHeraldApplication(store: InMemoryEventStore(), configuration: configuration).runService()
+        case .sqlite(let path):
+            let store = try await SQLiteEventStore.open(path: path)
+            do {
+                try await buildHeraldApplication(store: store, configuration: configuration).runService()
+            } catch {
+                try? await store.close()
+                throw error
+            }
+            try await store.close()
+        }
+    }
+
+    /// The settings from the flags, then the environment, then the defaults.
+    func resolved() throws -> (HeraldServerConfiguration, StoreLocation) {
+        let environment = ProcessInfo.processInfo.environment
+        let host = host ?? environment["HERALD_HOST"] ?? HeraldServerConfiguration().host
+        let port = try port ?? environment["HERALD_PORT"].map(Self.port) ?? HeraldServerConfiguration().port
+        let location = try StoreLocation(store ?? environment["HERALD_STORE"] ?? "sqlite:./herald.db")
+        let configuration = HeraldServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes)
+        try Self.check(configuration)
+        return (configuration, location)
+    }
+
+    static func port(_ text: String) throws -> Int {
+        guard let port = Int(text) else {
+            throw ValidationError("HERALD_PORT must be a port number from 0 to 65535, got '\(text)'")
+        }
+        return port
+    }
+
+    /// Refuses what the server cannot do safely yet.
+    static func check(_ configuration: HeraldServerConfiguration) throws {
+        guard configuration.isLoopback else {
+            throw ValidationError(
+                "refusing to listen on '\(configuration.host)': API keys are not implemented yet, so herald serve "
+                    + "only binds 127.0.0.1, ::1 or localhost; use one of those and put an authenticating proxy in "
+                    + "front for remote clients")
+        }
+        guard (0...65535).contains(configuration.port) else {
+            throw ValidationError("the port must be from 0 to 65535, got \(configuration.port)")
+        }
+        guard configuration.maxBodyBytes >= 1 else {
+            throw ValidationError("--max-body-bytes must be at least 1, got \(configuration.maxBodyBytes)")
+        }
+    }
+}
