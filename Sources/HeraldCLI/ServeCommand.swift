@@ -75,7 +75,11 @@ struct ServeCommand: AsyncParsableCommand {
         let port = try port ?? environment["HERALD_PORT"].map(Self.port) ?? HeraldServerConfiguration().port
         let location = try StoreLocation(store ?? environment["HERALD_STORE"] ?? "sqlite:./herald.db")
         let configuration = HeraldServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes)
-        try Self.check(configuration)
+        do {
+            try configuration.validate()
+        } catch {
+            throw ValidationError(error.message)
+        }
         return (configuration, location)
     }
 
@@ -84,21 +88,5 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("HERALD_PORT must be a port number from 0 to 65535, got '\(text)'")
         }
         return port
-    }
-
-    /// Refuses what the server cannot do safely yet.
-    static func check(_ configuration: HeraldServerConfiguration) throws {
-        guard configuration.isLoopback else {
-            throw ValidationError(
-                "refusing to listen on '\(configuration.host)': API keys are not implemented yet, so herald serve "
-                    + "only binds 127.0.0.1, ::1 or localhost; use one of those and put an authenticating proxy in "
-                    + "front for remote clients")
-        }
-        guard (0...65535).contains(configuration.port) else {
-            throw ValidationError("the port must be from 0 to 65535, got \(configuration.port)")
-        }
-        guard configuration.maxBodyBytes >= 1 else {
-            throw ValidationError("--max-body-bytes must be at least 1, got \(configuration.maxBodyBytes)")
-        }
     }
 }

@@ -21,4 +21,24 @@ public struct HeraldServerConfiguration: Sendable, Hashable {
 
     /// Whether ``host`` is one of ``loopbackHosts``.
     public var isLoopback: Bool { Self.loopbackHosts.contains(host) }
+
+    /// Checks that the server can run with these settings, and safely: without authentication it must
+    /// listen on a loopback host.
+    ///
+    /// - Throws: ``HeraldServerConfigurationError`` naming the setting and how to fix it.
+    public func validate() throws(HeraldServerConfigurationError) {
+        guard isLoopback else {
+            throw HeraldServerConfigurationError(
+                "refusing to listen on '\(host)': API keys are not implemented yet, so herald serve only binds "
+                    + "127.0.0.1, ::1 or localhost; use one of those and put an authenticating proxy in front for "
+                    + "remote clients")
+        }
+        guard (0...65535).contains(port) else {
+            throw HeraldServerConfigurationError("port (--port) must be from 0 to 65535, got \(port)")
+        }
+        guard maxBodyBytes >= 1 else {
+            throw HeraldServerConfigurationError(
+                "maxBodyBytes (--max-body-bytes) must be at least 1, got \(maxBodyBytes)")
+        }
+    }
 }
