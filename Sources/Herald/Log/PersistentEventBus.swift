@@ -131,6 +131,9 @@ public final class PersistentSubscription: Sendable {
     private let task = Mutex<Task<Void, Never>?>(nil)
     /// How long one poll waits for events; stopping interrupts it.
     static let pollWait = Duration.seconds(5)
+    /// How many times the acknowledgement of a handled batch is tried before its events are left to
+    /// come back after their lease.
+    static let ackAttempts = 3
 
     init(
         name: String,
@@ -210,6 +213,27 @@ public final class PersistentSubscription: Sendable {
                 }
             }
         }
-        if !acknowledged.isEmpty { _ = try await store.ack(group: name, deliveryIDs: acknowledged) }
+        if !acknowledged.isEmpty { try await acknowledge(acknowledged) }
+    }
+
+    /// Acknowledges handled events, trying again after ``PersistentSubscriptionOptions/retryDelay`` when
+    /// the store fails, since every event whose ack is lost is handled a second time after its lease.
+    private func acknowledge(_ deliveryIDs: [String]) async throws {
+        var attempt = 1
+        while true {
+            do {
+                _ = try await store.ack(group: name, deliveryIDs: deliveryIDs)
+                return
+            } catch let error as EventLogError where error.code == .closed {
+                throw error
+            } catch {
+                guard attempt < Self.ackAttempts else { throw error }
+                logger.warning(
+                    "could not acknowledge handled events; trying again",
+                    metadata: ["subscription": "\(name)", "attempt": "\(attempt)", "error": "\(error)"])
+                try await Task.sleep(for: options.retryDelay)
+                attempt += 1
+            }
+        }
     }
 }

@@ -71,6 +71,23 @@ import Testing
         #expect(letters.first?.lastError?.contains("Declined") == true)
     }
 
+    @Test func aFailedAcknowledgementIsTriedAgainSoHandledEventsAreNotRedelivered() async throws {
+        let flaky = FaultyStore(failingAcks: 1)
+        let bus = PersistentEventBus(store: flaky)
+        let handled = EventRecorder()
+        let options = PersistentSubscriptionOptions(retryDelay: .milliseconds(1))
+        try await bus.subscribe("orders.>", name: "billing", options: options) { handled.record($0) }
+        try await bus.publish(event(1))
+        _ = try await handled.waitForEvents(matching: ">")
+        let acknowledged = try await eventually {
+            try await flaky.base.groupInfo(named: "billing")?.lag == 0
+        }
+        await bus.shutdown()
+        #expect(acknowledged)
+        #expect(flaky.ackCalls.withLock { $0 } == 2)
+        #expect(handled.events.count == 1)
+    }
+
     @Test func refusesASecondRunningSubscriptionWithTheSameName() async throws {
         let bus = PersistentEventBus(store: store)
         try await bus.subscribe("orders.>", name: "billing") { _ in }
@@ -97,10 +114,20 @@ private func eventually(
     return try await condition()
 }
 
-/// A store whose `nack` fails, over an in-memory store.
-private struct FailingNackStore: EventLog, ConsumerGroupStore {
-    struct NackFailed: Error {}
+/// An in-memory store whose `ack` and `nack` can be made to fail, to test how subscriptions cope.
+private final class FaultyStore: EventLog, ConsumerGroupStore {
+    struct InjectedFailure: Error {}
     let base = InMemoryEventStore()
+    /// How many `ack` calls fail before they start to succeed.
+    let failingAcks: Int
+    /// Whether every `nack` fails.
+    let nacksFail: Bool
+    let ackCalls = Mutex(0)
+
+    init(failingAcks: Int = 0, nacksFail: Bool = false) {
+        self.failingAcks = failingAcks
+        self.nacksFail = nacksFail
+    }
 
     func append(_ events: [Event], expecting expectation: StreamExpectation?) async throws -> [AppendResult] {
         try await base.append(events, expecting: expectation)
@@ -124,10 +151,16 @@ private struct FailingNackStore: EventLog, ConsumerGroupStore {
         try await base.poll(group: group, max: max, wait: wait)
     }
     func ack(group: String, deliveryIDs: [String]) async throws -> Int {
-        try await base.ack(group: group, deliveryIDs: deliveryIDs)
+        let call = ackCalls.withLock { calls in
+            calls += 1
+            return calls
+        }
+        if call <= failingAcks { throw InjectedFailure() }
+        return try await base.ack(group: group, deliveryIDs: deliveryIDs)
     }
     func nack(group: String, deliveryIDs: [String], delay: Duration, error: String?) async throws -> Int {
-        throw NackFailed()
+        if nacksFail { throw InjectedFailure() }
+        return try await base.nack(group: group, deliveryIDs: deliveryIDs, delay: delay, error: error)
     }
     func deadLetters(group: String, limit: Int) async throws -> [DeadLetteredEvent] {
         try await base.deadLetters(group: group, limit: limit)
@@ -174,7 +207,7 @@ private struct FailingNackStore: EventLog, ConsumerGroupStore {
     /// A failing `nack` of one event must not keep the events handled before it in the batch from being
     /// acknowledged.
     @Test func aFailedNackDoesNotDropTheAcksOfTheBatch() async throws {
-        let store = FailingNackStore()
+        let store = FaultyStore(nacksFail: true)
         let bus = PersistentEventBus(store: store)
         struct Declined: Error {}
         try await bus.publish([
