@@ -1,5 +1,6 @@
 import Herald
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 
 /// Builds the HTTP application of `herald serve` over `store`: the `/v1/events` routes and the health
@@ -15,12 +16,13 @@ public func buildHeraldApplication(
     configuration: HeraldServerConfiguration = HeraldServerConfiguration(),
     logger: Logger = Logger(label: "herald.server")
 ) -> some ApplicationProtocol {
-    let router = Hummingbird.Router()
+    let router = Hummingbird.Router(context: HeraldRequestContext.self)
     HealthController(store: store).addRoutes(to: router)
     EventsController(store: store, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("v1/events"))
     return Application(
         router: router,
+        server: .http1WebSocketUpgrade(webSocketRouter: router),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "herald"

@@ -1,0 +1,19 @@
+import Hummingbird
+import HummingbirdWebSocket
+
+/// The request context of every route of `herald serve`, HTTP and WebSocket alike.
+///
+/// Besides Hummingbird's core storage it carries the API key that authenticated the request, which the
+/// authentication middleware sets before any route runs.
+public struct HeraldRequestContext: RequestContext, WebSocketRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<Self>
+    /// The key the request presented, once authenticated; `nil` when the server has no keys configured.
+    public var apiKey: APIKey?
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+        self.webSocket = .init()
+        self.apiKey = nil
+    }
+}
