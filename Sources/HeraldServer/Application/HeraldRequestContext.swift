@@ -10,10 +10,14 @@ public struct HeraldRequestContext: RequestContext, WebSocketRequestContext {
     public let webSocket: WebSocketHandlerReference<Self>
     /// The key the request presented, once authenticated; `nil` when the server has no keys configured.
     public var apiKey: APIKey?
+    /// What the request may do. Every scope until the authentication middleware narrows it to the scopes of
+    /// ``apiKey``; with no keys configured it stays every scope.
+    public var grantedScopes: Set<APIKey.Scope>
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
         self.apiKey = nil
+        self.grantedScopes = Set(APIKey.Scope.all)
     }
 }
