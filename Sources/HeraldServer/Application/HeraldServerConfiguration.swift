@@ -7,6 +7,14 @@ public struct HeraldServerConfiguration: Sendable, Hashable {
     /// The largest request body accepted, in bytes; larger bodies get `413 Content Too Large`. 1 MiB by
     /// default.
     public var maxBodyBytes: Int
+    /// How long a Server-Sent Events stream (`GET /v1/stream`) may stay silent before the server sends a
+    /// `: heartbeat` comment, which keeps proxies from timing the stream out and lets clients notice a dead
+    /// connection. 15 seconds by default.
+    public var streamHeartbeatInterval: Duration = .seconds(15)
+    /// How many messages a stream client (SSE or WebSocket) may fall behind before the server disconnects it,
+    /// so that a slow client never slows publishers or other clients; it can reconnect and resume from the
+    /// last sequence it received. 1000 by default.
+    public var streamBufferLimit: Int = 1000
 
     /// Creates a configuration.
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20) {
@@ -39,6 +47,13 @@ public struct HeraldServerConfiguration: Sendable, Hashable {
         guard maxBodyBytes >= 1 else {
             throw HeraldServerConfigurationError(
                 "maxBodyBytes (--max-body-bytes) must be at least 1, got \(maxBodyBytes)")
+        }
+        guard streamHeartbeatInterval > .zero else {
+            throw HeraldServerConfigurationError(
+                "streamHeartbeatInterval must be longer than zero, got \(streamHeartbeatInterval)")
+        }
+        guard streamBufferLimit >= 1 else {
+            throw HeraldServerConfigurationError("streamBufferLimit must be at least 1, got \(streamBufferLimit)")
         }
     }
 }
