@@ -193,8 +193,8 @@ import Testing
             defer { fastReader.cancel() }
             let dropped = { metrics.counterTotal(label: "herald_stream_dropped_clients_total") }
 
-            // 16 KiB events, 8 per round, until the slow client's socket buffers and its 16 messages are full.
-            let padding = String(repeating: "x", count: 16 * 1024)
+            // 32 KiB events, 8 per round, until the slow client's socket buffers and its 16 messages are full.
+            let padding = String(repeating: "x", count: 32 * 1024)
             var published: Int64 = 0
             var slowestPublish = Duration.zero
             for round in 0..<400 where dropped() == 0 {

@@ -20,15 +20,19 @@ import Synchronization
 ///
 /// The hub is a ServiceLifecycle `Service`: run it alongside the server. On graceful shutdown, or when its
 /// task is cancelled, it ends every stream and returns. When the store fails it ends the streams it feeds
-/// (clients reconnect and resume) and tries again a second later.
+/// (clients reconnect and resume) and tries again a second later, waiting longer, up to 30 seconds, while the
+/// failures go on.
 public final class EventStreamHub: Service, Sendable {
     /// How many events one read of the store fetches.
     static let pageSize = 512
     /// How long one wait for new events lasts before the hub checks again; a safety net, since appends wake
     /// it.
     static let idleCheck = Duration.seconds(30)
-    /// How long the hub waits before reading again after the store failed.
+    /// How long the hub waits before reading again after the store failed; doubled after each failure in a
+    /// row, up to ``maximumRetryDelay``.
     static let retryDelay = Duration.seconds(1)
+    /// The longest wait between reads of a store that keeps failing.
+    static let maximumRetryDelay = Duration.seconds(30)
 
     let store: any EventLog
     /// How many messages a client may fall behind before it is disconnected.
@@ -84,6 +88,7 @@ public final class EventStreamHub: Service, Sendable {
 
     private func follow() async throws {
         var cursor: Int64?
+        var retryDelay = Self.retryDelay
         while true {
             do {
                 let position: Int64
@@ -93,13 +98,15 @@ public final class EventStreamHub: Service, Sendable {
                     position = try await start()
                 }
                 cursor = try await feed(after: position)
+                retryDelay = Self.retryDelay
             } catch {
                 if error is CancellationError || Task.isCancelled { throw CancellationError() }
                 logger.error(
                     "Streams cannot follow the event log; ending the open streams and trying again",
-                    metadata: ["error": "\(error)"])
+                    metadata: ["error": "\(error)", "retry_in": "\(retryDelay)"])
                 endLiveClients(.storeFailure)
-                try await Task.sleep(for: Self.retryDelay)
+                try await Task.sleep(for: retryDelay)
+                retryDelay = min(retryDelay * 2, Self.maximumRetryDelay)
             }
         }
     }
