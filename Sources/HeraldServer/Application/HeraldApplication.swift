@@ -20,6 +20,7 @@ public func buildHeraldApplication(
     HealthController(store: store).addRoutes(to: router)
     EventsController(store: store, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("v1/events"))
+    DashboardController().addRoutes(to: router)
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: router),

@@ -64,6 +64,11 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
         ProblemDetails(type: "urn:herald:problem:invalid-query", title: "Invalid query", status: 400, detail: detail)
     }
 
+    /// The path names nothing this server has (404).
+    static func notFound(_ detail: String) -> ProblemDetails {
+        ProblemDetails(type: "urn:herald:problem:not-found", title: "Not found", status: 404, detail: detail)
+    }
+
     /// The body was larger than the server accepts (413).
     static func bodyTooLarge(limit: Int) -> ProblemDetails {
         ProblemDetails(
