@@ -2,6 +2,7 @@ import Herald
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 
 /// Builds the HTTP application of `herald serve` over `store`: the `/v1` API, the health probes and
 /// `GET /metrics` (emitting `metrics`' registry).
@@ -11,12 +12,14 @@ import Logging
 ///
 /// With ``HeraldServerConfiguration/apiKeys`` set, every route checks the client's key first
 /// (``APIKeyAuthenticator``, ``RequiredAccess``). Call ``HeraldServerConfiguration/validate()`` before serving:
-/// it refuses an unauthenticated server on a non-loopback host.
+/// it refuses an unauthenticated server on a non-loopback host. `onServerRunning` is called with the listening
+/// channel once the server accepts connections; its `localAddress` has the port when configured with port 0.
 public func buildHeraldApplication(
     store: any EventLog & ConsumerGroupStore,
     configuration: HeraldServerConfiguration = HeraldServerConfiguration(),
     logger: Logger = Logger(label: "herald.server"),
-    metrics: ServerMetrics = ServerMetrics()
+    metrics: ServerMetrics = ServerMetrics(),
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = Hummingbird.Router(context: HeraldRequestContext.self)
     router.add(middleware: MetricsMiddleware())
@@ -32,6 +35,7 @@ public func buildHeraldApplication(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "herald"
         ),
+        onServerRunning: onServerRunning,
         logger: logger
     )
 }
