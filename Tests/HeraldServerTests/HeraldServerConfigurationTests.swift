@@ -48,10 +48,11 @@ import Testing
         APIKey(name: name, secret: secret, scopes: [.publish])
     }
 
-    @Test func refusesAnOutOfRangePortOrBodyLimit() {
+    @Test func refusesAnOutOfRangePortOrBodyLimit() throws {
         #expect(throws: HeraldServerConfigurationError.self) { try HeraldServerConfiguration(port: 70_000).validate() }
         #expect(throws: HeraldServerConfigurationError.self) {
-            try HeraldServerConfiguration(maxBodyBytes: 0).validate()
+            try HeraldServerConfiguration(maxBodyBytes: 65_535).validate()
         }
+        try HeraldServerConfiguration(maxBodyBytes: 65_536).validate()
     }
 }

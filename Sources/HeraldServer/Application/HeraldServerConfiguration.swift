@@ -14,6 +14,9 @@ public struct HeraldServerConfiguration: Sendable, Hashable {
     /// read and administer. Off by default.
     public var allowUnauthenticated: Bool
 
+    /// The smallest ``maxBodyBytes`` allowed: an event of 64 KiB or less is always accepted.
+    public static let minimumBodyLimit = 64 * 1024
+
     /// Creates a configuration.
     public init(
         host: String = "127.0.0.1",
@@ -66,9 +69,10 @@ public struct HeraldServerConfiguration: Sendable, Hashable {
         guard (0...65535).contains(port) else {
             throw HeraldServerConfigurationError("port (--port) must be from 0 to 65535, got \(port)")
         }
-        guard maxBodyBytes >= 1 else {
+        guard maxBodyBytes >= Self.minimumBodyLimit else {
             throw HeraldServerConfigurationError(
-                "maxBodyBytes (--max-body-bytes) must be at least 1, got \(maxBodyBytes)")
+                "maxBodyBytes (--max-body-bytes) must be at least \(Self.minimumBodyLimit) so that any event of "
+                    + "64 KiB is accepted, got \(maxBodyBytes)")
         }
     }
 }
