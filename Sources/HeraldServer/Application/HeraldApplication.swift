@@ -30,7 +30,7 @@ public func buildHeraldApplication(
         .addRoutes(to: router.group("v1/events"))
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: router),
+        server: .heraldHTTP1(webSocketRouter: router),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "herald"

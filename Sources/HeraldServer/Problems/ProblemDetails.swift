@@ -114,11 +114,14 @@ extension ProblemDetails: HTTPResponseError {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: headers, body: ResponseBody(byteBuffer: jsonBody()))
+    }
+
+    /// The problem in its JSON form.
+    func jsonBody() -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(self)
-        return Response(
-            status: status, headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        // Encoding strings, integers and arrays of them cannot fail.
+        return ByteBuffer(bytes: (try? encoder.encode(self)) ?? Data())
     }
 }
