@@ -84,6 +84,17 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
             detail: detail)
     }
 
+    /// The request has no valid API key (401); the response carries a `WWW-Authenticate: Bearer` challenge.
+    static func unauthorized(_ detail: String) -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:unauthorized", title: "Unauthorized", status: 401, detail: detail)
+    }
+
+    /// The request's API key lacks the scope the route needs (403).
+    static func forbidden(_ detail: String) -> ProblemDetails {
+        ProblemDetails(type: "urn:herald:problem:forbidden", title: "Forbidden", status: 403, detail: detail)
+    }
+
     /// The store cannot serve requests (503).
     static func storeUnavailable(_ detail: String) -> ProblemDetails {
         ProblemDetails(
@@ -99,14 +110,23 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
 extension ProblemDetails: HTTPResponseError {
     public var status: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
 
-    public var headers: HTTPFields { [.contentType: Self.mediaType] }
+    public var headers: HTTPFields {
+        var fields: HTTPFields = [.contentType: Self.mediaType]
+        if statusCode == 401 {
+            fields[.wwwAuthenticate] = #"Bearer realm="herald""#
+        }
+        return fields
+    }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: headers, body: ResponseBody(byteBuffer: jsonBody()))
+    }
+
+    /// The problem in its JSON form.
+    func jsonBody() -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(self)
-        return Response(
-            status: status, headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        // Encoding strings, integers and arrays of them cannot fail.
+        return ByteBuffer(bytes: (try? encoder.encode(self)) ?? Data())
     }
 }
