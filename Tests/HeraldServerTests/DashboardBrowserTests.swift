@@ -36,7 +36,51 @@ struct DashboardBrowserTests {
             ConsumerGroupConfiguration(name: "billing", topic: try TopicPattern("orders.>")))
         var configuration = HeraldServerConfiguration()
         configuration.port = 0
+        try await Self.withDashboard(store: store, configuration: configuration) { page, client in
+            try await Self.exercise(page, client: client, store: store)
+        }
+    }
 
+    @Test(.timeLimit(.minutes(1)))
+    func asksForAnAPIKeyAndSendsItOnAServerWithKeys() async throws {
+        let secret = "dashboard-test-secret"
+        var configuration = HeraldServerConfiguration()
+        configuration.port = 0
+        configuration.apiKeys = [APIKey(name: "dashboard", secret: secret, scopes: Set(APIKey.Scope.all))]
+        try await Self.withDashboard(store: InMemoryEventStore(), configuration: configuration) { page, client in
+            // Without a key the page says it needs one.
+            let refused = try await page.waitUntil(
+                "document.documentElement.dataset.feed === 'unauthorized'", deadline: .now + .seconds(10))
+            #expect(refused, "the page did not report that it needs a key")
+
+            // The reader enters the key; the page keeps it, reloads and follows the events with it.
+            try await page.evaluate(
+                "document.getElementById('api-key').value = \(Self.literal(secret)); "
+                    + "document.getElementById('key-form').requestSubmit(); true")
+            let connected = try await page.waitUntil(
+                "['stream', 'polling'].includes(document.documentElement.dataset.feed)", deadline: .now + .seconds(10))
+            try #require(connected, "the page did not connect with the key")
+            #expect(try await page.evaluate("localStorage.getItem('herald.apiKey')") as? String == secret)
+
+            let id = "keyed-\(UUID().uuidString)"
+            var headers = HTTPFields.structured
+            headers[.authorization] = "Bearer \(secret)"
+            let published = ContinuousClock.now
+            let response = try await client.execute(
+                uri: "/v1/events", method: .post, headers: headers, body: ByteBuffer(string: structuredEvent(id: id)))
+            #expect(response.status == .created)
+            #expect(try await page.waitUntil(Self.rowExists(id), deadline: published + .seconds(1)))
+            #expect(page.scriptErrors.isEmpty, "the page logged errors: \(page.scriptErrors)")
+        }
+    }
+
+    /// Serves `store` on a free port, opens the dashboard in a new headless Chromium and runs `body` with the
+    /// page and an HTTP client of the server; the browser is ended afterwards, whatever happens.
+    private static func withDashboard(
+        store: InMemoryEventStore,
+        configuration: HeraldServerConfiguration,
+        _ body: @escaping @Sendable (DevToolsPage, any TestClientProtocol) async throws -> Void
+    ) async throws {
         try await buildHeraldApplication(store: store, configuration: configuration).test(.live) { client in
             let port = try #require(client.port)
             let chromium = try await HeadlessChromium.launch()
@@ -44,14 +88,14 @@ struct DashboardBrowserTests {
             let devToolsURL = chromium.devToolsURL
             try await Self.withDeadline(.seconds(40), ending: chromium) {
                 try await DevToolsPage.open("http://127.0.0.1:\(port)/", devToolsURL: devToolsURL) { page in
-                    try await Self.exercise(page, client: client, store: store)
+                    try await body(page, client)
                 }
             }
         }
     }
 
     private static func exercise(
-        _ page: DevToolsPage, client: some TestClientProtocol, store: InMemoryEventStore
+        _ page: DevToolsPage, client: any TestClientProtocol, store: InMemoryEventStore
     ) async throws {
         // Connected: following the stream (or polling, on a server without /v1/stream), backlog shown.
         let connected = try await page.waitUntil(

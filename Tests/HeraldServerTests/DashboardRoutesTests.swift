@@ -159,6 +159,19 @@ import Testing
         }
     }
 
+    @Test func thePageNeedsNoKeyOnAServerWithKeys() async throws {
+        var server = ServerUnderTest()
+        server.configuration.apiKeys = [APIKey(name: "reader", secret: "s3cret", scopes: [.subscribe])]
+        try await server.run { client in
+            for (path, _) in Self.files {
+                let response = try await client.execute(uri: path, method: .get)
+                #expect(response.status == .ok, "\(path)")
+            }
+            let api = try await client.execute(uri: "/v1/events", method: .get)
+            #expect(api.status == .unauthorized, "the API the page calls still needs the key")
+        }
+    }
+
     /// The values of the attributes `names` in `html`, in order.
     private static func attributeValues(named names: Set<String>, in html: String) -> [String] {
         var values: [String] = []
