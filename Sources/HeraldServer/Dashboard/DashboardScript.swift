@@ -31,6 +31,7 @@ extension DashboardAsset {
               arrivals: new Map(),   // event type -> arrival times (ms) of live events, last CHART_SECONDS
               colors: new Map(),     // event type -> chart color
               topics: null,          // the last /v1/topics answer, or null when the server has none
+              arrivedSinceTopics: new Map(), // event type -> live events since that answer
             };
 
             // ---- small helpers -------------------------------------------------------------------------
@@ -304,6 +305,7 @@ extension DashboardAsset {
                 state.arrivals.set(type, times);
               }
               times.push(Date.now());
+              state.arrivedSinceTopics.set(type, (state.arrivedSinceTopics.get(type) || 0) + 1);
               if (times.length > 100000) times.splice(0, times.length - 100000);
             }
 
@@ -397,29 +399,29 @@ extension DashboardAsset {
               drawLegend(series);
             }
 
+            /// One line per event type: the charted ones first, with the server's count and rate when it
+            /// has /v1/topics (plus what arrived since it answered), else the rate seen on the feed.
             function drawLegend(series) {
-              const legend = $('rate-legend');
-              const rows = [];
               const charted = new Set(series.map((entry) => entry.type));
-              const localRate = (type) => {
-                const times = state.arrivals.get(type) || [];
-                const since = Date.now() - RATE_WINDOW_SECONDS * 1000;
-                return times.filter((time) => time > since).length / RATE_WINDOW_SECONDS;
-              };
+              const since = Date.now() - RATE_WINDOW_SECONDS * 1000;
+              const localRate = (type) => (state.arrivals.get(type) || []).filter((time) => time > since).length / RATE_WINDOW_SECONDS;
+              const types = new Map();
               if (state.topics) {
-                const topics = [...state.topics].sort((a, b) =>
-                  (Number(b.rate_per_second) || 0) - (Number(a.rate_per_second) || 0) || (Number(b.count) || 0) - (Number(a.count) || 0));
-                for (const topic of topics.slice(0, 12)) {
-                  const type = String(topic.type);
-                  const rate = Number(topic.rate_per_second) || 0;
-                  rows.push({ type, figures: rate.toFixed(1) + '/s · ' + (Number(topic.count) || 0) + ' total', charted: charted.has(type) });
+                for (const topic of state.topics) {
+                  types.set(String(topic.type), { count: Number(topic.count) || 0, rate: Number(topic.rate_per_second) || 0 });
+                }
+                for (const [type, arrived] of state.arrivedSinceTopics) {
+                  const entry = types.get(type) || { count: 0, rate: localRate(type) };
+                  entry.count += arrived;
+                  types.set(type, entry);
                 }
               } else {
-                for (const entry of series) {
-                  rows.push({ type: entry.type, figures: localRate(entry.type).toFixed(1) + '/s', charted: true });
-                }
+                for (const entry of series) types.set(entry.type, { count: null, rate: localRate(entry.type) });
               }
-              legend.replaceChildren(...rows.map((row) => {
+              const rows = [...types].map(([type, figures]) => ({ type, ...figures, charted: charted.has(type) }));
+              rows.sort((a, b) => (b.charted - a.charted) || (b.rate - a.rate) || ((b.count || 0) - (a.count || 0)));
+              const legend = $('rate-legend');
+              legend.replaceChildren(...rows.slice(0, 12).map((row) => {
                 const item = document.createElement('li');
                 const swatch = document.createElement('span');
                 swatch.className = 'swatch';
@@ -429,7 +431,7 @@ extension DashboardAsset {
                 name.textContent = row.type;
                 const figures = document.createElement('span');
                 figures.className = 'figures';
-                figures.textContent = row.figures;
+                figures.textContent = row.rate.toFixed(1) + '/s' + (row.count === null ? '' : ' · ' + row.count + ' total');
                 item.append(swatch, name, figures);
                 return item;
               }));
@@ -442,6 +444,7 @@ extension DashboardAsset {
               try {
                 const body = await getJSON('/v1/topics');
                 state.topics = Array.isArray(body.topics) ? body.topics : [];
+                state.arrivedSinceTopics.clear();
               } catch (error) {
                 state.topics = null;
                 if (error instanceof HTTPFailure && error.status === 404) return; // not on this server: rates from the feed
