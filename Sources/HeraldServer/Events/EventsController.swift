@@ -13,11 +13,14 @@ public struct EventsController: Sendable {
 
     let store: any EventLog & ConsumerGroupStore
     let maxBodyBytes: Int
+    let metrics: ServerMetrics
 
-    /// Creates the routes over `store`, refusing request bodies larger than `maxBodyBytes`.
-    public init(store: any EventLog & ConsumerGroupStore, maxBodyBytes: Int) {
+    /// Creates the routes over `store`, refusing request bodies larger than `maxBodyBytes` and counting what
+    /// is published in `metrics`.
+    public init(store: any EventLog & ConsumerGroupStore, maxBodyBytes: Int, metrics: ServerMetrics = ServerMetrics()) {
         self.store = store
         self.maxBodyBytes = maxBodyBytes
+        self.metrics = metrics
     }
 
     /// Adds `POST /v1/events` and `GET /v1/events` to `group`.
@@ -60,6 +63,7 @@ public struct EventsController: Sendable {
         }
 
         let results = try await Self.append(events, to: store)
+        metrics.recordPublished(results)
         return Self.json(status: .created, PublishedEvents(events: results.map(PublishedEvent.init)).jsonData())
     }
 

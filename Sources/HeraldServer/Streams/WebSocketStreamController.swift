@@ -24,12 +24,17 @@ public struct WebSocketStreamController: Sendable {
     let hub: EventStreamHub
     let store: any EventLog
     let maxMessageBytes: Int
+    let metrics: ServerMetrics
 
-    /// Creates the route over `hub`, publishing into `store` and reading messages of up to `maxMessageBytes`.
-    public init(hub: EventStreamHub, store: any EventLog, maxMessageBytes: Int) {
+    /// Creates the route over `hub`, publishing into `store`, reading messages of up to `maxMessageBytes` and
+    /// counting what is published in `metrics`.
+    public init(
+        hub: EventStreamHub, store: any EventLog, maxMessageBytes: Int, metrics: ServerMetrics = ServerMetrics()
+    ) {
         self.hub = hub
         self.store = store
         self.maxMessageBytes = maxMessageBytes
+        self.metrics = metrics
     }
 
     /// Adds the WebSocket route to `group`, which should be `/v1/ws`; the server must be built with
@@ -145,6 +150,7 @@ public struct WebSocketStreamController: Sendable {
         }
         do {
             let results = try await EventsController.append([event], to: store)
+            metrics.recordPublished(results)
             return PublishedEvents(events: results.map(PublishedEvent.init)).jsonData()
         } catch let problem as ProblemDetails {
             return problem.jsonData()
