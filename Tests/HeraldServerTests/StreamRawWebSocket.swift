@@ -30,6 +30,7 @@ struct RawWebSocket {
     static func with(
         port: Int,
         path: String,
+        headers: [(String, String)] = [],
         _ body: (inout RawWebSocket) async throws -> Void
     ) async throws {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -44,7 +45,8 @@ struct RawWebSocket {
                 ByteBuffer(
                     string: "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: Upgrade\r\n"
                         + "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                        + "Sec-WebSocket-Version: 13\r\n\r\n"))
+                        + "Sec-WebSocket-Version: 13\r\n"
+                        + headers.map { "\($0.0): \($0.1)\r\n" }.joined() + "\r\n"))
             let head = try await socket.readResponseHead()
             try #require(head.hasPrefix("HTTP/1.1 101"), "the upgrade was refused: \(head)")
             try await body(&socket)

@@ -75,6 +75,26 @@ import Testing
         }
     }
 
+    @Test func metricsCountTheConnectedStreamClients() async throws {
+        try await LiveServer.run(LiveServer.herald(store: InMemoryEventStore())) { port in
+            let scrape = {
+                let response = try await HTTPClient.shared.execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(10))
+                return String(buffer: try await response.body.collect(upTo: 1 << 20))
+            }
+            let first = try await ServerSentEventsClient.connect(port: port)
+            try await waitUntil("the client is counted") {
+                try await scrape().contains(#"herald_stream_clients{transport="sse"} 1"#)
+            }
+            let second = try await ServerSentEventsClient.connect(port: port)
+            try await waitUntil("both clients are counted") {
+                try await scrape().contains(#"herald_stream_clients{transport="sse"} 2"#)
+            }
+            // Both stay connected until here.
+            #expect([first.response.status, second.response.status] == [.ok, .ok])
+        }
+    }
+
     @Test func sendsAHeartbeatCommentEveryInterval() async throws {
         var configuration = HeraldServerConfiguration()
         configuration.streamHeartbeatInterval = .milliseconds(50)

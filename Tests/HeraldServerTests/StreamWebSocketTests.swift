@@ -223,4 +223,26 @@ struct GrantScopesMiddleware: RouterMiddleware {
             #expect((problem["detail"] as? String)?.contains(named) == true)
         }
     }
+
+    @Test func withAPIKeysASubscribeOnlyKeyStreamsButCannotPublish() async throws {
+        let store = InMemoryEventStore()
+        _ = try await store.append(events(1))
+        let reader = APIKey(name: "reader", secret: "reader-secret-0001", scopes: [.subscribe])
+        var configuration = HeraldServerConfiguration()
+        configuration.apiKeys = [reader]
+        try await LiveServer.run(LiveServer.herald(store: store, configuration: configuration)) { port in
+            var answers: [String] = []
+            try await RawWebSocket.with(
+                port: port, path: "/v1/ws?after=0", headers: [("Authorization", "Bearer \(reader.secret)")]
+            ) { socket in
+                try await socket.send(text: structuredEvent(id: "denied"))
+                // The stored event and the answer to the publish, in either order.
+                for _ in 0..<2 { answers.append(try #require(try await socket.nextText())) }
+            }
+            let objects = try answers.map(jsonObject)
+            #expect(objects.contains { $0["sequence"] as? Int == 1 })
+            #expect(objects.contains { $0["status"] as? Int == 403 })
+            #expect(try await store.lastSequence() == 1)
+        }
+    }
 }
