@@ -64,6 +64,11 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
         ProblemDetails(type: "urn:herald:problem:invalid-query", title: "Invalid query", status: 400, detail: detail)
     }
 
+    /// The path names nothing this server has (404).
+    static func notFound(_ detail: String) -> ProblemDetails {
+        ProblemDetails(type: "urn:herald:problem:not-found", title: "Not found", status: 404, detail: detail)
+    }
+
     /// The body was larger than the server accepts (413).
     static func bodyTooLarge(limit: Int) -> ProblemDetails {
         ProblemDetails(
@@ -77,6 +82,17 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
         ProblemDetails(
             type: "urn:herald:problem:unsupported-media-type", title: "Unsupported media type", status: 415,
             detail: detail)
+    }
+
+    /// The request has no valid API key (401); the response carries a `WWW-Authenticate: Bearer` challenge.
+    static func unauthorized(_ detail: String) -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:unauthorized", title: "Unauthorized", status: 401, detail: detail)
+    }
+
+    /// The request's API key lacks the scope the route needs (403).
+    static func forbidden(_ detail: String) -> ProblemDetails {
+        ProblemDetails(type: "urn:herald:problem:forbidden", title: "Forbidden", status: 403, detail: detail)
     }
 
     /// The store cannot serve requests (503).
@@ -94,14 +110,23 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
 extension ProblemDetails: HTTPResponseError {
     public var status: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
 
-    public var headers: HTTPFields { [.contentType: Self.mediaType] }
+    public var headers: HTTPFields {
+        var fields: HTTPFields = [.contentType: Self.mediaType]
+        if statusCode == 401 {
+            fields[.wwwAuthenticate] = #"Bearer realm="herald""#
+        }
+        return fields
+    }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: headers, body: ResponseBody(byteBuffer: jsonBody()))
+    }
+
+    /// The problem in its JSON form.
+    func jsonBody() -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(self)
-        return Response(
-            status: status, headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        // Encoding strings, integers and arrays of them cannot fail.
+        return ByteBuffer(bytes: (try? encoder.encode(self)) ?? Data())
     }
 }

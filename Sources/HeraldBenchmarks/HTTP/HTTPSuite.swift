@@ -1,0 +1,253 @@
+import AsyncHTTPClient
+import Foundation
+import Herald
+import NIOCore
+import NIOHTTP1
+
+/// The cases of `herald-bench http`, each against a fresh server.
+struct HTTPSuite {
+    let path: String
+    let duration: Duration
+    let connections: Int
+    let sseClients: Int
+
+    /// At most this many requests per POST case, whatever the duration.
+    static let maximumRequests = 2_000_000
+
+    func run(cases selected: Set<String>?, report: (BenchResult) -> Void) async throws {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            for (name, body) in cases(client: client) where selected?.contains(name) ?? true {
+                let server = try await BenchServer.start(path: path)
+                do {
+                    report(try await body(server))
+                    try await server.stop()
+                } catch {
+                    try? await server.stop()
+                    throw error
+                }
+            }
+            try await client.shutdown()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    private func cases(client: HTTPClient) -> [(String, (BenchServer) async throws -> BenchResult)] {
+        [
+            ("post_single", { server in try await postSingle(client: client, server: server) }),
+            ("post_batch100", { server in try await postBatch(client: client, server: server) }),
+            ("sse_fanout", { server in try await sseFanOut(client: client, server: server) }),
+            ("sse_latency", { server in try await sseLatency(client: client, server: server) }),
+        ]
+    }
+
+    /// Single-event structured POSTs from `connections` concurrent clients: requests per second.
+    func postSingle(client: HTTPClient, server: BenchServer) async throws -> BenchResult {
+        let measured = try await load(client: client, server: server, eventsPerRequest: 1) { worker, number in
+            let event = Event(
+                id: "w\(worker)-\(number)", source: "/bench", type: "bench.single", dataContentType: "application/json",
+                data: Self.data)
+            return (Event.jsonMediaType, ByteBuffer(bytes: event.jsonData()))
+        }
+        return measured.result(case: "post_single", impl: "herald-sqlite-\(connections)conn")
+    }
+
+    /// Batch POSTs of 100 events from `connections` concurrent clients: events per second.
+    func postBatch(client: HTTPClient, server: BenchServer) async throws -> BenchResult {
+        let measured = try await load(client: client, server: server, eventsPerRequest: 100) { worker, number in
+            let events = (0..<100).map { index in
+                Event(
+                    id: "w\(worker)-\(number)-\(index)", source: "/bench", type: "bench.batch",
+                    dataContentType: "application/json", data: Self.data)
+            }
+            return (Event.jsonBatchMediaType, ByteBuffer(bytes: Event.jsonBatchData(events)))
+        }
+        return measured.result(case: "post_batch100", impl: "herald-sqlite-\(connections)conn")
+    }
+
+    /// Events of the fan-out case, published in batches of 100.
+    static let fanOutEvents = 20_000
+
+    /// `sseClients` streams of `bench.>`; publishes ``fanOutEvents`` events in batches and measures deliveries
+    /// per second summed over the clients, until every client has every event.
+    func sseFanOut(client: HTTPClient, server: BenchServer) async throws -> BenchResult {
+        let total = Self.fanOutEvents
+        let (connected, connectedContinuation) = AsyncStream<Void>.makeStream()
+        let start = ContinuousClock.now
+        return try await withThrowingTaskGroup(of: Duration?.self) { group in
+            for _ in 0..<sseClients {
+                group.addTask {
+                    let response = try await client.execute(
+                        HTTPClientRequest(url: "\(server.baseURL)/v1/stream?topic=bench.>&after=0"),
+                        timeout: .seconds(120))
+                    guard response.status == .ok else {
+                        throw BenchServerError(description: "GET /v1/stream answered \(response.status)")
+                    }
+                    connectedContinuation.yield()
+                    var received = 0
+                    try await SSEReader(response: response).forEachData { _ in
+                        received += 1
+                        return received < total
+                    }
+                    return received == total ? ContinuousClock.now - start : nil
+                }
+            }
+            var waiting = sseClients
+            for await _ in connected {
+                waiting -= 1
+                if waiting == 0 { break }
+            }
+            let publishStart = ContinuousClock.now
+            for batch in 0..<(total / 100) {
+                let events = (0..<100).map { index in
+                    Event(
+                        id: "f\(batch)-\(index)", source: "/bench", type: "bench.fanout",
+                        dataContentType: "application/json", data: Self.data)
+                }
+                try await post(client: client, server: server, batch: events)
+            }
+            var slowest = Duration.zero
+            for try await finished in group {
+                guard let finished else { throw BenchServerError(description: "an SSE client missed events") }
+                slowest = max(slowest, finished)
+            }
+            let elapsed = slowest - (publishStart - start)
+            return BenchResult(
+                suite: "http", case: "sse_fanout", impl: "herald-sqlite-\(sseClients)clients",
+                eventsPerSecond: Double(total * sseClients) / elapsed.inSeconds, p50Microseconds: 0,
+                p99Microseconds: 0)
+        }
+    }
+
+    /// One SSE client; single-event POSTs at 1,000 per second for the case's duration (at most 60,000); the time
+    /// from sending each POST to reading the event from the stream.
+    func sseLatency(client: HTTPClient, server: BenchServer) async throws -> BenchResult {
+        let count = min(60_000, max(100, Int(duration.inSeconds * 1000)))
+        let samples = LatencySamples(events: count, deliveriesPerEvent: 1)
+        let response = try await client.execute(
+            HTTPClientRequest(url: "\(server.baseURL)/v1/stream?topic=bench.latency"), timeout: .seconds(120))
+        guard response.status == .ok else {
+            throw BenchServerError(description: "GET /v1/stream answered \(response.status)")
+        }
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var received = 0
+                try await SSEReader(response: response).forEachData { data in
+                    // The subject is "n<index>".
+                    let text = String(decoding: data, as: UTF8.self)
+                    if let range = text.range(of: #""subject":"n"#),
+                        let end = text[range.upperBound...].firstIndex(of: "\""),
+                        let index = Int(text[range.upperBound..<end])
+                    {
+                        samples.markReceived(index)
+                    }
+                    received += 1
+                    return received < count
+                }
+            }
+            for index in 0..<count {
+                try await ContinuousClock().sleep(until: start + .milliseconds(index))
+                let event = Event(
+                    id: "l\(index)", source: "/bench", type: "bench.latency", subject: "n\(index)",
+                    dataContentType: "application/json", data: Self.data)
+                samples.markSent(index)
+                group.addTask { try await post(client: client, server: server, batch: [event]) }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = ContinuousClock.now - start
+        let (p50, p99) = samples.percentiles()
+        return BenchResult(
+            suite: "http", case: "sse_latency", impl: "herald-sqlite-1000/s",
+            eventsPerSecond: Double(count) / elapsed.inSeconds, p50Microseconds: p50, p99Microseconds: p99)
+    }
+
+    /// POSTs `events`, structured for one and batch for more, and requires 201.
+    func post(client: HTTPClient, server: BenchServer, batch events: [Event]) async throws {
+        var request = HTTPClientRequest(url: "\(server.baseURL)/v1/events")
+        request.method = .POST
+        if events.count == 1 {
+            request.headers.add(name: "Content-Type", value: Event.jsonMediaType)
+            request.body = .bytes(ByteBuffer(bytes: events[0].jsonData()))
+        } else {
+            request.headers.add(name: "Content-Type", value: Event.jsonBatchMediaType)
+            request.body = .bytes(ByteBuffer(bytes: Event.jsonBatchData(events)))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .created else {
+            throw BenchServerError(description: "POST /v1/events answered \(response.status)")
+        }
+    }
+
+    static let data = Data(#"{"order":"A-1001","total":42.5,"currency":"EUR"}"#.utf8)
+
+    /// What a load run measured.
+    struct Measured {
+        var events: Int
+        var elapsed: Duration
+        var latencies: [Duration]
+
+        func result(case name: String, impl: String) -> BenchResult {
+            let sorted = latencies.sorted()
+            func percentile(_ fraction: Double) -> Double {
+                guard !sorted.isEmpty else { return 0 }
+                let index = min(sorted.count - 1, Int(Double(sorted.count) * fraction))
+                return Double(sorted[index].inNanoseconds) / 1000
+            }
+            return BenchResult(
+                suite: "http", case: name, impl: impl,
+                eventsPerSecond: Double(events) / elapsed.inSeconds,
+                p50Microseconds: percentile(0.5), p99Microseconds: percentile(0.99))
+        }
+    }
+
+    /// Runs `connections` workers, each sending requests one after another until the duration or the request
+    /// bound ends; every request must answer 201.
+    func load(
+        client: HTTPClient,
+        server: BenchServer,
+        eventsPerRequest: Int,
+        body: @escaping @Sendable (Int, Int) -> (String, ByteBuffer)
+    ) async throws -> Measured {
+        let url = "\(server.baseURL)/v1/events"
+        let start = ContinuousClock.now
+        let deadline = start + duration
+        let perWorker = Self.maximumRequests / connections
+        let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
+            for worker in 0..<connections {
+                group.addTask {
+                    var latencies: [Duration] = []
+                    var number = 0
+                    while number < perWorker, ContinuousClock.now < deadline {
+                        let (contentType, bytes) = body(worker, number)
+                        var request = HTTPClientRequest(url: url)
+                        request.method = .POST
+                        request.headers.add(name: "Content-Type", value: contentType)
+                        request.body = .bytes(bytes)
+                        let sent = ContinuousClock.now
+                        let response = try await client.execute(request, timeout: .seconds(30))
+                        _ = try await response.body.collect(upTo: 1 << 20)
+                        guard response.status == .created else {
+                            throw BenchServerError(description: "POST answered \(response.status)")
+                        }
+                        latencies.append(ContinuousClock.now - sent)
+                        number += 1
+                    }
+                    return latencies
+                }
+            }
+            var all: [Duration] = []
+            for try await latencies in group { all.append(contentsOf: latencies) }
+            return all
+        }
+        return Measured(
+            events: latencies.count * eventsPerRequest, elapsed: ContinuousClock.now - start, latencies: latencies)
+    }
+}
