@@ -182,7 +182,7 @@ extension HeraldClient {
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {
             throw Self.statusError(
-                status: status, contentType: response.headers.first(name: "Content-Type"), body: data)
+                url: url, status: status, contentType: response.headers.first(name: "Content-Type"), body: data)
         }
         guard !data.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) else {
             return Response(status: status, json: ResponseJSON(json: RawJSON(kind: .object([:]), text: data), url: url))
@@ -249,14 +249,15 @@ extension HeraldClient {
     }
 
     /// The error for an answer with a status other than 2xx: its problem, or its status and text.
-    static func statusError(status: Int, contentType: String?, body: Data) -> HeraldClientError {
+    static func statusError(url: String, status: Int, contentType: String?, body: Data) -> HeraldClientError {
         let mediaType = contentType?.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
         if mediaType == HeraldProblem.mediaType, let json = try? RawJSON.parse(body),
             let problem = HeraldProblem(json: json, responseStatus: status)
         {
             return .problem(problem)
         }
-        return .unexpectedStatus(status: status, body: String(decoding: body.prefix(64 * 1024), as: UTF8.self))
+        return .unexpectedStatus(
+            url: url, status: status, body: String(decoding: body.prefix(64 * 1024), as: UTF8.self))
     }
 
     static func connectionError(_ error: any Error, url: String) -> HeraldClientError {

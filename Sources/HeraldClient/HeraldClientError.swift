@@ -4,8 +4,8 @@ import Foundation
 public enum HeraldClientError: Error, Sendable, Hashable {
     /// The server answered with an RFC 9457 problem: what was wrong and how to fix it.
     case problem(HeraldProblem)
-    /// The server answered with an error status and a body that is not a problem.
-    case unexpectedStatus(status: Int, body: String)
+    /// The server at `url` answered with an error status and a body that is not a problem.
+    case unexpectedStatus(url: String, status: Int, body: String)
     /// No answer: the server could not be reached at `url`, or the connection broke.
     case connectionFailed(url: String, reason: String)
     /// The server answered with a body the client cannot read.
@@ -17,7 +17,7 @@ public enum HeraldClientError: Error, Sendable, Hashable {
     public var status: Int? {
         switch self {
         case .problem(let problem): problem.status
-        case .unexpectedStatus(let status, _): status
+        case .unexpectedStatus(_, let status, _): status
         case .connectionFailed, .invalidResponse, .invalidRequest: nil
         }
     }
@@ -34,9 +34,12 @@ extension HeraldClientError: CustomStringConvertible {
         switch self {
         case .problem(let problem):
             return problem.description
-        case .unexpectedStatus(let status, let body):
+        case .unexpectedStatus(let url, let status, let body):
             let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
-            return "the server answered HTTP \(status)" + (text.isEmpty ? "" : ": \(text.prefix(2000))")
+            let hint =
+                status == 404 || status == 405
+                ? "; the server has no such endpoint: is --server a Herald server, and as new as this client?" : ""
+            return "\(url) answered HTTP \(status)" + (text.isEmpty ? "" : ": \(text.prefix(2000))") + hint
         case .connectionFailed(let url, let reason):
             return "cannot reach the Herald server at \(url) (\(reason)); check that `herald serve` is running "
                 + "there, or point --server (or HERALD_SERVER) at the right address"

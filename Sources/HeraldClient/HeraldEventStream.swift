@@ -104,7 +104,7 @@ public struct HeraldEventStream: AsyncSequence, Sendable {
                 isFinished = true
                 let body =
                     (try? await response.body.collect(upTo: 64 * 1024)).map { Data($0.readableBytesView) } ?? Data()
-                throw HeraldClient.statusError(status: status, contentType: contentType, body: body)
+                throw HeraldClient.statusError(url: url, status: status, contentType: contentType, body: body)
             }
             guard contentType?.lowercased().hasPrefix("text/event-stream") ?? false else {
                 isFinished = true

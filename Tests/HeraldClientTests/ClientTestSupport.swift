@@ -10,11 +10,13 @@ import Testing
 /// `herald serve` over an in-memory store, listening on 127.0.0.1 with a port the system picks.
 struct LiveServer {
     let store = InMemoryEventStore()
+    /// The keys the server requires; none by default.
+    var apiKeys: [APIKey] = []
 
-    /// Starts the server, and calls `test` with a client for it and its port.
+    /// Starts the server, and calls `test` with a client for it (without an API key) and its port.
     func run(_ test: @Sendable (HeraldClient, Int) async throws -> Void) async throws {
         let application = buildHeraldApplication(
-            store: store, configuration: HeraldServerConfiguration(host: "127.0.0.1", port: 0))
+            store: store, configuration: HeraldServerConfiguration(host: "127.0.0.1", port: 0, apiKeys: apiKeys))
         try await application.test(.live) { testClient in
             let port = try #require(testClient.port)
             try await withHeraldClient(port: port) { client in try await test(client, port) }
@@ -24,11 +26,12 @@ struct LiveServer {
 
 /// Calls `body` with a client for `http://127.0.0.1:PORT` on its own HTTP client, shut down afterwards.
 func withHeraldClient(
-    port: Int, _ body: (HeraldClient) async throws -> Void
+    port: Int, apiKey: String? = nil, _ body: (HeraldClient) async throws -> Void
 ) async throws {
     let httpClient = HTTPClient(
         eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: HeraldClient.fastFailingConfiguration)
-    let client = HeraldClient(baseURL: try #require(URL(string: "http://127.0.0.1:\(port)")), httpClient: httpClient)
+    let client = HeraldClient(
+        baseURL: try #require(URL(string: "http://127.0.0.1:\(port)")), apiKey: apiKey, httpClient: httpClient)
     do {
         try await body(client)
     } catch {

@@ -91,8 +91,13 @@ struct HeraldClientEventsTests {
         }
         try await server.run { client in
             let error = await clientError { _ = try await client.query() }
-            #expect(error == .unexpectedStatus(status: 502, body: "upstream down"))
-            #expect(error?.description == "the server answered HTTP 502: upstream down")
+            let url = client.baseURL.absoluteString + "/v1/events"
+            #expect(error == .unexpectedStatus(url: url, status: 502, body: "upstream down"))
+            #expect(error?.description == "\(url) answered HTTP 502: upstream down")
+
+            let missing = await clientError { _ = try await client.groups() }
+            #expect(missing?.status == 404)
+            #expect(missing?.description.contains("no such endpoint") == true)
         }
     }
 
