@@ -6,19 +6,16 @@ import NIOHTTP1
 extension HeraldClient {
     /// Creates a consumer group (`PUT /v1/groups/{name}`), or confirms that it exists with these settings.
     ///
-    /// The HTTP API starts a group at `earliest` or `latest` only.
-    ///
-    /// - Throws: ``HeraldClientError``: a problem with status 409 when the group exists with other
-    ///   settings; ``HeraldClientError/invalidRequest(_:)`` for a start position other than those two.
+    /// - Throws: ``HeraldClientError``: a problem with status 409, naming the settings that differ, when
+    ///   the group exists with other settings.
     @discardableResult
     public func createGroup(_ configuration: ConsumerGroupConfiguration) async throws -> GroupCreation {
         let start: String
         switch configuration.start {
         case .earliest: start = "earliest"
         case .latest: start = "latest"
-        case .after, .time:
-            throw HeraldClientError.invalidRequest(
-                "the HTTP API starts a consumer group at 'earliest' or 'latest' only, not at \(configuration.start)")
+        case .after(let sequence): start = "after:\(sequence)"
+        case .time(let date): start = "time:\(RFC3339.format(date))"
         }
         let body = GroupSettingsBody(
             topic: configuration.topic.text, start: start, maxAttempts: configuration.maxAttempts,
@@ -67,26 +64,38 @@ extension HeraldClient {
     }
 
     /// Acknowledges deliveries: their events are done for this group (`POST /v1/groups/{name}/ack`).
-    public func ack(group name: String, deliveryIDs: [String]) async throws {
-        try await send(
+    ///
+    /// - Returns: How many were settled, and the IDs that named no current delivery (their lease ran out
+    ///   and the event is delivered again, or they were settled before).
+    @discardableResult
+    public func ack(group name: String, deliveryIDs: [String]) async throws -> SettleResult {
+        let response = try await send(
             .POST, path: "/v1/groups/\(Self.percentEncoded(name))/ack", contentType: "application/json",
             body: try Self.json(AckBody(deliveryIDs: deliveryIDs)))
+        return try SettleResult(json: response.json, deliveryIDs: deliveryIDs)
     }
 
     /// Negatively acknowledges deliveries (`POST /v1/groups/{name}/nack`): each is delivered again after
     /// `delay`, or dead-lettered after its last attempt, with `error` recorded.
+    ///
+    /// - Returns: How many were settled, and the IDs that named no current delivery.
+    @discardableResult
     public func nack(
         group name: String, deliveryIDs: [String], delay: Duration = .zero, error: String? = nil
-    ) async throws {
+    ) async throws -> SettleResult {
         let body = NackBody(deliveryIDs: deliveryIDs, delayMilliseconds: Self.milliseconds(delay), error: error)
-        try await send(
+        let response = try await send(
             .POST, path: "/v1/groups/\(Self.percentEncoded(name))/nack", contentType: "application/json",
             body: try Self.json(body))
+        return try SettleResult(json: response.json, deliveryIDs: deliveryIDs)
     }
 
-    /// The events the group gave up on (`GET /v1/groups/{name}/dead-letters`).
-    public func deadLetters(group name: String) async throws -> [DeadLetteredEvent] {
-        let response = try await send(.GET, path: "/v1/groups/\(Self.percentEncoded(name))/dead-letters")
+    /// The events the group gave up on, oldest first (`GET /v1/groups/{name}/dead-letters`): at most
+    /// `limit` (the server's default is 100, its maximum 1000).
+    public func deadLetters(group name: String, limit: Int? = nil) async throws -> [DeadLetteredEvent] {
+        let response = try await send(
+            .GET, path: "/v1/groups/\(Self.percentEncoded(name))/dead-letters",
+            query: [("limit", limit.map(String.init))])
         return try response.list("dead_letters").map { entry in
             DeadLetteredEvent(
                 stored: try entry.storedEvent(),

@@ -23,15 +23,6 @@ struct HeraldClientGroupsTests {
             let conflict = await clientError { try await client.createGroup(Self.billing(maxAttempts: 2)) }
             #expect(conflict?.status == 409)
             #expect(conflict?.problem?.detail.isEmpty == false)
-            let unsupported = await clientError {
-                var configuration = try Self.billing()
-                configuration.start = .after(sequence: 3)
-                try await client.createGroup(configuration)
-            }
-            guard case .invalidRequest = unsupported else {
-                Issue.record("expected invalidRequest, got \(String(describing: unsupported))")
-                return
-            }
         }
     }
 
@@ -52,8 +43,11 @@ struct HeraldClientGroupsTests {
             let deliveries = try await client.poll(group: "billing", max: 10, wait: .seconds(2))
             #expect(deliveries.map(\.event.id) == ["g-1", "g-2"])
             #expect(deliveries.map(\.attempt) == [1, 1])
-            try await client.ack(group: "billing", deliveryIDs: [deliveries[0].id])
-            try await client.nack(group: "billing", deliveryIDs: [deliveries[1].id], error: "card declined")
+            let acked = try await client.ack(group: "billing", deliveryIDs: [deliveries[0].id, "no-such-delivery"])
+            #expect(acked == SettleResult(settled: 1, unknownDeliveryIDs: ["no-such-delivery"]))
+            let nacked = try await client.nack(
+                group: "billing", deliveryIDs: [deliveries[1].id], error: "card declined")
+            #expect(nacked == SettleResult(settled: 1, unknownDeliveryIDs: []))
 
             let letters = try await client.deadLetters(group: "billing")
             #expect(letters.map(\.stored.sequence) == [2])
@@ -61,7 +55,7 @@ struct HeraldClientGroupsTests {
             #expect(letters.first?.lastError == "card declined")
             #expect(try await client.group(named: "billing").deadLetters == 1)
 
-            try await client.requeueDeadLetters(group: "billing", sequences: [2])
+            #expect(try await client.requeueDeadLetters(group: "billing", sequences: [2]) == 1)
             let again = try await client.poll(group: "billing", max: 10, wait: .seconds(2))
             #expect(again.map(\.sequence) == [2])
             #expect(try await client.deadLetters(group: "billing").isEmpty)
@@ -69,6 +63,22 @@ struct HeraldClientGroupsTests {
             try await client.deleteGroup(named: "billing")
             let missing = await clientError { _ = try await client.group(named: "billing") }
             #expect(missing?.status == 404)
+        }
+    }
+
+    @Test(.disabled("awaits /v1/groups (branch groups)"))
+    func groupStartingAfterASequenceReportsIt() async throws {
+        try await LiveServer().run { client, _ in
+            _ = try await client.publish([orderEvent(id: "s-1"), orderEvent(id: "s-2")])
+            var configuration = try Self.billing()
+            configuration.start = .after(sequence: 1)
+            try await client.createGroup(configuration)
+            let status = try await client.group(named: "billing")
+            #expect(status.start == "after:1")
+            #expect(status.lag == 1)
+            #expect(status.maxAttempts == 1)
+            #expect(status.ackTimeout == .seconds(30))
+            #expect(status.ordered == false)
         }
     }
 
