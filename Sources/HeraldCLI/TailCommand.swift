@@ -29,21 +29,8 @@ struct TailCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await serverOptions.withClient { client in
-            var lastSequence: Int64?
-            while true {
-                let stream =
-                    if let lastSequence {
-                        client.stream(topic: topic, lastEventID: lastSequence)
-                    } else {
-                        client.stream(topic: topic, after: after)
-                    }
-                for try await stored in stream {
-                    Output.line(Output.eventLine(stored))
-                    lastSequence = stored.sequence
-                }
-                // The server closed the stream; wait a moment so that a server that keeps closing it at
-                // once is not asked again in a tight loop, then resume.
-                try await Task.sleep(for: .seconds(1))
+            for try await stored in client.stream(topic: topic, after: after) {
+                Output.line(Output.eventLine(stored))
             }
         }
     }

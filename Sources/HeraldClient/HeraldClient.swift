@@ -119,16 +119,19 @@ public struct HeraldClient: Sendable {
     /// Streams events as the server stores them (`GET /v1/stream`, Server-Sent Events).
     ///
     /// Nothing is sent until the sequence is iterated. With neither `after` nor `lastEventID` the stream
-    /// starts with events stored from then on. The sequence ends when the server closes the stream (a
-    /// client that falls too far behind is disconnected); call again with the last sequence received as
-    /// `lastEventID` to resume without a gap.
+    /// starts with events stored from then on. With `reconnects` (the default) the iteration resumes
+    /// the stream whenever the server ends it, as ``HeraldEventStream`` describes, and goes on until the
+    /// task is cancelled or the server cannot be reached; without, it ends with the server's stream.
     ///
     /// - Parameters:
     ///   - topic: A pattern the event types must match.
     ///   - after: Start after this sequence.
     ///   - lastEventID: Resume after this sequence, sent as the `Last-Event-ID` header.
-    public func stream(topic: String? = nil, after: Int64? = nil, lastEventID: Int64? = nil) -> HeraldEventStream {
-        HeraldEventStream(client: self, topic: topic, after: after, lastEventID: lastEventID)
+    ///   - reconnects: Whether to resume the stream when the server ends it.
+    public func stream(
+        topic: String? = nil, after: Int64? = nil, lastEventID: Int64? = nil, reconnects: Bool = true
+    ) -> HeraldEventStream {
+        HeraldEventStream(client: self, topic: topic, after: after, lastEventID: lastEventID, reconnects: reconnects)
     }
 
     // MARK: Operations

@@ -5,12 +5,19 @@ import NIOCore
 import NIOHTTP1
 
 /// The events of `GET /v1/stream`, read from its Server-Sent Events as they arrive; made by
-/// ``HeraldClient/stream(topic:after:lastEventID:)``.
+/// ``HeraldClient/stream(topic:after:lastEventID:reconnects:)``.
 ///
 /// Each iteration opens its own connection when it first asks for an element. Each SSE message's `id`
 /// is the event's sequence and its `data` the structured CloudEvent; comments (the server's heartbeats)
-/// are skipped. The iteration ends when the server closes the stream and throws ``HeraldClientError``
-/// when it cannot be opened or the connection breaks; cancelling the iterating task closes it.
+/// are skipped. Cancelling the iterating task closes the connection.
+///
+/// When the server ends the stream, cleanly or by closing the connection (as it does to a client that
+/// falls too far behind), an iteration that ``reconnects`` opens it again at once with `Last-Event-ID`
+/// set to the last sequence it returned, so that no event is lost or repeated, as a browser's
+/// `EventSource` does; after a connection that brought no event it first waits for the server's `retry`
+/// time, or a second. It throws ``HeraldClientError`` when a connection cannot be opened (the server is
+/// gone) or is refused with an error status. Without ``reconnects`` it ends when the server ends the
+/// stream cleanly and throws when the connection breaks.
 public struct HeraldEventStream: AsyncSequence, Sendable {
     /// A stored event, with its sequence.
     public typealias Element = StoredEvent
@@ -19,6 +26,8 @@ public struct HeraldEventStream: AsyncSequence, Sendable {
     let topic: String?
     let after: Int64?
     let lastEventID: Int64?
+    /// Whether iteration resumes the stream when the server ends it.
+    public let reconnects: Bool
 
     /// Creates an iterator; the request is sent on its first ``Iterator/next()``.
     public func makeAsyncIterator() -> Iterator {
@@ -27,6 +36,10 @@ public struct HeraldEventStream: AsyncSequence, Sendable {
 
     /// Reads the stream's events one at a time.
     public struct Iterator: AsyncIteratorProtocol {
+        /// How long to wait before reconnecting after a connection that brought no event, when the server
+        /// set no `retry` time.
+        static let defaultReconnectionDelay = Duration.seconds(1)
+
         private let stream: HeraldEventStream
         private var body: HTTPClientResponse.Body.AsyncIterator?
         private var url = ""
@@ -34,12 +47,17 @@ public struct HeraldEventStream: AsyncSequence, Sendable {
         private var pending: [ServerSentEvent] = []
         private var pendingIndex = 0
         private var isFinished = false
+        /// The sequence of the last event returned: where a reconnection resumes.
+        private var lastSequence: Int64?
+        /// Whether the current connection has brought an event.
+        private var hasReceivedSinceOpening = false
 
         init(stream: HeraldEventStream) {
             self.stream = stream
         }
 
-        /// The next event, waiting for the server to send it; `nil` once the server closed the stream.
+        /// The next event, waiting for the server to send it; `nil` once the server ended a stream that
+        /// does not reconnect.
         ///
         /// - Throws: ``HeraldClientError``, or `CancellationError` when the task is cancelled.
         public mutating func next() async throws -> StoredEvent? {
@@ -47,7 +65,10 @@ public struct HeraldEventStream: AsyncSequence, Sendable {
                 if pendingIndex < pending.count {
                     let message = pending[pendingIndex]
                     pendingIndex += 1
-                    return try storedEvent(from: message)
+                    let stored = try storedEvent(from: message)
+                    lastSequence = stored.sequence
+                    hasReceivedSinceOpening = true
+                    return stored
                 }
                 if body == nil {
                     body = try await open()
@@ -56,13 +77,24 @@ public struct HeraldEventStream: AsyncSequence, Sendable {
                 do {
                     chunk = try await body?.next()
                 } catch {
-                    isFinished = true
-                    if Task.isCancelled { throw CancellationError() }
-                    throw HeraldClient.connectionError(error, url: url)
+                    if Task.isCancelled {
+                        isFinished = true
+                        throw CancellationError()
+                    }
+                    guard stream.reconnects else {
+                        isFinished = true
+                        throw HeraldClient.connectionError(error, url: url)
+                    }
+                    try await prepareToReconnect()
+                    continue
                 }
                 guard let chunk else {
-                    isFinished = true
-                    return nil
+                    guard stream.reconnects else {
+                        isFinished = true
+                        return nil
+                    }
+                    try await prepareToReconnect()
+                    continue
                 }
                 do {
                     pending = try parser.parse(chunk.readableBytesView)
@@ -75,12 +107,31 @@ public struct HeraldEventStream: AsyncSequence, Sendable {
             return nil
         }
 
+        /// Drops the ended connection; after one that brought nothing, waits before the next.
+        private mutating func prepareToReconnect() async throws {
+            body = nil
+            pending = []
+            pendingIndex = 0
+            let delay = parser.reconnectionTime.map { Duration.milliseconds($0) } ?? Self.defaultReconnectionDelay
+            parser = ServerSentEventParser()
+            if !hasReceivedSinceOpening {
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    isFinished = true
+                    throw error
+                }
+            }
+        }
+
         private mutating func open() async throws -> HTTPClientResponse.Body.AsyncIterator {
             let client = stream.client
             do {
                 url = try client.url(
                     path: "/v1/stream",
-                    query: [("topic", stream.topic), ("after", stream.after.map(String.init))])
+                    query: [
+                        ("topic", stream.topic), ("after", lastSequence == nil ? stream.after.map(String.init) : nil),
+                    ])
             } catch {
                 isFinished = true
                 throw error
@@ -88,8 +139,8 @@ public struct HeraldEventStream: AsyncSequence, Sendable {
             var request = HTTPClientRequest(url: url)
             request.headers.add(name: "Accept", value: "text/event-stream")
             client.addCommonHeaders(to: &request)
-            if let lastEventID = stream.lastEventID {
-                request.headers.add(name: "Last-Event-ID", value: String(lastEventID))
+            if let resumeAfter = lastSequence ?? stream.lastEventID {
+                request.headers.add(name: "Last-Event-ID", value: String(resumeAfter))
             }
             let response: HTTPClientResponse
             do {
@@ -111,6 +162,7 @@ public struct HeraldEventStream: AsyncSequence, Sendable {
                 throw HeraldClientError.invalidResponse(
                     url: url, reason: "expected Content-Type text/event-stream, got \(contentType ?? "none")")
             }
+            hasReceivedSinceOpening = false
             return response.body.makeAsyncIterator()
         }
 

@@ -33,7 +33,7 @@ struct HeraldEventStreamTests {
         }
         try await server.run { client in
             var received: [StoredEvent] = []
-            for try await stored in client.stream() { received.append(stored) }
+            for try await stored in client.stream(reconnects: false) { received.append(stored) }
             #expect(received.map(\.sequence) == [7, 9])
             #expect(received.map(\.event.id) == ["e-1", "e-2"])
             #expect(received[0].event.data == Data(#"{"n":1}"#.utf8))
@@ -54,8 +54,12 @@ struct HeraldEventStreamTests {
         }
         try await server.run { client in
             var subjects: [String?] = []
-            for try await stored in client.stream(topic: "orders.>", after: 5) { subjects.append(stored.event.subject) }
-            for try await stored in client.stream(lastEventID: 12) { subjects.append(stored.event.subject) }
+            for try await stored in client.stream(topic: "orders.>", after: 5, reconnects: false) {
+                subjects.append(stored.event.subject)
+            }
+            for try await stored in client.stream(lastEventID: 12, reconnects: false) {
+                subjects.append(stored.event.subject)
+            }
             #expect(subjects == ["orders.> 5 - text/event-stream", "- - 12 text/event-stream"])
         }
     }
@@ -83,7 +87,7 @@ struct HeraldEventStreamTests {
         let server = FixtureServer()
         server.router.get("v1/stream") { _, _ in "plain text" }
         try await server.run { client in
-            let error = await clientError { for try await _ in client.stream() {} }
+            let error = await clientError { for try await _ in client.stream(reconnects: false) {} }
             guard case .invalidResponse(_, let reason) = error else {
                 Issue.record("expected invalidResponse, got \(String(describing: error))")
                 return
@@ -96,8 +100,70 @@ struct HeraldEventStreamTests {
         let server = FixtureServer()
         server.router.get("v1/stream") { _, _ in Self.eventStream(["id: seven\ndata: \(Self.first)\n\n"]) }
         try await server.run { client in
-            let error = await clientError { for try await _ in client.stream() {} }
+            let error = await clientError { for try await _ in client.stream(reconnects: false) {} }
             #expect(error?.description.contains("'seven'") == true)
+        }
+    }
+
+    /// A stream server that sends one event per connection, resuming after `Last-Event-ID`: cleanly for
+    /// the first, by breaking the connection for the second (as Herald drops a slow client), and
+    /// refuses the third with a problem.
+    static func resumingServer() -> FixtureServer {
+        let server = FixtureServer()
+        server.router.get("v1/stream") { request, _ -> Response in
+            let resumeAfter = request.headers[values: HTTPField.Name("Last-Event-ID")!].first.flatMap { Int($0) }
+            let after = request.uri.queryParameters["after"].map(String.init)
+            switch resumeAfter {
+            case nil:
+                let event =
+                    #"{"specversion":"1.0","id":"r-1","source":"/s","type":"t","subject":"after \#(after ?? "-")"}"#
+                return Self.eventStream(["retry: 1\nid: 1\ndata: \(event)\n\n"])
+            case 1:
+                let event = #"{"specversion":"1.0","id":"r-2","source":"/s","type":"t"}"#
+                return Response(
+                    status: .ok, headers: [.contentType: "text/event-stream"],
+                    body: ResponseBody { writer in
+                        try await writer.write(ByteBuffer(string: "id: 2\ndata: \(event)\n\n"))
+                        throw CancellationError()  // Closes the connection mid-stream.
+                    })
+            default:
+                let problem = #"{"type":"urn:test:gone","title":"Gone","status":410,"detail":"after \#(resumeAfter!)"}"#
+                return Response(
+                    status: .gone, headers: [.contentType: "application/problem+json"],
+                    body: .init(byteBuffer: .init(string: problem)))
+            }
+        }
+        return server
+    }
+
+    @Test func reconnectsWithTheLastSequenceWhenTheServerEndsTheStream() async throws {
+        try await Self.resumingServer().run { client in
+            let (events, error) = try await withDeadline { () -> ([StoredEvent], HeraldClientError?) in
+                var events: [StoredEvent] = []
+                do {
+                    for try await stored in client.stream(after: 0) { events.append(stored) }
+                } catch let error as HeraldClientError {
+                    return (events, error)
+                }
+                return (events, nil)
+            }
+            #expect(events.map(\.event.id) == ["r-1", "r-2"])
+            #expect(events.first?.event.subject == "after 0")
+            #expect(error?.problem?.detail == "after 2")
+        }
+    }
+
+    @Test func withoutReconnectingABrokenConnectionThrows() async throws {
+        try await Self.resumingServer().run { client in
+            var events: [StoredEvent] = []
+            let error = await clientError {
+                for try await stored in client.stream(lastEventID: 1, reconnects: false) { events.append(stored) }
+            }
+            #expect(events.map(\.event.id) == ["r-2"])
+            guard case .connectionFailed = error else {
+                Issue.record("expected connectionFailed, got \(String(describing: error))")
+                return
+            }
         }
     }
 }
