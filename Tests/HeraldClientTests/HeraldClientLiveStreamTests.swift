@@ -5,7 +5,7 @@ import Testing
 
 @Suite("HeraldClient stream against a live server")
 struct HeraldClientLiveStreamTests {
-    @Test(.disabled("awaits GET /v1/stream (branch streams)"))
+    @Test
     func streamSendsStoredThenNewEventsAndResumesByLastEventID() async throws {
         try await LiveServer().run { client, _ in
             _ = try await client.publish([orderEvent(id: "s-1"), orderEvent(id: "s-2", type: "payments.captured")])
@@ -29,7 +29,7 @@ struct HeraldClientLiveStreamTests {
         }
     }
 
-    @Test(.disabled("awaits GET /v1/stream (branch streams)"))
+    @Test
     func streamWithInvalidTopicThrowsTheProblem() async throws {
         try await LiveServer().run { client, _ in
             let error = await clientError { for try await _ in client.stream(topic: "orders..x") {} }
