@@ -7,9 +7,8 @@ public struct HeraldServerConfiguration: Sendable, Hashable {
     /// The largest request body accepted, in bytes; larger bodies get `413 Content Too Large`. 1 MiB by
     /// default.
     public var maxBodyBytes: Int
-    /// How long a Server-Sent Events stream (`GET /v1/stream`) may stay silent before the server sends a
-    /// `: heartbeat` comment, which keeps proxies from timing the stream out and lets clients notice a dead
-    /// connection. 15 seconds by default.
+    /// How often a Server-Sent Events stream (`GET /v1/stream`) gets a `: heartbeat` comment, which keeps
+    /// proxies from timing the stream out and lets clients notice a dead connection. 15 seconds by default.
     public var streamHeartbeatInterval: Duration = .seconds(15)
     /// How many messages a stream client (SSE or WebSocket) may fall behind before the server disconnects it,
     /// so that a slow client never slows publishers or other clients; it can reconnect and resume from the
