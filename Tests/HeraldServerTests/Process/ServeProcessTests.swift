@@ -78,10 +78,9 @@ import Testing
     }
 
     @Test func refusesANonLoopbackHostWithoutKeysAndSaysHowToFixIt() async throws {
-        let (process, lines, exit) = try ServeProcess.run(["serve", "--host", "0.0.0.0", "--store", "memory"])
-        var output: [String] = []
-        for await line in lines { output.append(line) }
-        let status = try await ServeProcess.waitForExit(exit, process: process, timeout: .seconds(20))
+        let child = try ServeProcess.run(["serve", "--host", "0.0.0.0", "--store", "memory"])
+        let output = try await child.allErrorLines(timeout: .seconds(30))
+        let status = try await child.waitForExit(timeout: .seconds(20))
         #expect(status != 0)
         let text = output.joined(separator: "\n")
         #expect(text.contains("refusing to listen on '0.0.0.0' without API keys"), "\(text)")
@@ -89,11 +88,10 @@ import Testing
     }
 
     @Test func refusesAMalformedKeyFromTheEnvironment() async throws {
-        let (process, lines, exit) = try ServeProcess.run(
+        let child = try ServeProcess.run(
             ["serve", "--store", "memory"], environment: ["HERALD_API_KEYS": "ci:short:publish"])
-        var output: [String] = []
-        for await line in lines { output.append(line) }
-        #expect(try await ServeProcess.waitForExit(exit, process: process, timeout: .seconds(20)) != 0)
+        let output = try await child.allErrorLines(timeout: .seconds(30))
+        #expect(try await child.waitForExit(timeout: .seconds(20)) != 0)
         #expect(output.joined().contains("use at least 16"), "\(output)")
         #expect(!output.joined().contains("short:publish"))
     }
@@ -102,7 +100,7 @@ import Testing
         let secret = "process-test-secret-0123"
         let server = try await ServeProcess(
             ["--store", "memory"], environment: ["HERALD_API_KEYS": "ops:\(secret):all"])
-        defer { kill(server.process.processIdentifier, SIGKILL) }
+        defer { server.killNow() }
 
         #expect(try await Self.publish("1", to: server).status == .unauthorized)
         #expect(try await Self.publish("1", to: server, key: secret).status == .created)
