@@ -3,8 +3,8 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 
-/// Builds the HTTP application of `herald serve` over `store`: the `/v1/events` routes and the health
-/// probes.
+/// Builds the HTTP application of `herald serve` over `store`: the `/v1/events` and `/v1/groups` routes
+/// and the health probes.
 ///
 /// The application is a ServiceLifecycle service: call `runService()` to serve until SIGTERM or SIGINT,
 /// or add it to a `ServiceGroup`. It does not close `store`; its owner does, after the application stops.
@@ -20,6 +20,8 @@ public func buildHeraldApplication(
     HealthController(store: store).addRoutes(to: router)
     EventsController(store: store, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("v1/events"))
+    GroupsController(store: store, maxBodyBytes: configuration.maxBodyBytes)
+        .addRoutes(to: router.group("v1/groups"))
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: router),
