@@ -3,8 +3,8 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 
-/// Builds the HTTP application of `herald serve` over `store`: the `/v1/events` and `/v1/groups` routes
-/// and the health probes.
+/// Builds the HTTP application of `herald serve` over `store`: the `/v1/events`, `/v1/groups` and
+/// `/v1/topics` routes and the health probes.
 ///
 /// The application is a ServiceLifecycle service: call `runService()` to serve until SIGTERM or SIGINT,
 /// or add it to a `ServiceGroup`. It does not close `store`; its owner does, after the application stops.
@@ -22,6 +22,8 @@ public func buildHeraldApplication(
         .addRoutes(to: router.group("v1/events"))
     GroupsController(store: store, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("v1/groups"))
+    let topicRates = TopicRateTracker()
+    TopicsController(store: store, rates: topicRates).addRoutes(to: router.group("v1/topics"))
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: router),
@@ -29,6 +31,7 @@ public func buildHeraldApplication(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "herald"
         ),
+        services: [TopicRateService(store: store, tracker: topicRates, logger: logger)],
         logger: logger
     )
 }
