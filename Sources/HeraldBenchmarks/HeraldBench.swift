@@ -6,7 +6,7 @@ struct HeraldBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald-bench",
         abstract: "Measures Herald against the peers a Swift developer would otherwise use.",
-        subcommands: [BusCommand.self, LogCommand.self]
+        subcommands: [BusCommand.self, LogCommand.self, HTTPCommand.self]
     )
 }
 

@@ -4,16 +4,20 @@ import Herald
 import HeraldSQLite
 import HeraldServer
 import Hummingbird
+import Metrics
+import Prometheus
 
 /// `herald serve`: the event log over HTTP, until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the event log over HTTP (preview: loopback only, no authentication yet).",
+        abstract: "Serve the event log over HTTP: publish, query, stream, consumer groups, metrics, dashboard.",
         discussion: """
             Publish with POST /v1/events (CloudEvents structured, batch or binary mode), read with \
-            GET /v1/events, probe with GET /healthz and GET /readyz. Flags win over the environment \
-            variables HERALD_HOST, HERALD_PORT and HERALD_STORE.
+            GET /v1/events, probe with GET /healthz and GET /readyz, scrape GET /metrics. Flags win over the \
+            environment variables HERALD_HOST, HERALD_PORT, HERALD_STORE and HERALD_API_KEYS (keys separated by \
+            ';' or spaces). Without API keys the server listens on a loopback address only, unless \
+            --allow-unauthenticated is given.
             """
     )
 
@@ -28,6 +32,17 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "The largest request body accepted, in bytes.")
     var maxBodyBytes = HeraldServerConfiguration().maxBodyBytes
+
+    @Option(
+        name: .customLong("api-key"),
+        help: ArgumentHelp(
+            "A key clients send as 'Authorization: Bearer SECRET', as NAME:SECRET:SCOPES with SCOPES a comma list of "
+                + "publish, subscribe, admin, or all. Repeat for more keys. (default: $HERALD_API_KEYS)",
+            valueName: "name:secret:scopes"))
+    var apiKeys: [String] = []
+
+    @Flag(help: "Listen on a non-loopback address without API keys: anyone who reaches the port can do anything.")
+    var allowUnauthenticated = false
 
     /// Where the events live, as `--store` or `HERALD_STORE` names it.
     enum StoreLocation: Equatable {
@@ -53,13 +68,21 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, location) = try resolved()
+        // Library metrics (Hummingbird's requests, the bus) go through the global factory: send them to the same
+        // registry as the server's own, so that GET /metrics shows both.
+        let metrics = ServerMetrics()
+        MetricsSystem.bootstrap(metrics.factory)
         switch location {
         case .memory:
-            try await buildHeraldApplication(store: InMemoryEventStore(), configuration: configuration).runService()
+            try await buildHeraldApplication(
+                store: InMemoryEventStore(), configuration: configuration, metrics: metrics
+            )
+            .runService()
         case .sqlite(let path):
             let store = try await SQLiteEventStore.open(path: path)
             do {
-                try await buildHeraldApplication(store: store, configuration: configuration).runService()
+                try await buildHeraldApplication(store: store, configuration: configuration, metrics: metrics)
+                    .runService()
             } catch {
                 try? await store.close()
                 throw error
@@ -74,8 +97,17 @@ struct ServeCommand: AsyncParsableCommand {
         let host = host ?? environment["HERALD_HOST"] ?? HeraldServerConfiguration().host
         let port = try port ?? environment["HERALD_PORT"].map(Self.port) ?? HeraldServerConfiguration().port
         let location = try StoreLocation(store ?? environment["HERALD_STORE"] ?? "sqlite:./herald.db")
-        let configuration = HeraldServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes)
+        let configuration: HeraldServerConfiguration
         do {
+            var keys: [APIKey] = []
+            if apiKeys.isEmpty, let fromEnvironment = environment["HERALD_API_KEYS"] {
+                keys = try APIKey.parseList(fromEnvironment)
+            } else {
+                keys = try apiKeys.map { text throws(HeraldServerConfigurationError) in try APIKey(parsing: text) }
+            }
+            configuration = HeraldServerConfiguration(
+                host: host, port: port, maxBodyBytes: maxBodyBytes, apiKeys: keys,
+                allowUnauthenticated: allowUnauthenticated)
             try configuration.validate()
         } catch {
             throw ValidationError(error.message)

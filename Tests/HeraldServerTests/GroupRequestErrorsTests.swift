@@ -123,12 +123,13 @@ import Testing
 
     @Test func aBodyOverTheLimitAnswers413() async throws {
         var server = ServerUnderTest()
-        server.configuration.maxBodyBytes = 64
+        server.configuration.maxBodyBytes = HeraldServerConfiguration.minimumBodyLimit
         try await server.run { client in
-            let topic = String(repeating: "a", count: 100)
-            let response = try await client.send(.put, "/v1/groups/big", json: #"{"topic":"\#(topic)"}"#)
+            let ids = idList((0..<1_000).map { "delivery-\($0)-" + String(repeating: "x", count: 60) })
+            let response = try await client.send(.post, "/v1/groups/big/ack", json: #"{"delivery_ids":\#(ids)}"#)
             try expectProblem(
-                response, status: .contentTooLarge, type: "urn:herald:problem:body-too-large", mentioning: ["64"])
+                response, status: .contentTooLarge, type: "urn:herald:problem:body-too-large",
+                mentioning: ["\(HeraldServerConfiguration.minimumBodyLimit)"])
         }
     }
 }

@@ -164,6 +164,23 @@ import Testing
         #expect(try await server.store.lastSequence() == 0)
     }
 
+    @Test func anEventOf64KiBIsAcceptedUnderTheSmallestAllowedLimit() async throws {
+        var server = ServerUnderTest()
+        server.configuration.maxBodyBytes = HeraldServerConfiguration.minimumBodyLimit
+        try server.configuration.validate()
+        let envelope = structuredEvent(id: "big").utf8.count
+        let padding = String(repeating: "x", count: 64 * 1024 - envelope - #",""#.utf8.count - 12)
+        let event = structuredEvent(id: "big").replacingOccurrences(
+            of: #""data":{"total":42}"#, with: #""data":{"total":42,"pad":"\#(padding)"}"#)
+        #expect(event.utf8.count <= 64 * 1024)
+        #expect(event.utf8.count > 64 * 1024 - 64)
+        try await server.run { client in
+            let response = try await client.execute(
+                uri: "/v1/events", method: .post, headers: .structured, body: ByteBuffer(json: event))
+            #expect(response.status == .created)
+        }
+    }
+
     @Test func anotherContentTypeAnswers415NamingTheAcceptedOnes() async throws {
         try await ServerUnderTest().run { client in
             let response = try await client.execute(

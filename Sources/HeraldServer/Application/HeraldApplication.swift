@@ -2,23 +2,31 @@ import Herald
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 
-/// Builds the HTTP application of `herald serve` over `store`: the `/v1/events`, `/v1/groups` and
-/// `/v1/topics` routes and the health probes.
+/// Builds the HTTP application of `herald serve` over `store`: the `/v1` API, the health probes and
+/// `GET /metrics` (emitting `metrics`' registry).
 ///
 /// The application is a ServiceLifecycle service: call `runService()` to serve until SIGTERM or SIGINT,
 /// or add it to a `ServiceGroup`. It does not close `store`; its owner does, after the application stops.
 ///
-/// - Important: The server does not authenticate clients yet. Bind it to a loopback host
-///   (``HeraldServerConfiguration/isLoopback``) only.
+/// With ``HeraldServerConfiguration/apiKeys`` set, every route checks the client's key first
+/// (``APIKeyAuthenticator``, ``RequiredAccess``). Call ``HeraldServerConfiguration/validate()`` before serving:
+/// it refuses an unauthenticated server on a non-loopback host. `onServerRunning` is called with the listening
+/// channel once the server accepts connections; its `localAddress` has the port when configured with port 0.
 public func buildHeraldApplication(
     store: any EventLog & ConsumerGroupStore,
     configuration: HeraldServerConfiguration = HeraldServerConfiguration(),
-    logger: Logger = Logger(label: "herald.server")
+    logger: Logger = Logger(label: "herald.server"),
+    metrics: ServerMetrics = ServerMetrics(),
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = Hummingbird.Router(context: HeraldRequestContext.self)
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: APIKeyAuthenticator(keys: configuration.apiKeys, logger: logger))
     HealthController(store: store).addRoutes(to: router)
-    EventsController(store: store, maxBodyBytes: configuration.maxBodyBytes)
+    MetricsController(store: store, metrics: metrics).addRoutes(to: router)
+    EventsController(store: store, maxBodyBytes: configuration.maxBodyBytes, metrics: metrics)
         .addRoutes(to: router.group("v1/events"))
     GroupsController(store: store, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("v1/groups"))
@@ -32,6 +40,7 @@ public func buildHeraldApplication(
             serverName: "herald"
         ),
         services: [TopicRateService(store: store, tracker: topicRates, logger: logger)],
+        onServerRunning: onServerRunning,
         logger: logger
     )
 }

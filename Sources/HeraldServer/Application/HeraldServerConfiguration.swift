@@ -7,38 +7,72 @@ public struct HeraldServerConfiguration: Sendable, Hashable {
     /// The largest request body accepted, in bytes; larger bodies get `413 Content Too Large`. 1 MiB by
     /// default.
     public var maxBodyBytes: Int
+    /// The keys clients authenticate with. Empty (the default) turns authentication off: every request may do
+    /// everything, so the server then listens on a loopback host only, unless ``allowUnauthenticated``.
+    public var apiKeys: [APIKey]
+    /// Whether to listen on a non-loopback host without API keys, letting anyone who reaches the port publish,
+    /// read and administer. Off by default.
+    public var allowUnauthenticated: Bool
+
+    /// The smallest ``maxBodyBytes`` allowed: an event of 64 KiB or less is always accepted.
+    public static let minimumBodyLimit = 64 * 1024
 
     /// Creates a configuration.
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20) {
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        maxBodyBytes: Int = 1 << 20,
+        apiKeys: [APIKey] = [],
+        allowUnauthenticated: Bool = false
+    ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
+        self.apiKeys = apiKeys
+        self.allowUnauthenticated = allowUnauthenticated
     }
 
-    /// The host names that reach this machine only: the server refuses other hosts until it can
-    /// authenticate clients.
+    /// The host names that reach this machine only: without API keys the server listens on these alone,
+    /// unless ``allowUnauthenticated``.
     public static let loopbackHosts: Set<String> = ["127.0.0.1", "::1", "localhost"]
 
     /// Whether ``host`` is one of ``loopbackHosts``.
     public var isLoopback: Bool { Self.loopbackHosts.contains(host) }
 
-    /// Checks that the server can run with these settings, and safely: without authentication it must
-    /// listen on a loopback host.
+    /// Checks that the server can run with these settings, and safely: without API keys it must listen on a
+    /// loopback host unless ``allowUnauthenticated`` says otherwise.
     ///
     /// - Throws: ``HeraldServerConfigurationError`` naming the setting and how to fix it.
     public func validate() throws(HeraldServerConfigurationError) {
-        guard isLoopback else {
+        guard isLoopback || !apiKeys.isEmpty || allowUnauthenticated else {
             throw HeraldServerConfigurationError(
-                "refusing to listen on '\(host)': API keys are not implemented yet, so herald serve only binds "
-                    + "127.0.0.1, ::1 or localhost; use one of those and put an authenticating proxy in front for "
-                    + "remote clients")
+                "refusing to listen on '\(host)' without API keys: anyone who reaches it could publish, read and "
+                    + "administer. Add keys with --api-key NAME:SECRET:SCOPES (or HERALD_API_KEYS), listen on "
+                    + "127.0.0.1, ::1 or localhost, or pass --allow-unauthenticated if the network is trusted")
+        }
+        var names = Set<String>()
+        var secrets = Set<String>()
+        for key in apiKeys {
+            guard names.insert(key.name).inserted else {
+                throw HeraldServerConfigurationError(
+                    "API key name '\(key.name)' is given twice; give each key its own name")
+            }
+            guard secrets.insert(key.secret).inserted else {
+                throw HeraldServerConfigurationError(
+                    "API key '\(key.name)' has the same secret as another key; give each key its own secret")
+            }
+            guard !key.scopes.isEmpty else {
+                throw HeraldServerConfigurationError(
+                    "API key '\(key.name)' has no scopes; give it publish, subscribe, admin or all")
+            }
         }
         guard (0...65535).contains(port) else {
             throw HeraldServerConfigurationError("port (--port) must be from 0 to 65535, got \(port)")
         }
-        guard maxBodyBytes >= 1 else {
+        guard maxBodyBytes >= Self.minimumBodyLimit else {
             throw HeraldServerConfigurationError(
-                "maxBodyBytes (--max-body-bytes) must be at least 1, got \(maxBodyBytes)")
+                "maxBodyBytes (--max-body-bytes) must be at least \(Self.minimumBodyLimit) so that any event of "
+                    + "64 KiB is accepted, got \(maxBodyBytes)")
         }
     }
 }

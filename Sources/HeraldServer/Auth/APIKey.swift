@@ -1,3 +1,5 @@
+import Foundation
+
 /// A client's credential for `herald serve`: a name for logs, a secret sent as `Authorization: Bearer SECRET`,
 /// and the scopes it grants.
 public struct APIKey: Sendable, Hashable {
@@ -19,6 +21,9 @@ public struct APIKey: Sendable, Hashable {
         public var description: String { name }
     }
 
+    /// The fewest characters a secret may have: short secrets can be guessed.
+    public static let minimumSecretLength = 16
+
     /// The key's name, which logs and admin audit lines show; never the secret.
     public var name: String
     /// The bearer token a client sends.
@@ -32,4 +37,66 @@ public struct APIKey: Sendable, Hashable {
         self.secret = secret
         self.scopes = scopes
     }
+
+    /// Reads a key written as `NAME:SECRET:SCOPES`, the form of `--api-key` and `HERALD_API_KEYS`.
+    ///
+    /// `SCOPES` is a comma-separated list of `publish`, `subscribe` and `admin`, or `all`. The secret may itself
+    /// contain colons: the name ends at the first colon and the scopes start after the last.
+    ///
+    /// - Throws: ``HeraldServerConfigurationError`` saying which part is wrong and how to write it; the message
+    ///   never contains the secret.
+    public init(parsing text: String) throws(HeraldServerConfigurationError) {
+        let form =
+            "write keys as NAME:SECRET:SCOPES, such as 'ci:\(String(repeating: "x", count: 24)):publish,subscribe'"
+        guard let firstColon = text.firstIndex(of: ":"), let lastColon = text.lastIndex(of: ":"),
+            firstColon < lastColon
+        else {
+            throw HeraldServerConfigurationError("an API key has fewer than three ':'-separated parts; \(form)")
+        }
+        let name = String(text[..<firstColon])
+        let secret = String(text[text.index(after: firstColon)..<lastColon])
+        let scopeList = text[text.index(after: lastColon)...]
+        guard !name.isEmpty, name.count <= 64,
+            name.unicodeScalars.allSatisfy({ Self.nameCharacters.contains($0) })
+        else {
+            throw HeraldServerConfigurationError(
+                "API key name '\(name.prefix(64))' must be 1 to 64 letters, digits, '.', '_' or '-'; \(form)")
+        }
+        guard secret.count >= Self.minimumSecretLength else {
+            throw HeraldServerConfigurationError(
+                "the secret of API key '\(name)' is \(secret.count) characters; use at least "
+                    + "\(Self.minimumSecretLength), for example the output of 'openssl rand -hex 24'")
+        }
+        guard !secret.contains(where: { $0.isWhitespace || $0 == ";" }) else {
+            throw HeraldServerConfigurationError(
+                "the secret of API key '\(name)' contains whitespace or ';', which separate keys in "
+                    + "HERALD_API_KEYS; use letters, digits and punctuation only")
+        }
+        var scopes = Set<Scope>()
+        for item in scopeList.split(separator: ",", omittingEmptySubsequences: false) {
+            let word = item.trimmingCharacters(in: .whitespaces).lowercased()
+            if word == "all" {
+                scopes.formUnion(Scope.all)
+            } else if let scope = Scope.all.first(where: { $0.name == word }) {
+                scopes.insert(scope)
+            } else {
+                throw HeraldServerConfigurationError(
+                    "API key '\(name)' names unknown scope '\(word)'; scopes are publish, subscribe, admin or all, "
+                        + "separated by commas")
+            }
+        }
+        self.init(name: name, secret: secret, scopes: scopes)
+    }
+
+    /// Reads the keys of `HERALD_API_KEYS`: keys in the ``init(parsing:)`` form, separated by `;` or whitespace.
+    public static func parseList(_ text: String) throws(HeraldServerConfigurationError) -> [APIKey] {
+        var keys: [APIKey] = []
+        for item in text.split(whereSeparator: { $0 == ";" || $0.isWhitespace }) {
+            keys.append(try APIKey(parsing: String(item)))
+        }
+        return keys
+    }
+
+    private static let nameCharacters = Set(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-".unicodeScalars)
 }

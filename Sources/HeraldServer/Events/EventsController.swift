@@ -13,11 +13,14 @@ public struct EventsController: Sendable {
 
     let store: any EventLog & ConsumerGroupStore
     let maxBodyBytes: Int
+    let metrics: ServerMetrics
 
-    /// Creates the routes over `store`, refusing request bodies larger than `maxBodyBytes`.
-    public init(store: any EventLog & ConsumerGroupStore, maxBodyBytes: Int) {
+    /// Creates the routes over `store`, refusing request bodies larger than `maxBodyBytes` and counting what
+    /// is published in `metrics`.
+    public init(store: any EventLog & ConsumerGroupStore, maxBodyBytes: Int, metrics: ServerMetrics = ServerMetrics()) {
         self.store = store
         self.maxBodyBytes = maxBodyBytes
+        self.metrics = metrics
     }
 
     /// Adds `POST /v1/events` and `GET /v1/events` to `group`.
@@ -71,6 +74,7 @@ public struct EventsController: Sendable {
         } catch let error as EventLogError {
             throw ProblemDetails.storeFailure(error.message)
         }
+        metrics.recordPublished(results)
         return Self.json(status: .created, PublishedEvents(events: results.map(PublishedEvent.init)).jsonData())
     }
 

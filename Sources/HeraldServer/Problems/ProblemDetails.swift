@@ -79,6 +79,17 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
             detail: detail)
     }
 
+    /// The request has no valid API key (401); the response carries a `WWW-Authenticate: Bearer` challenge.
+    static func unauthorized(_ detail: String) -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:unauthorized", title: "Unauthorized", status: 401, detail: detail)
+    }
+
+    /// The request's API key lacks the scope the route needs (403).
+    static func forbidden(_ detail: String) -> ProblemDetails {
+        ProblemDetails(type: "urn:herald:problem:forbidden", title: "Forbidden", status: 403, detail: detail)
+    }
+
     /// The store cannot serve requests (503).
     static func storeUnavailable(_ detail: String) -> ProblemDetails {
         ProblemDetails(
@@ -122,7 +133,13 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
 extension ProblemDetails: HTTPResponseError {
     public var status: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
 
-    public var headers: HTTPFields { [.contentType: Self.mediaType] }
+    public var headers: HTTPFields {
+        var fields: HTTPFields = [.contentType: Self.mediaType]
+        if statusCode == 401 {
+            fields[.wwwAuthenticate] = #"Bearer realm="herald""#
+        }
+        return fields
+    }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let encoder = JSONEncoder()

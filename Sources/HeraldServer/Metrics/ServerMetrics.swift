@@ -1,0 +1,57 @@
+import CoreMetrics
+import Herald
+import Prometheus
+
+/// The metrics of one server, on its own Prometheus registry, which `GET /metrics` emits.
+///
+/// Herald's server metrics are made on this registry directly, so that two servers in one process (tests) never
+/// share figures. Metrics that libraries record through the global `MetricsSystem` (Hummingbird's request
+/// metrics, the bus's counters) appear too when the process bootstraps `MetricsSystem` with a
+/// `PrometheusMetricsFactory` on the same registry, as `herald serve` does.
+///
+/// The names:
+/// - `herald_events_published_total{outcome}`: events accepted by `POST /v1/events` or a WebSocket, by outcome
+///   `stored`, `duplicate` or `scheduled`.
+/// - `herald_log_last_sequence`: the newest sequence in the log, read at scrape time.
+/// - `herald_group_lag{group}`, `herald_group_in_flight{group}`, `herald_group_dead_letters{group}`: per
+///   consumer group, read at scrape time.
+public struct ServerMetrics: Sendable {
+    /// The registry `GET /metrics` emits.
+    public let registry: PrometheusCollectorRegistry
+    /// A swift-metrics factory over ``registry``, for components that take one.
+    public let factory: PrometheusMetricsFactory
+
+    private let storedCounter: Prometheus.Counter
+    private let duplicateCounter: Prometheus.Counter
+    private let scheduledCounter: Prometheus.Counter
+
+    /// Creates the metrics on `registry`.
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        self.factory = PrometheusMetricsFactory(registry: registry)
+        let help = "Events accepted over HTTP or WebSocket, by outcome."
+        storedCounter = registry.makeCounter(
+            name: "herald_events_published_total", labels: [("outcome", "stored")], help: help)
+        duplicateCounter = registry.makeCounter(
+            name: "herald_events_published_total", labels: [("outcome", "duplicate")], help: help)
+        scheduledCounter = registry.makeCounter(
+            name: "herald_events_published_total", labels: [("outcome", "scheduled")], help: help)
+    }
+
+    /// Counts the outcome of one append.
+    func recordPublished(_ results: [AppendResult]) {
+        var stored = 0
+        var duplicates = 0
+        var scheduled = 0
+        for result in results {
+            switch result.outcome {
+            case .stored: stored += 1
+            case .duplicate, .duplicateScheduled: duplicates += 1
+            case .scheduled: scheduled += 1
+            }
+        }
+        if stored > 0 { storedCounter.increment(by: Int64(stored)) }
+        if duplicates > 0 { duplicateCounter.increment(by: Int64(duplicates)) }
+        if scheduled > 0 { scheduledCounter.increment(by: Int64(scheduled)) }
+    }
+}

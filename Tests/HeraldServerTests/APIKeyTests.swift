@@ -1,0 +1,78 @@
+import HTTPTypes
+import HeraldServer
+import Testing
+
+@Suite struct APIKeyTests {
+    static let secret = "s3cr3t-s3cr3t-s3cr3t"
+
+    @Test func parsesNameSecretAndScopes() throws {
+        let key = try APIKey(parsing: "ci:\(Self.secret):publish,subscribe")
+        #expect(key == APIKey(name: "ci", secret: Self.secret, scopes: [.publish, .subscribe]))
+    }
+
+    @Test func allGrantsEveryScopeAndCaseAndSpacesDoNotMatter() throws {
+        #expect(try APIKey(parsing: "ops:\(Self.secret):all").scopes == Set(APIKey.Scope.all))
+        #expect(try APIKey(parsing: "ops:\(Self.secret):Publish, ADMIN").scopes == [.publish, .admin])
+    }
+
+    @Test func aSecretMayContainColons() throws {
+        let key = try APIKey(parsing: "ci:abc:def:ghi:jkl:mnop:qr:admin")
+        #expect(key.name == "ci")
+        #expect(key.secret == "abc:def:ghi:jkl:mnop:qr")
+        #expect(key.scopes == [.admin])
+    }
+
+    @Test(arguments: [
+        ("ci-\(secret)-publish", "fewer than three"),
+        ("ci:\(secret)", "fewer than three"),
+        (":\(secret):publish", "name ''"),
+        ("c i:\(secret):publish", "name 'c i'"),
+        ("ci:short:publish", "is 5 characters; use at least 16"),
+        ("ci:\(secret):publish,write", "unknown scope 'write'"),
+        ("ci:\(secret):", "unknown scope ''"),
+    ])
+    func refusesMalformedKeysWithoutEchoingTheSecret(text: String, expected: String) {
+        let error = #expect(throws: HeraldServerConfigurationError.self) { try APIKey(parsing: text) }
+        #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains(Self.secret) == false)
+    }
+
+    @Test func parsesAListSeparatedBySemicolonsOrWhitespace() throws {
+        let keys = try APIKey.parseList(
+            "a:\(Self.secret)-a:publish; b:\(Self.secret)-b:subscribe\nc:\(Self.secret)-c:all")
+        #expect(keys.map(\.name) == ["a", "b", "c"])
+        #expect(try APIKey.parseList("  ").isEmpty)
+    }
+}
+
+@Suite struct RequiredAccessTests {
+    @Test(arguments: [
+        ("GET", "/", RequiredAccess.none),
+        ("GET", "/dashboard.js", .none),
+        ("GET", "/healthz", .none),
+        ("GET", "/readyz", .none),
+        ("POST", "/healthz", .anyKey),
+        ("GET", "/metrics", .scope(.admin)),
+        ("POST", "/v1/events", .scope(.publish)),
+        ("GET", "/v1/events", .scope(.subscribe)),
+        ("GET", "/v1/stream", .scope(.subscribe)),
+        ("GET", "/v1/ws", .scope(.subscribe)),
+        ("GET", "/v1/topics", .scope(.subscribe)),
+        ("GET", "/v1/groups", .scope(.subscribe)),
+        ("GET", "/v1/groups/orders", .scope(.subscribe)),
+        ("GET", "/v1/groups/orders/dead-letters", .scope(.subscribe)),
+        ("PUT", "/v1/groups/orders", .scope(.admin)),
+        ("DELETE", "/v1/groups/orders", .scope(.admin)),
+        ("POST", "/v1/groups/orders/poll", .scope(.subscribe)),
+        ("POST", "/v1/groups/orders/ack", .scope(.subscribe)),
+        ("POST", "/v1/groups/orders/nack", .scope(.subscribe)),
+        ("POST", "/v1/groups/orders/dead-letters/requeue", .scope(.admin)),
+        ("POST", "/v1/groups/orders/other", .anyKey),
+        ("GET", "/v1/nothing-here", .anyKey),
+        ("DELETE", "/v1/events", .anyKey),
+    ])
+    func mapsEachRouteToTheAccessItNeeds(method: String, path: String, expected: RequiredAccess) throws {
+        let method = try #require(HTTPRequest.Method(method))
+        #expect(RequiredAccess(method: method, path: path) == expected)
+    }
+}

@@ -1,0 +1,140 @@
+import AsyncHTTPClient
+import Foundation
+import Herald
+import HeraldSQLite
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// `herald serve` as a process: signals, flags, the environment.
+@Suite(.serialized) struct ServeProcessTests {
+    static func publish(_ id: String, to server: ServeProcess, key: String? = nil) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: "\(server.baseURL)/v1/events")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/cloudevents+json")
+        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        let event = Event(id: id, source: "/process-test", type: "test.published")
+        request.body = .bytes(ByteBuffer(bytes: event.jsonData()))
+        return try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    }
+
+    static func temporaryDatabase() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("herald-serve-\(UUID()).db").path
+    }
+
+    static func removeDatabase(_ path: String) {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    @Test(.timeLimit(.minutes(2)), arguments: [SIGTERM, SIGINT])
+    func aSignalDrainsRequestsAndLosesNoAcceptedEvent(signal: Int32) async throws {
+        let path = Self.temporaryDatabase()
+        defer { Self.removeDatabase(path) }
+        let server = try await ServeProcess(["--store", "sqlite:\(path)"])
+
+        let accepted = Accepted()
+        let signalled = Accepted()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for publisher in 0..<4 {
+                group.addTask {
+                    // Each publisher goes on until the server stops answering, at most 5,000 events.
+                    for number in 0..<5_000 {
+                        let id = "p\(publisher)-\(number)"
+                        guard let response = try? await Self.publish(id, to: server) else { return }
+                        guard response.status == .created else { return }
+                        await accepted.insert(id)
+                    }
+                }
+            }
+            group.addTask {
+                await accepted.waitUntil(count: 200)
+                await signalled.insert("signal")
+                let status = try await server.stop(signal: signal)
+                #expect(status == 0, "herald serve exited with \(status) after signal \(signal)")
+            }
+            try await group.waitForAll()
+        }
+        let acceptedIDs = await accepted.ids
+        #expect(acceptedIDs.count >= 200)
+        #expect(await signalled.count == 1)
+
+        let store = try await SQLiteEventStore.open(path: path)
+        var stored = Set<String>()
+        do {
+            var after: Int64 = 0
+            while true {
+                let page = try await store.read(after: after, filter: .all, limit: 1_000)
+                stored.formUnion(page.events.map(\.event.id))
+                if page.nextAfter == after { break }
+                after = page.nextAfter
+            }
+            try await store.close()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        #expect(
+            acceptedIDs.isSubset(of: stored), "accepted but not stored: \(acceptedIDs.subtracting(stored).sorted())")
+    }
+
+    @Test func refusesANonLoopbackHostWithoutKeysAndSaysHowToFixIt() async throws {
+        let (process, lines, exit) = try ServeProcess.run(["serve", "--host", "0.0.0.0", "--store", "memory"])
+        var output: [String] = []
+        for await line in lines { output.append(line) }
+        let status = try await ServeProcess.waitForExit(exit, process: process, timeout: .seconds(20))
+        #expect(status != 0)
+        let text = output.joined(separator: "\n")
+        #expect(text.contains("refusing to listen on '0.0.0.0' without API keys"), "\(text)")
+        #expect(text.contains("--allow-unauthenticated"))
+    }
+
+    @Test func refusesAMalformedKeyFromTheEnvironment() async throws {
+        let (process, lines, exit) = try ServeProcess.run(
+            ["serve", "--store", "memory"], environment: ["HERALD_API_KEYS": "ci:short:publish"])
+        var output: [String] = []
+        for await line in lines { output.append(line) }
+        #expect(try await ServeProcess.waitForExit(exit, process: process, timeout: .seconds(20)) != 0)
+        #expect(output.joined().contains("use at least 16"), "\(output)")
+        #expect(!output.joined().contains("short:publish"))
+    }
+
+    @Test func keysFromTheEnvironmentGuardTheAPIAndMetricsShowRequests() async throws {
+        let secret = "process-test-secret-0123"
+        let server = try await ServeProcess(
+            ["--store", "memory"], environment: ["HERALD_API_KEYS": "ops:\(secret):all"])
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+
+        #expect(try await Self.publish("1", to: server).status == .unauthorized)
+        #expect(try await Self.publish("1", to: server, key: secret).status == .created)
+
+        var request = HTTPClientRequest(url: "\(server.baseURL)/metrics")
+        request.headers.add(name: "Authorization", value: "Bearer \(secret)")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(response.status == .ok)
+        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        #expect(text.contains(#"herald_events_published_total{outcome="stored"} 1"#))
+        // Hummingbird's request metrics reach the same registry through the bootstrapped metrics system.
+        #expect(text.contains("hb_requests"), "\(text)")
+        #expect(try await server.stop() == 0)
+    }
+}
+
+/// Ids collected by concurrent tasks.
+actor Accepted {
+    private(set) var ids = Set<String>()
+    private var waiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    var count: Int { ids.count }
+
+    func insert(_ id: String) {
+        ids.insert(id)
+        let ready = waiters.filter { $0.count <= ids.count }
+        waiters.removeAll { $0.count <= ids.count }
+        for waiter in ready { waiter.continuation.resume() }
+    }
+
+    /// Returns once `count` ids have been inserted; the test's time limit bounds the wait.
+    func waitUntil(count: Int) async {
+        if ids.count >= count { return }
+        await withCheckedContinuation { waiters.append((count, $0)) }
+    }
+}
