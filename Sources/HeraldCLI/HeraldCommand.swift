@@ -7,6 +7,9 @@ struct HeraldCommand: AsyncParsableCommand {
         commandName: "herald",
         abstract: "Herald: event-driven architecture for Swift.",
         version: "0.1.0",
-        subcommands: [DemoCommand.self, ServeCommand.self]
+        subcommands: [
+            DemoCommand.self, ServeCommand.self, PublishCommand.self, TailCommand.self, QueryCommand.self,
+            GroupsCommand.self, DeadLettersCommand.self,
+        ]
     )
 }

@@ -41,6 +41,8 @@ struct HTTPSuite {
         [
             ("post_single", { server in try await postSingle(client: client, server: server) }),
             ("post_batch100", { server in try await postBatch(client: client, server: server) }),
+            ("sse_fanout", { server in try await sseFanOut(client: client, server: server) }),
+            ("sse_latency", { server in try await sseLatency(client: client, server: server) }),
         ]
     }
 
@@ -66,6 +68,122 @@ struct HTTPSuite {
             return (Event.jsonBatchMediaType, ByteBuffer(bytes: Event.jsonBatchData(events)))
         }
         return measured.result(case: "post_batch100", impl: "herald-sqlite-\(connections)conn")
+    }
+
+    /// Events of the fan-out case, published in batches of 100.
+    static let fanOutEvents = 20_000
+
+    /// `sseClients` streams of `bench.>`; publishes ``fanOutEvents`` events in batches and measures deliveries
+    /// per second summed over the clients, until every client has every event.
+    func sseFanOut(client: HTTPClient, server: BenchServer) async throws -> BenchResult {
+        let total = Self.fanOutEvents
+        let (connected, connectedContinuation) = AsyncStream<Void>.makeStream()
+        let start = ContinuousClock.now
+        return try await withThrowingTaskGroup(of: Duration?.self) { group in
+            for _ in 0..<sseClients {
+                group.addTask {
+                    let response = try await client.execute(
+                        HTTPClientRequest(url: "\(server.baseURL)/v1/stream?topic=bench.>&after=0"),
+                        timeout: .seconds(120))
+                    guard response.status == .ok else {
+                        throw BenchServerError(description: "GET /v1/stream answered \(response.status)")
+                    }
+                    connectedContinuation.yield()
+                    var received = 0
+                    try await SSEReader(response: response).forEachData { _ in
+                        received += 1
+                        return received < total
+                    }
+                    return received == total ? ContinuousClock.now - start : nil
+                }
+            }
+            var waiting = sseClients
+            for await _ in connected {
+                waiting -= 1
+                if waiting == 0 { break }
+            }
+            let publishStart = ContinuousClock.now
+            for batch in 0..<(total / 100) {
+                let events = (0..<100).map { index in
+                    Event(
+                        id: "f\(batch)-\(index)", source: "/bench", type: "bench.fanout",
+                        dataContentType: "application/json", data: Self.data)
+                }
+                try await post(client: client, server: server, batch: events)
+            }
+            var slowest = Duration.zero
+            for try await finished in group {
+                guard let finished else { throw BenchServerError(description: "an SSE client missed events") }
+                slowest = max(slowest, finished)
+            }
+            let elapsed = slowest - (publishStart - start)
+            return BenchResult(
+                suite: "http", case: "sse_fanout", impl: "herald-sqlite-\(sseClients)clients",
+                eventsPerSecond: Double(total * sseClients) / elapsed.inSeconds, p50Microseconds: 0,
+                p99Microseconds: 0)
+        }
+    }
+
+    /// One SSE client; single-event POSTs at 1,000 per second for the case's duration (at most 60,000); the time
+    /// from sending each POST to reading the event from the stream.
+    func sseLatency(client: HTTPClient, server: BenchServer) async throws -> BenchResult {
+        let count = min(60_000, max(100, Int(duration.inSeconds * 1000)))
+        let samples = LatencySamples(events: count, deliveriesPerEvent: 1)
+        let response = try await client.execute(
+            HTTPClientRequest(url: "\(server.baseURL)/v1/stream?topic=bench.latency"), timeout: .seconds(120))
+        guard response.status == .ok else {
+            throw BenchServerError(description: "GET /v1/stream answered \(response.status)")
+        }
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var received = 0
+                try await SSEReader(response: response).forEachData { data in
+                    // The subject is "n<index>".
+                    let text = String(decoding: data, as: UTF8.self)
+                    if let range = text.range(of: #""subject":"n"#),
+                        let end = text[range.upperBound...].firstIndex(of: "\""),
+                        let index = Int(text[range.upperBound..<end])
+                    {
+                        samples.markReceived(index)
+                    }
+                    received += 1
+                    return received < count
+                }
+            }
+            for index in 0..<count {
+                try await ContinuousClock().sleep(until: start + .milliseconds(index))
+                let event = Event(
+                    id: "l\(index)", source: "/bench", type: "bench.latency", subject: "n\(index)",
+                    dataContentType: "application/json", data: Self.data)
+                samples.markSent(index)
+                group.addTask { try await post(client: client, server: server, batch: [event]) }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = ContinuousClock.now - start
+        let (p50, p99) = samples.percentiles()
+        return BenchResult(
+            suite: "http", case: "sse_latency", impl: "herald-sqlite-1000/s",
+            eventsPerSecond: Double(count) / elapsed.inSeconds, p50Microseconds: p50, p99Microseconds: p99)
+    }
+
+    /// POSTs `events`, structured for one and batch for more, and requires 201.
+    func post(client: HTTPClient, server: BenchServer, batch events: [Event]) async throws {
+        var request = HTTPClientRequest(url: "\(server.baseURL)/v1/events")
+        request.method = .POST
+        if events.count == 1 {
+            request.headers.add(name: "Content-Type", value: Event.jsonMediaType)
+            request.body = .bytes(ByteBuffer(bytes: events[0].jsonData()))
+        } else {
+            request.headers.add(name: "Content-Type", value: Event.jsonBatchMediaType)
+            request.body = .bytes(ByteBuffer(bytes: Event.jsonBatchData(events)))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .created else {
+            throw BenchServerError(description: "POST /v1/events answered \(response.status)")
+        }
     }
 
     static let data = Data(#"{"order":"A-1001","total":42.5,"currency":"EUR"}"#.utf8)

@@ -4,11 +4,14 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 
-/// Builds the HTTP application of `herald serve` over `store`: the `/v1` API, the health probes and
-/// `GET /metrics` (emitting `metrics`' registry).
+/// Builds the HTTP application of `herald serve` over `store`: the `/v1` API, with the live streams
+/// `/v1/stream` (Server-Sent Events) and `/v1/ws` (WebSocket), the health probes and `GET /metrics` (emitting
+/// `metrics`' registry).
 ///
 /// The application is a ServiceLifecycle service: call `runService()` to serve until SIGTERM or SIGINT,
-/// or add it to a `ServiceGroup`. It does not close `store`; its owner does, after the application stops.
+/// or add it to a `ServiceGroup`. On graceful shutdown open streams end at once, so that shutting down does
+/// not wait for stream clients to leave. It does not close `store`; its owner does, after the application
+/// stops.
 ///
 /// With ``HeraldServerConfiguration/apiKeys`` set, every route checks the client's key first
 /// (``APIKeyAuthenticator``, ``RequiredAccess``). Call ``HeraldServerConfiguration/validate()`` before serving:
@@ -32,14 +35,24 @@ public func buildHeraldApplication(
         .addRoutes(to: router.group("v1/groups"))
     let topicRates = TopicRateTracker()
     TopicsController(store: store, rates: topicRates).addRoutes(to: router.group("v1/topics"))
+    let streamHub = EventStreamHub(
+        store: store, bufferLimit: configuration.streamBufferLimit, metricsFactory: metrics.factory, logger: logger)
+    ServerSentEventsController(hub: streamHub, heartbeatInterval: configuration.streamHeartbeatInterval)
+        .addRoutes(to: router.group("v1/stream"))
+    WebSocketStreamController(
+        hub: streamHub, store: store, maxMessageBytes: configuration.maxBodyBytes, metrics: metrics
+    )
+    .addRoutes(to: router.group("v1/ws"))
+    DashboardController().addRoutes(to: router)
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: router),
+        server: .heraldHTTP1(
+            webSocketRouter: router, webSocket: .init(maxFrameSize: configuration.maxBodyBytes)),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "herald"
         ),
-        services: [TopicRateService(store: store, tracker: topicRates, logger: logger)],
+        services: [streamHub, TopicRateService(store: store, tracker: topicRates, logger: logger)],
         onServerRunning: onServerRunning,
         logger: logger
     )

@@ -7,6 +7,13 @@ public struct HeraldServerConfiguration: Sendable, Hashable {
     /// The largest request body accepted, in bytes; larger bodies get `413 Content Too Large`. 1 MiB by
     /// default.
     public var maxBodyBytes: Int
+    /// How often a Server-Sent Events stream (`GET /v1/stream`) gets a `: heartbeat` comment, which keeps
+    /// proxies from timing the stream out and lets clients notice a dead connection. 15 seconds by default.
+    public var streamHeartbeatInterval: Duration = .seconds(15)
+    /// How many messages a stream client (SSE or WebSocket) may fall behind before the server disconnects it,
+    /// so that a slow client never slows publishers or other clients; it can reconnect and resume from the
+    /// last sequence it received. 1000 by default.
+    public var streamBufferLimit: Int = 1000
     /// The keys clients authenticate with. Empty (the default) turns authentication off: every request may do
     /// everything, so the server then listens on a loopback host only, unless ``allowUnauthenticated``.
     public var apiKeys: [APIKey]
@@ -73,6 +80,13 @@ public struct HeraldServerConfiguration: Sendable, Hashable {
             throw HeraldServerConfigurationError(
                 "maxBodyBytes (--max-body-bytes) must be at least \(Self.minimumBodyLimit) so that any event of "
                     + "64 KiB is accepted, got \(maxBodyBytes)")
+        }
+        guard streamHeartbeatInterval > .zero else {
+            throw HeraldServerConfigurationError(
+                "streamHeartbeatInterval must be longer than zero, got \(streamHeartbeatInterval)")
+        }
+        guard streamBufferLimit >= 1 else {
+            throw HeraldServerConfigurationError("streamBufferLimit must be at least 1, got \(streamBufferLimit)")
         }
     }
 }

@@ -62,9 +62,16 @@ public struct EventsController: Sendable {
             events = [try BinaryModeEvent.decode(headers: request.headers, contentType: contentType, body: body)]
         }
 
-        let results: [AppendResult]
+        let results = try await Self.append(events, to: store)
+        metrics.recordPublished(results)
+        return Self.json(status: .created, PublishedEvents(events: results.map(PublishedEvent.init)).jsonData())
+    }
+
+    /// Appends `events` to `store`, turning what the store refuses into the problem a client is answered
+    /// with; every way of publishing (HTTP, WebSocket) goes through here.
+    static func append(_ events: [Event], to store: any EventLog) async throws -> [AppendResult] {
         do {
-            results = try await store.append(events)
+            return try await store.append(events)
         } catch let error as EventBatchError {
             throw ProblemDetails.invalidEvent(
                 error.description,
@@ -74,8 +81,6 @@ public struct EventsController: Sendable {
         } catch let error as EventLogError {
             throw ProblemDetails.storeFailure(error.message)
         }
-        metrics.recordPublished(results)
-        return Self.json(status: .created, PublishedEvents(events: results.map(PublishedEvent.init)).jsonData())
     }
 
     func read(_ request: Request) async throws -> Response {
@@ -104,9 +109,7 @@ public struct EventsController: Sendable {
         var body = Data(#"{"events":["#.utf8)
         for (position, stored) in page.events.enumerated() {
             if position > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(contentsOf: #"{"sequence":\#(stored.sequence),"event":"#.utf8)
-            body.append(stored.event.jsonData())
-            body.append(UInt8(ascii: "}"))
+            StoredEventJSON.append(sequence: stored.sequence, eventJSON: stored.event.jsonData(), to: &body)
         }
         body.append(contentsOf: #"],"next_after":\#(page.nextAfter)}"#.utf8)
         return Self.json(status: .ok, body)

@@ -64,6 +64,11 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
         ProblemDetails(type: "urn:herald:problem:invalid-query", title: "Invalid query", status: 400, detail: detail)
     }
 
+    /// The path names nothing this server has (404).
+    static func notFound(_ detail: String) -> ProblemDetails {
+        ProblemDetails(type: "urn:herald:problem:not-found", title: "Not found", status: 404, detail: detail)
+    }
+
     /// The body was larger than the server accepts (413).
     static func bodyTooLarge(limit: Int) -> ProblemDetails {
         ProblemDetails(
@@ -128,6 +133,39 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
     static func storeFailure(_ detail: String) -> ProblemDetails {
         ProblemDetails(type: "urn:herald:problem:storage", title: "Storage failure", status: 500, detail: detail)
     }
+
+    /// A stream's `Last-Event-ID` header is not a sequence number (400).
+    static func invalidLastEventID(_ value: String) -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:invalid-header", title: "Invalid header", status: 400,
+            detail: "header 'Last-Event-ID' must be the sequence of the last event received, an integer from 0 to "
+                + "\(Int64.max), got '\(value)'; send the 'id' of the last event the stream delivered, or leave the "
+                + "header out")
+    }
+
+    /// `GET /v1/ws` without a WebSocket upgrade (426).
+    static func webSocketUpgradeRequired() -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:upgrade-required", title: "Upgrade required", status: 426,
+            detail: "/v1/ws speaks WebSocket only: connect with a WebSocket client (ws://HOST:PORT/v1/ws), which "
+                + "sends 'Connection: Upgrade' and 'Upgrade: websocket'; for a plain HTTP stream use /v1/stream")
+    }
+
+    /// A WebSocket client without the `publish` scope sent an event (403).
+    static func publishScopeRequired() -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:forbidden", title: "Forbidden", status: 403,
+            detail: "publishing needs an API key with the 'publish' scope, and this connection's key lacks it; "
+                + "connect with a key that has it, or only read from this socket")
+    }
+
+    /// The problem in its JSON form, the body of a problem response.
+    func jsonData() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Strings, integers and arrays of them always encode.
+        return (try? encoder.encode(self)) ?? Data()
+    }
 }
 
 extension ProblemDetails: HTTPResponseError {
@@ -142,11 +180,14 @@ extension ProblemDetails: HTTPResponseError {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: headers, body: ResponseBody(byteBuffer: jsonBody()))
+    }
+
+    /// The problem in its JSON form.
+    func jsonBody() -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(self)
-        return Response(
-            status: status, headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        // Encoding strings, integers and arrays of them cannot fail.
+        return ByteBuffer(bytes: (try? encoder.encode(self)) ?? Data())
     }
 }

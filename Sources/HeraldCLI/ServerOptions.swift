@@ -1,0 +1,61 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import HeraldClient
+
+/// `--server` and `--api-key`, shared by the commands that talk to a running `herald serve`.
+struct ServerOptions: ParsableArguments {
+    /// The server address used when neither `--server` nor `HERALD_SERVER` gives one.
+    static let defaultServer = "http://127.0.0.1:8080"
+
+    @Option(help: "The Herald server's URL. (default: $HERALD_SERVER or \(ServerOptions.defaultServer))")
+    var server: String?
+
+    @Option(help: "The API key, sent as 'Authorization: Bearer KEY'. (default: $HERALD_API_KEY)")
+    var apiKey: String?
+
+    func validate() throws {
+        _ = try serverURL()
+    }
+
+    /// `--server`, else `HERALD_SERVER`, else the default, checked to be an http(s) URL with a host.
+    func serverURL(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+        let text = server ?? environment["HERALD_SERVER"] ?? Self.defaultServer
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", url.host?.isEmpty == false
+        else {
+            throw ValidationError(
+                "the server '\(text)' is not an http:// or https:// URL with a host; use one such as "
+                    + "'\(Self.defaultServer)' in --server or HERALD_SERVER")
+        }
+        return url
+    }
+
+    /// `--api-key`, else `HERALD_API_KEY`; an empty value means none.
+    func resolvedAPIKey(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        let key = apiKey ?? environment["HERALD_API_KEY"]
+        return key?.isEmpty == false ? key : nil
+    }
+
+    /// Runs `body` with a client for the server, then shuts its HTTP client down. A
+    /// ``HeraldClientError`` is printed on stderr (the server's problem detail, or why it could not be
+    /// reached) and ends the command with exit code 1.
+    func withClient<Result>(_ body: (HeraldClient) async throws -> Result) async throws -> Result {
+        let httpClient = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: HeraldClient.fastFailingConfiguration)
+        let client = HeraldClient(baseURL: try serverURL(), apiKey: resolvedAPIKey(), httpClient: httpClient)
+        let result: Result
+        do {
+            result = try await body(client)
+        } catch let error as HeraldClientError {
+            try? await httpClient.shutdown()
+            Output.error(Output.message(for: error))
+            throw ExitCode.failure
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+        return result
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Herald
+import HeraldClient
+import Testing
+
+@testable import HeraldCLI
+
+@Suite("herald client commands against a live server")
+struct CLIEndToEndTests {
+    @Test func publishCommandStoresTheEvent() async throws {
+        let server = LiveServer()
+        try await server.run { _, port in
+            let command = try PublishCommand.parse([
+                "--type", "orders.placed", "--source", "/cli", "--id", "cli-1", "--subject", "o-9",
+                "--data", #"{"total":7}"#, "--partition-key", "k", "--server", "http://127.0.0.1:\(port)",
+            ])
+            try await command.run()
+        }
+        let stored = try await server.store.read(after: 0, filter: EventFilter(), limit: 10).events
+        #expect(stored.count == 1)
+        let event = try #require(stored.first?.event)
+        #expect(event.id == "cli-1")
+        #expect(event.source == "/cli")
+        #expect(event.subject == "o-9")
+        #expect(event.partitionKey == "k")
+        #expect(event.data == Data(#"{"total":7}"#.utf8))
+    }
+
+    @Test func queryCommandReadsWhatWasPublished() async throws {
+        let server = LiveServer()
+        try await server.run { client, port in
+            _ = try await client.publish([orderEvent(id: "1"), orderEvent(id: "2", type: "other")])
+            let command = try QueryCommand.parse([
+                "--topic", "orders.*", "--json", "--server", "http://127.0.0.1:\(port)",
+            ])
+            try await command.run()
+            let lines = QueryCommand.lines(try await command.page(using: client), json: command.json)
+            #expect(lines.count == 1)
+            #expect(lines.first?.hasPrefix(#"{"sequence":1,"event":{"specversion":"1.0","id":"1""#) == true)
+        }
+    }
+
+    @Test func serverErrorsEndTheCommandWithExitCodeOne() async throws {
+        try await LiveServer().run { _, port in
+            let command = try QueryCommand.parse(["--topic", "orders..x", "--server", "http://127.0.0.1:\(port)"])
+            await #expect(throws: ExitCode.failure) { try await command.run() }
+        }
+        let unreachable = try PublishCommand.parse(["--type", "t", "--source", "/s", "--server", "http://127.0.0.1:1"])
+        await #expect(throws: ExitCode.failure) { try await unreachable.run() }
+    }
+}

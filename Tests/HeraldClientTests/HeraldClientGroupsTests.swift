@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import Herald
+import HeraldClient
+import Testing
+
+@testable import HeraldCLI
+
+@Suite("HeraldClient consumer groups and topics against a live server")
+struct HeraldClientGroupsTests {
+    static func billing(maxAttempts: Int = 1) throws -> ConsumerGroupConfiguration {
+        ConsumerGroupConfiguration(
+            name: "billing", topic: try TopicPattern("orders.>"), start: .earliest, maxAttempts: maxAttempts,
+            ackTimeout: .seconds(30))
+    }
+
+    @Test(.disabled("awaits /v1/groups (branch groups)"))
+    func createIsIdempotentAndConflictsWithOtherSettings() async throws {
+        try await LiveServer().run { client, _ in
+            let billing = try Self.billing()
+            #expect(try await client.createGroup(billing) == .created)
+            #expect(try await client.createGroup(billing) == .alreadyExists)
+            let conflict = await clientError { try await client.createGroup(Self.billing(maxAttempts: 2)) }
+            #expect(conflict?.status == 409)
+            #expect(conflict?.problem?.detail.isEmpty == false)
+        }
+    }
+
+    @Test(.disabled("awaits /v1/groups (branch groups)"))
+    func pollAckNackDeadLettersRequeueAndDelete() async throws {
+        try await LiveServer().run { client, _ in
+            try await client.createGroup(Self.billing())
+            _ = try await client.publish([
+                orderEvent(id: "g-1"), orderEvent(id: "g-2"), orderEvent(id: "x", type: "other"),
+            ])
+
+            let status = try await client.group(named: "billing")
+            #expect(status.name == "billing")
+            #expect(status.topic == "orders.>")
+            #expect(status.lag == 2)
+            #expect(try await client.groups().map(\.name) == ["billing"])
+
+            let deliveries = try await client.poll(group: "billing", max: 10, wait: .seconds(2))
+            #expect(deliveries.map(\.event.id) == ["g-1", "g-2"])
+            #expect(deliveries.map(\.attempt) == [1, 1])
+            let acked = try await client.ack(group: "billing", deliveryIDs: [deliveries[0].id, "no-such-delivery"])
+            #expect(acked == SettleResult(settled: 1, unknownDeliveryIDs: ["no-such-delivery"]))
+            let nacked = try await client.nack(
+                group: "billing", deliveryIDs: [deliveries[1].id], error: "card declined")
+            #expect(nacked == SettleResult(settled: 1, unknownDeliveryIDs: []))
+
+            let letters = try await client.deadLetters(group: "billing")
+            #expect(letters.map(\.stored.sequence) == [2])
+            #expect(letters.first?.attempts == 1)
+            #expect(letters.first?.lastError == "card declined")
+            #expect(try await client.group(named: "billing").deadLetters == 1)
+
+            #expect(try await client.requeueDeadLetters(group: "billing", sequences: [2]) == 1)
+            let again = try await client.poll(group: "billing", max: 10, wait: .seconds(2))
+            #expect(again.map(\.sequence) == [2])
+            #expect(try await client.deadLetters(group: "billing").isEmpty)
+
+            try await client.deleteGroup(named: "billing")
+            let missing = await clientError { _ = try await client.group(named: "billing") }
+            #expect(missing?.status == 404)
+        }
+    }
+
+    @Test(.disabled("awaits /v1/groups (branch groups)"))
+    func groupStartingAfterASequenceReportsIt() async throws {
+        try await LiveServer().run { client, _ in
+            _ = try await client.publish([orderEvent(id: "s-1"), orderEvent(id: "s-2")])
+            var configuration = try Self.billing()
+            configuration.start = .after(sequence: 1)
+            try await client.createGroup(configuration)
+            let status = try await client.group(named: "billing")
+            #expect(status.start == "after:1")
+            #expect(status.lag == 1)
+            #expect(status.maxAttempts == 1)
+            #expect(status.ackTimeout == .seconds(30))
+            #expect(status.ordered == false)
+        }
+    }
+
+    @Test(.disabled("awaits /v1/groups (branch groups)"))
+    func pollOfAnEmptyGroupReturnsNothingAfterTheWait() async throws {
+        try await LiveServer().run { client, _ in
+            try await client.createGroup(Self.billing())
+            #expect(try await client.poll(group: "billing", max: 5, wait: .milliseconds(50)).isEmpty)
+        }
+    }
+
+    @Test(.disabled("awaits /v1/groups (branch groups)"))
+    func groupsCommandsCreateListAndDelete() async throws {
+        try await LiveServer().run { client, port in
+            let server = ["--server", "http://127.0.0.1:\(port)"]
+            try await GroupsCommand.Create.parse(["audit", "--topic", "orders.*", "--ordered"] + server).run()
+            #expect(try await client.group(named: "audit").topic == "orders.*")
+            try await GroupsCommand.List.parse(server).run()
+            try await DeadLettersCommand.Requeue.parse(["audit"] + server).run()
+            try await GroupsCommand.Delete.parse(["audit"] + server).run()
+            #expect(try await client.groups().isEmpty)
+        }
+    }
+
+    @Test(.disabled("awaits GET /v1/topics"))
+    func topicsCountEachEventType() async throws {
+        try await LiveServer().run { client, _ in
+            _ = try await client.publish([
+                orderEvent(id: "t-1"), orderEvent(id: "t-2"), orderEvent(id: "t-3", type: "other"),
+            ])
+            let topics = try await client.topics()
+            let placed = try #require(topics.first { $0.type == "orders.placed" })
+            #expect(placed.count == 2)
+            #expect(placed.lastSequence == 2)
+            #expect(topics.first { $0.type == "other" }?.count == 1)
+        }
+    }
+}

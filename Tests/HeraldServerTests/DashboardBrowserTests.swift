@@ -1,0 +1,235 @@
+import Foundation
+import HTTPTypes
+import Herald
+import HeraldServer
+import HeraldTesting
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The dashboard in a real browser: headless Chromium, driven over the DevTools Protocol, against a live
+/// server on an in-memory store. Skipped without Chromium unless `HERALD_REQUIRE_CHROMIUM=1`.
+@Suite(.enabled(if: HeadlessChromium.testsShouldRun, "needs Chromium (HERALD_CHROMIUM or /usr/bin/chromium)"))
+struct DashboardBrowserTests {
+    /// Where the screenshot goes: `.build/dashboard-screenshot.png` in the package.
+    static let screenshotURL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/dashboard-screenshot.png")
+
+    @Test(.timeLimit(.minutes(1)))
+    func showsLiveEventsGroupsAndPublishesFromTheForm() async throws {
+        let store = InMemoryEventStore()
+        _ = try await store.append([
+            Event(
+                id: "backlog-1", source: "/shop", type: "orders.placed", subject: "order-1001", time: Date(),
+                dataContentType: "application/json", data: Data(#"{"total":42,"currency":"EUR"}"#.utf8)),
+            Event(
+                id: "backlog-2", source: "/billing", type: "payments.taken", subject: "order-1001", time: Date(),
+                dataContentType: "application/json", data: Data(#"{"amount":42}"#.utf8)),
+        ])
+        _ = try await store.createGroup(
+            ConsumerGroupConfiguration(name: "billing", topic: try TopicPattern("orders.>")))
+        var configuration = HeraldServerConfiguration()
+        configuration.port = 0
+        try await Self.withDashboard(store: store, configuration: configuration) { page, client in
+            try await Self.exercise(page, client: client, store: store)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func asksForAnAPIKeyAndSendsItOnAServerWithKeys() async throws {
+        let secret = "dashboard-test-secret"
+        var configuration = HeraldServerConfiguration()
+        configuration.port = 0
+        configuration.apiKeys = [APIKey(name: "dashboard", secret: secret, scopes: Set(APIKey.Scope.all))]
+        try await Self.withDashboard(store: InMemoryEventStore(), configuration: configuration) { page, client in
+            // Without a key the page says it needs one.
+            let refused = try await page.waitUntil(
+                "document.documentElement.dataset.feed === 'unauthorized'", deadline: .now + .seconds(10))
+            #expect(refused, "the page did not report that it needs a key")
+
+            // The reader enters the key; the page keeps it, reloads and follows the events with it.
+            try await page.evaluate(
+                "document.getElementById('api-key').value = \(Self.literal(secret)); "
+                    + "document.getElementById('key-form').requestSubmit(); true")
+            let connected = try await page.waitUntil(
+                "['stream', 'polling'].includes(document.documentElement.dataset.feed)", deadline: .now + .seconds(10))
+            try #require(connected, "the page did not connect with the key")
+            #expect(try await page.evaluate("localStorage.getItem('herald.apiKey')") as? String == secret)
+
+            let id = "keyed-\(UUID().uuidString)"
+            var headers = HTTPFields.structured
+            headers[.authorization] = "Bearer \(secret)"
+            let published = ContinuousClock.now
+            let response = try await client.execute(
+                uri: "/v1/events", method: .post, headers: headers, body: ByteBuffer(string: structuredEvent(id: id)))
+            #expect(response.status == .created)
+            #expect(try await page.waitUntil(Self.rowExists(id), deadline: published + .seconds(1)))
+            #expect(page.scriptErrors.isEmpty, "the page logged errors: \(page.scriptErrors)")
+        }
+    }
+
+    /// Serves `store` on a free port, opens the dashboard in a new headless Chromium and runs `body` with the
+    /// page and an HTTP client of the server; the browser is ended afterwards, whatever happens.
+    private static func withDashboard(
+        store: InMemoryEventStore,
+        configuration: HeraldServerConfiguration,
+        _ body: @escaping @Sendable (DevToolsPage, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        try await buildHeraldApplication(store: store, configuration: configuration).test(.live) { client in
+            let port = try #require(client.port)
+            let chromium = try await HeadlessChromium.launch()
+            defer { chromium.stop() }
+            let devToolsURL = chromium.devToolsURL
+            try await Self.withDeadline(.seconds(40), ending: chromium) {
+                try await DevToolsPage.open("http://127.0.0.1:\(port)/", devToolsURL: devToolsURL) { page in
+                    try await body(page, client)
+                }
+            }
+        }
+    }
+
+    private static func exercise(
+        _ page: DevToolsPage, client: any TestClientProtocol, store: InMemoryEventStore
+    ) async throws {
+        // Connected: following the stream, or polling on a server without /v1/stream (which answers an
+        // invalid pattern with 400 when it has the route); the backlog shown.
+        let probe = try await client.execute(uri: "/v1/stream?topic=orders..invalid", method: .get)
+        let expectedFeed = probe.status == .notFound ? "polling" : "stream"
+        let connected = try await page.waitUntil(
+            "document.documentElement.dataset.feed === \(literal(expectedFeed))", deadline: .now + .seconds(10))
+        let feed = try await page.evaluate(
+            "document.documentElement.dataset.feed + ': ' + document.getElementById('feed-status').textContent")
+        try #require(connected, "the page is not \(expectedFeed): \(feed ?? "nil"); \(page.scriptErrors)")
+        #expect(try await page.evaluate(rowExists("backlog-2")) as? Bool == true, "the backlog is shown")
+
+        // An event published over HTTP shows within a second.
+        let id = "live-\(UUID().uuidString)"
+        let published = ContinuousClock.now
+        let response = try await client.execute(
+            uri: "/v1/events", method: .post, headers: .structured,
+            body: ByteBuffer(string: structuredEvent(id: id, type: "orders.paid")))
+        #expect(response.status == .created)
+        let shown = try await page.waitUntil(rowExists(id), deadline: published + .seconds(1))
+        #expect(shown, "the event did not show within 1 s of its publication")
+        let cells = try await page.evaluate("\(row(id)).cells.length") as? Int
+        #expect(cells == 6)
+        let type = try await page.evaluate("\(row(id)).querySelector('.type').textContent") as? String
+        #expect(type == "orders.paid")
+
+        // Markup in an event is shown as text, never run or rendered.
+        let hostile = "hostile-\(UUID().uuidString)"
+        let markup = #"<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">"#
+        let hostileEvent: [String: Any] = [
+            "specversion": "1.0", "id": hostile, "source": "/attacker", "type": "orders.<b>bold</b>",
+            "subject": "<i>italic</i>", "data": ["note": markup],
+        ]
+        let hostileResponse = try await client.execute(
+            uri: "/v1/events", method: .post, headers: .structured,
+            body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: hostileEvent)))
+        #expect(hostileResponse.status == .created)
+        #expect(try await page.waitUntil(rowExists(hostile), deadline: .now + .seconds(2)))
+        let elements = try await page.evaluate("\(row(hostile)).querySelectorAll('script, img, b, i').length")
+        #expect(elements as? Int == 0, "event markup became elements")
+        let text = try await page.evaluate("\(row(hostile)).textContent") as? String ?? ""
+        #expect(text.contains("<script>window.pwned = 1</script>"))
+        #expect(text.contains("orders.<b>bold</b>"))
+        #expect(try await page.evaluate("typeof window.pwned") as? String == "undefined")
+
+        // The form reports the server's problem detail.
+        try await page.evaluate(
+            fillForm(type: "form.rejected", source: "/has a space", subject: "", data: #"{"n": 1}"#))
+        #expect(
+            try await page.waitUntil(
+                "document.querySelector('#publish-result.error')?.textContent.includes('Invalid event') === true",
+                deadline: .now + .seconds(3)))
+        let problem = try await page.evaluate("document.getElementById('publish-result').textContent") as? String
+        #expect(problem?.contains("source") == true, "the problem detail names the attribute: \(problem ?? "nil")")
+
+        // And a good event published from the form is stored and comes back over the feed.
+        try await page.evaluate(
+            fillForm(type: "form.sent", source: "/dashboard", subject: "from-the-form", data: #"{"hello": "world"}"#))
+        #expect(
+            try await page.waitUntil(
+                "document.querySelector('#publish-result.ok')?.textContent.startsWith('Published') === true",
+                deadline: .now + .seconds(3)))
+        let stored = try await store.read(
+            after: 0, filter: EventFilter(topic: try TopicPattern("form.sent")), limit: 10)
+        #expect(stored.events.map(\.event.subject) == ["from-the-form"])
+        #expect(stored.events.first?.event.data == Data(#"{"hello":"world"}"#.utf8))
+        #expect(
+            try await page.waitUntil(
+                "[...document.querySelectorAll('#event-rows .type')].some((cell) => cell.textContent === 'form.sent')",
+                deadline: .now + .seconds(2)))
+
+        // A few more live events for the rate chart, then the screenshot.
+        for index in 0..<6 {
+            let type = index.isMultiple(of: 3) ? "payments.taken" : "orders.placed"
+            _ = try await client.execute(
+                uri: "/v1/events", method: .post, headers: .structured,
+                body: ByteBuffer(string: structuredEvent(id: "chart-\(index)-\(UUID().uuidString)", type: type)))
+        }
+        _ = try await page.waitUntil(
+            "document.querySelectorAll('#event-rows tr').length >= 11", deadline: .now + .seconds(2))
+        _ = try await page.evaluate("new Promise((resolve) => requestAnimationFrame(() => resolve(true)))")
+        let png = try await page.screenshot()
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        try FileManager.default.createDirectory(
+            at: screenshotURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try png.write(to: screenshotURL)
+        print("dashboard screenshot: \(screenshotURL.path)")
+
+        #expect(page.scriptErrors.isEmpty, "the page logged errors: \(page.scriptErrors)")
+    }
+
+    /// A JavaScript string literal of `text`.
+    private static func literal(_ text: String) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: text, options: .fragmentsAllowed), as: UTF8.self)
+    }
+
+    /// The row of the event with `id`, in JavaScript.
+    private static func row(_ id: String) -> String {
+        "[...document.querySelectorAll('#event-rows tr')].find((row) => row.dataset.eventId === \(literal(id)))"
+    }
+
+    private static func rowExists(_ id: String) -> String { "\(row(id)) !== undefined" }
+
+    /// JavaScript that fills the publish form and submits it.
+    private static func fillForm(type: String, source: String, subject: String, data: String) -> String {
+        """
+        (() => {
+          document.getElementById('publish-result').hidden = true;
+          document.getElementById('publish-result').className = 'result';
+          document.getElementById('publish-type').value = \(literal(type));
+          document.getElementById('publish-source').value = \(literal(source));
+          document.getElementById('publish-subject').value = \(literal(subject));
+          document.getElementById('publish-data').value = \(literal(data));
+          document.getElementById('publish-button').click();
+          return true;
+        })()
+        """
+    }
+
+    /// Runs `body`, killing the browser when it takes longer than `limit`, which ends the DevTools connection
+    /// `body` is waiting on.
+    private static func withDeadline(
+        _ limit: Duration, ending chromium: HeadlessChromium, _ body: @escaping @Sendable () async throws -> Void
+    ) async throws {
+        let processIdentifier = chromium.processIdentifier
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                kill(processIdentifier, SIGKILL)
+                throw HeadlessChromium.Failure(description: "the browser test took longer than \(limit)")
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}
