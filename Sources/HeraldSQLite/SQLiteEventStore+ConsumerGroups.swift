@@ -121,6 +121,12 @@ extension SQLiteEventStore {
 
     /// Acknowledges deliveries; see ``ConsumerGroupStore/ack(group:deliveryIDs:)``.
     public func ack(group: String, deliveryIDs: [String]) async throws -> Int {
+        try await ackReturningIDs(group: group, deliveryIDs: deliveryIDs).count
+    }
+
+    /// Acknowledges deliveries and returns the ids that were current; see
+    /// ``ConsumerGroupStore/ackReturningIDs(group:deliveryIDs:)``.
+    public func ackReturningIDs(group: String, deliveryIDs: [String]) async throws -> Set<String> {
         try await operation("ack") {
             let ids = Set(deliveryIDs)
             // One statement commits atomically on its own; a longer list takes several, in a transaction.
@@ -136,6 +142,16 @@ extension SQLiteEventStore {
     ///
     /// - Throws: ``EventLogError/Code/invalidArgument`` for a negative `delay`.
     public func nack(group: String, deliveryIDs: [String], delay: Duration, error: String?) async throws -> Int {
+        try await nackReturningIDs(group: group, deliveryIDs: deliveryIDs, delay: delay, error: error).count
+    }
+
+    /// Negatively acknowledges deliveries and returns the ids that were current; see
+    /// ``ConsumerGroupStore/nackReturningIDs(group:deliveryIDs:delay:error:)``.
+    ///
+    /// - Throws: ``EventLogError/Code/invalidArgument`` for a negative `delay`.
+    public func nackReturningIDs(group: String, deliveryIDs: [String], delay: Duration, error: String?)
+        async throws -> Set<String>
+    {
         guard delay >= .zero else {
             throw EventLogError(.invalidArgument, "nack delay must not be negative, got \(delay)")
         }

@@ -480,6 +480,27 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         }
     }
 
+    /// Every stored event type with its count and newest sequence, from the `(type, sequence)` index
+    /// alone; see ``EventLog/eventTypes()``.
+    public func eventTypes() async throws -> [EventTypeSummary] {
+        try await operation("eventTypes") {
+            try await promoteDueEvents()
+            let rows = try await reader().query(
+                """
+                SELECT type, count(*) AS count, max(sequence) AS last_sequence
+                FROM events INDEXED BY events_by_type GROUP BY type ORDER BY type
+                """
+            )
+            return rows.map { row in
+                EventTypeSummary(
+                    type: row.column("type")?.string ?? "",
+                    count: row.column("count")?.integer ?? 0,
+                    lastSequence: Int64(row.column("last_sequence")?.integer ?? 0)
+                )
+            }
+        }
+    }
+
     /// Waits until an event with a sequence above `sequence` is stored, or `timeout` passes; see
     /// ``EventLog/waitForEvents(after:timeout:)``.
     ///

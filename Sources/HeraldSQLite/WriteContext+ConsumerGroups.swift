@@ -177,17 +177,17 @@ extension WriteContext {
         leaseDeadlines[group.id] = Date(stored: deadline.first?.column("deadline")) ?? .distantFuture
     }
 
-    /// Acknowledges the group's current deliveries among `ids`; returns how many.
+    /// Acknowledges the group's current deliveries among `ids`; returns their ids.
     ///
     /// Up to ``maximumListLength`` distinct ids take one statement that writes, which may run outside a
     /// transaction.
-    func ack(group name: String, deliveryIDs ids: Set<String>, path: String) async throws -> Int {
+    func ack(group name: String, deliveryIDs ids: Set<String>, path: String) async throws -> Set<String> {
         let acknowledged = try await query(
             """
             DELETE FROM group_pending INDEXED BY group_pending_by_delivery
             WHERE group_id = (SELECT group_id FROM consumer_groups WHERE name = ?) AND delivery_id IN (?values)
                 AND state = 1 AND lease_until > ?
-            RETURNING sequence
+            RETURNING delivery_id
             """,
             prefix: [.text(name)],
             values: ids.map(SQLiteData.text),
@@ -195,22 +195,32 @@ extension WriteContext {
         )
         guard !acknowledged.isEmpty else {
             _ = try await existingGroup(named: name, path: path)
-            return 0
+            return []
         }
         changed = true
-        return acknowledged.count
+        return Set(acknowledged.compactMap { $0.column("delivery_id")?.string })
     }
 
     /// Ends the group's current deliveries among `ids` as failed: redelivered after `delay`, or
-    /// dead-lettered with `error` after the last attempt. Returns how many.
+    /// dead-lettered with `error` after the last attempt. Returns their ids. Must run in a transaction.
     func nack(
         group name: String,
         deliveryIDs ids: [String],
         delay: Duration,
         error: String?,
         path: String
-    ) async throws -> Int {
+    ) async throws -> Set<String> {
         let group = try await existingGroup(named: name, path: path)
+        // The update clears the ids, so they are read first, under the same conditions.
+        let current = try await query(
+            """
+            SELECT delivery_id FROM group_pending INDEXED BY group_pending_by_delivery
+            WHERE group_id = ? AND state = 1 AND lease_until > ? AND delivery_id IN (?values)
+            """,
+            prefix: [.integer(group.id), now.stored],
+            values: Set(ids).map(SQLiteData.text)
+        )
+        guard !current.isEmpty else { return [] }
         let failed = try await query(
             """
             UPDATE group_pending INDEXED BY group_pending_by_delivery
@@ -226,7 +236,7 @@ extension WriteContext {
             values: Set(ids).map(SQLiteData.text)
         )
         if !failed.isEmpty { changed = true }
-        return failed.count
+        return Set(current.compactMap { $0.column("delivery_id")?.string })
     }
 
     /// The group's dead letters, oldest sequence first.

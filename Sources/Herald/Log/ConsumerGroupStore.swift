@@ -48,4 +48,38 @@ public protocol ConsumerGroupStore: Sendable {
     /// Makes dead letters deliverable again with fresh attempts: those with these sequences, or all when
     /// `sequences` is `nil`. Returns how many.
     func requeueDeadLetters(group: String, sequences: [Int64]?) async throws -> Int
+
+    /// Acknowledges deliveries, like ``ack(group:deliveryIDs:)``, and says which: returns the ids among
+    /// `deliveryIDs` that were current and are now acknowledged. The others named no current delivery:
+    /// unknown, expired, already acknowledged or negatively acknowledged, or from an earlier attempt.
+    func ackReturningIDs(group: String, deliveryIDs: [String]) async throws -> Set<String>
+
+    /// Negatively acknowledges deliveries, like ``nack(group:deliveryIDs:delay:error:)``, and says which:
+    /// returns the ids among `deliveryIDs` that were current.
+    func nackReturningIDs(group: String, deliveryIDs: [String], delay: Duration, error: String?) async throws
+        -> Set<String>
+}
+
+extension ConsumerGroupStore {
+    /// Acknowledges the deliveries one at a time to tell which were current; backends override it with
+    /// one operation. See ``ackReturningIDs(group:deliveryIDs:)``.
+    public func ackReturningIDs(group: String, deliveryIDs: [String]) async throws -> Set<String> {
+        var acknowledged: Set<String> = []
+        for id in deliveryIDs where !acknowledged.contains(id) {
+            if try await ack(group: group, deliveryIDs: [id]) > 0 { acknowledged.insert(id) }
+        }
+        return acknowledged
+    }
+
+    /// Negatively acknowledges the deliveries one at a time to tell which were current; backends override
+    /// it with one operation. See ``nackReturningIDs(group:deliveryIDs:delay:error:)``.
+    public func nackReturningIDs(group: String, deliveryIDs: [String], delay: Duration, error: String?) async throws
+        -> Set<String>
+    {
+        var failed: Set<String> = []
+        for id in deliveryIDs where !failed.contains(id) {
+            if try await nack(group: group, deliveryIDs: [id], delay: delay, error: error) > 0 { failed.insert(id) }
+        }
+        return failed
+    }
 }

@@ -45,6 +45,12 @@ public protocol EventLog: Sendable {
     /// Unless a policy sets ``RetentionPolicy/removesUnacknowledged``, events a consumer group has not
     /// acknowledged yet stay.
     func applyRetention(_ policies: [RetentionPolicy]) async throws -> Int
+
+    /// Every event type stored, sorted by type, with its count and newest sequence.
+    ///
+    /// Backends answer from an index or running totals, without reading the events themselves; the
+    /// default implementation reads the whole log page by page and suits small logs and test doubles only.
+    func eventTypes() async throws -> [EventTypeSummary]
 }
 
 extension EventLog {
@@ -62,5 +68,22 @@ extension EventLog {
     /// is appended, without polling in a tight loop. It never skips or repeats an event.
     public func follow(after sequence: Int64 = 0, filter: EventFilter = .all) -> EventLogFollower {
         EventLogFollower(log: self, after: sequence, filter: filter)
+    }
+
+    /// Counts the types by reading every stored event, 1,000 at a time; see ``eventTypes()``.
+    public func eventTypes() async throws -> [EventTypeSummary] {
+        var summaries: [String: EventTypeSummary] = [:]
+        var after: Int64 = 0
+        while true {
+            let page = try await read(after: after, filter: .all, limit: 1_000)
+            for stored in page.events {
+                let type = stored.event.type
+                summaries[type, default: EventTypeSummary(type: type, count: 0, lastSequence: 0)].count += 1
+                summaries[type]!.lastSequence = max(summaries[type]!.lastSequence, stored.sequence)
+            }
+            guard page.nextAfter > after else { break }
+            after = page.nextAfter
+        }
+        return summaries.values.sorted { $0.type < $1.type }
     }
 }

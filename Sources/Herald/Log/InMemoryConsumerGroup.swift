@@ -134,27 +134,40 @@ struct InMemoryConsumerGroup: Sendable {
 
     /// Removes the current deliveries among `deliveryIDs` for good; returns how many were current.
     mutating func ack(_ deliveryIDs: [String], now: Date) -> Int {
+        ackReturningIDs(deliveryIDs, now: now).count
+    }
+
+    /// Removes the current deliveries among `deliveryIDs` for good; returns the ids that were current.
+    mutating func ackReturningIDs(_ deliveryIDs: [String], now: Date) -> Set<String> {
         expireLeases(now: now)
-        var count = 0
+        var acknowledged: Set<String> = []
         for deliveryID in deliveryIDs {
             guard let sequence = leases.removeValue(forKey: deliveryID) else { continue }
             pending[sequence] = nil
-            count += 1
+            acknowledged.insert(deliveryID)
         }
-        return count
+        return acknowledged
     }
 
     /// Redelivers the current deliveries among `deliveryIDs` after `delay`, or dead-letters those on their
     /// last attempt; returns how many were current.
     mutating func nack(_ deliveryIDs: [String], delay: Duration, error: String?, now: Date) -> Int {
+        nackReturningIDs(deliveryIDs, delay: delay, error: error, now: now).count
+    }
+
+    /// Redelivers the current deliveries among `deliveryIDs` after `delay`, or dead-letters those on their
+    /// last attempt; returns the ids that were current.
+    mutating func nackReturningIDs(_ deliveryIDs: [String], delay: Duration, error: String?, now: Date)
+        -> Set<String>
+    {
         expireLeases(now: now)
-        var count = 0
+        var failed: Set<String> = []
         for deliveryID in deliveryIDs {
             guard let sequence = leases.removeValue(forKey: deliveryID) else { continue }
             fail(sequence, error: error, availableAt: now.addingTimeInterval(delay.timeInterval))
-            count += 1
+            failed.insert(deliveryID)
         }
-        return count
+        return failed
     }
 
     /// Dead letters, oldest sequence first, at most `limit`.

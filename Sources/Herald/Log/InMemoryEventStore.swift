@@ -104,6 +104,10 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
         }
     }
 
+    public func eventTypes() async throws -> [EventTypeSummary] {
+        try mutate { state, _ in state.log.eventTypes }
+    }
+
     public func applyRetention(_ policies: [RetentionPolicy]) async throws -> Int {
         try mutate { state, now in
             let removed = Self.removable(by: policies, from: state, now: now)
@@ -180,23 +184,33 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
     }
 
     public func ack(group name: String, deliveryIDs: [String]) async throws -> Int {
-        try mutate { state, now in
-            var group = try state.group(name)
-            let count = group.ack(deliveryIDs, now: now)
-            state.groups[name] = group
-            // In ordered mode an acknowledgement lets the next event of its key go.
-            if count > 0 { state.changed = true }
-            return count
-        }
+        try await ackReturningIDs(group: name, deliveryIDs: deliveryIDs).count
     }
 
     public func nack(group name: String, deliveryIDs: [String], delay: Duration, error: String?) async throws -> Int {
+        try await nackReturningIDs(group: name, deliveryIDs: deliveryIDs, delay: delay, error: error).count
+    }
+
+    public func ackReturningIDs(group name: String, deliveryIDs: [String]) async throws -> Set<String> {
         try mutate { state, now in
             var group = try state.group(name)
-            let count = group.nack(deliveryIDs, delay: delay, error: error, now: now)
+            let acknowledged = group.ackReturningIDs(deliveryIDs, now: now)
             state.groups[name] = group
-            if count > 0 { state.changed = true }
-            return count
+            // In ordered mode an acknowledgement lets the next event of its key go.
+            if !acknowledged.isEmpty { state.changed = true }
+            return acknowledged
+        }
+    }
+
+    public func nackReturningIDs(group name: String, deliveryIDs: [String], delay: Duration, error: String?)
+        async throws -> Set<String>
+    {
+        try mutate { state, now in
+            var group = try state.group(name)
+            let failed = group.nackReturningIDs(deliveryIDs, delay: delay, error: error, now: now)
+            state.groups[name] = group
+            if !failed.isEmpty { state.changed = true }
+            return failed
         }
     }
 

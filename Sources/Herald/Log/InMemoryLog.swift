@@ -38,11 +38,18 @@ struct InMemoryLog: Sendable {
     private var storedKeys: [EventKey: Int64] = [:]
     private var scheduledKeys: Set<EventKey> = []
     private var streamVersions: [String: Int] = [:]
+    /// Per event type, the stored count and newest sequence, kept as events come and go.
+    private var typeSummaries: [String: EventTypeSummary] = [:]
     /// Stored-at times never go backwards, even if the wall clock does, so they stay in sequence order.
     private var lastStoredAt = Date.distantPast
 
     /// When the earliest scheduled event falls due, if any is scheduled.
     var nextDue: Date? { scheduled.first?.deliverAt }
+
+    /// Every stored event type, sorted by type.
+    var eventTypes: [EventTypeSummary] {
+        typeSummaries.values.sorted { $0.type < $1.type }
+    }
 
     func streamVersion(_ stream: String) -> Int {
         streamVersions[stream, default: 0]
@@ -131,15 +138,24 @@ struct InMemoryLog: Sendable {
     /// Removes the records with these sequences; their (source, id) may be appended again.
     mutating func remove(_ sequences: Set<Int64>) {
         guard !sequences.isEmpty else { return }
+        var affectedTypes: Set<String> = []
         records.removeAll { record in
             guard sequences.contains(record.sequence) else { return false }
             let event = record.stored.event
+            affectedTypes.insert(event.type)
             storedKeys[EventKey(event)] = nil
             if let subject = event.subject {
                 streamVersions[subject, default: 0] -= 1
                 if streamVersions[subject] == 0 { streamVersions[subject] = nil }
             }
             return true
+        }
+        // Retention is rare: recount the types it touched rather than track every type's sequences.
+        for type in affectedTypes { typeSummaries[type] = nil }
+        for record in records where affectedTypes.contains(record.stored.event.type) {
+            let type = record.stored.event.type
+            typeSummaries[type, default: EventTypeSummary(type: type, count: 0, lastSequence: 0)].count += 1
+            typeSummaries[type]!.lastSequence = record.sequence
         }
     }
 
@@ -151,6 +167,8 @@ struct InMemoryLog: Sendable {
             InMemoryLogRecord(stored: StoredEvent(sequence: lastSequence, event: event), storedAt: lastStoredAt))
         storedKeys[EventKey(event)] = lastSequence
         if let subject = event.subject { streamVersions[subject, default: 0] += 1 }
+        typeSummaries[event.type, default: EventTypeSummary(type: event.type, count: 0, lastSequence: 0)].count += 1
+        typeSummaries[event.type]!.lastSequence = lastSequence
         return lastSequence
     }
 

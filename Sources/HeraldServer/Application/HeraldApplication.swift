@@ -31,6 +31,10 @@ public func buildHeraldApplication(
     MetricsController(store: store, metrics: metrics).addRoutes(to: router)
     EventsController(store: store, maxBodyBytes: configuration.maxBodyBytes, metrics: metrics)
         .addRoutes(to: router.group("v1/events"))
+    GroupsController(store: store, maxBodyBytes: configuration.maxBodyBytes)
+        .addRoutes(to: router.group("v1/groups"))
+    let topicRates = TopicRateTracker()
+    TopicsController(store: store, rates: topicRates).addRoutes(to: router.group("v1/topics"))
     let streamHub = EventStreamHub(
         store: store, bufferLimit: configuration.streamBufferLimit, metricsFactory: metrics.factory, logger: logger)
     ServerSentEventsController(hub: streamHub, heartbeatInterval: configuration.streamHeartbeatInterval)
@@ -48,7 +52,7 @@ public func buildHeraldApplication(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "herald"
         ),
-        services: [streamHub],
+        services: [streamHub, TopicRateService(store: store, tracker: topicRates, logger: logger)],
         onServerRunning: onServerRunning,
         logger: logger
     )

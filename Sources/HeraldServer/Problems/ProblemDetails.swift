@@ -101,6 +101,34 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
             type: "urn:herald:problem:store-unavailable", title: "Store unavailable", status: 503, detail: detail)
     }
 
+    /// A JSON request body was malformed, missing a field, or had a field of the wrong type or range (400).
+    static func invalidBody(_ detail: String) -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:invalid-body", title: "Invalid request body", status: 400, detail: detail)
+    }
+
+    /// A consumer group name in the path broke the naming rule (400).
+    static func invalidGroupName(_ name: String) -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:invalid-group-name", title: "Invalid consumer group name", status: 400,
+            detail: "consumer group name '\(name.prefix(140))' is invalid: use 1-128 letters, digits, '-', '_' or '.'")
+    }
+
+    /// No consumer group has the name in the path (404).
+    static func groupNotFound(_ name: String) -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:group-not-found", title: "Consumer group not found", status: 404,
+            detail: "no consumer group named '\(name)'; create it with PUT /v1/groups/\(name) and a body such as "
+                + #"{"topic":"orders.>"}"#)
+    }
+
+    /// A consumer group exists with other settings than the request's (409).
+    static func groupConflict(_ detail: String) -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:group-conflict", title: "Consumer group exists with other settings", status: 409,
+            detail: detail)
+    }
+
     /// The store failed while handling the request (500).
     static func storeFailure(_ detail: String) -> ProblemDetails {
         ProblemDetails(type: "urn:herald:problem:storage", title: "Storage failure", status: 500, detail: detail)

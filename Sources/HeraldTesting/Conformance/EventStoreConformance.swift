@@ -15,7 +15,8 @@ import Herald
 /// the system clock and short waits that end as soon as the awaited condition holds.
 public enum EventStoreConformance {
     /// Every case, in a stable order.
-    public static let cases: [ConformanceCase] = eventLogCases + consumerGroupCases + orderedGroupCases
+    public static let cases: [ConformanceCase] =
+        eventLogCases + consumerGroupCases + orderedGroupCases + reportingCases
 
     /// The cases a fixture with `capabilities` can run; pass these to `@Test(arguments:)`.
     public static func cases(supporting capabilities: Capabilities) -> [ConformanceCase] {

@@ -1,0 +1,249 @@
+import Foundation
+import HTTPTypes
+import Herald
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+
+/// The `/v1/groups` routes: consumer groups over HTTP.
+///
+/// - `PUT /v1/groups/{name}` creates a group from a ``GroupSettingsRequest``: `201` with the group when
+///   new, `200` when it exists with the same settings, `409` naming the settings that differ otherwise.
+/// - `GET /v1/groups` lists them (`{"groups":[...]}`), `GET /v1/groups/{name}` shows one
+///   (``GroupResource``), `DELETE /v1/groups/{name}` deletes one with its state (`204`).
+/// - `POST /v1/groups/{name}/poll` leases deliveries (``PollRequest``), answering
+///   `{"deliveries":[{"delivery_id":"...","attempt":1,"sequence":N,"event":{...}}]}` as soon as at least
+///   one is available or the wait ends (then empty). A graceful shutdown ends a waiting poll early, empty.
+/// - `POST /v1/groups/{name}/ack` and `/nack` settle deliveries (``SettleRequest``), answering with
+///   ``SettleResults``.
+/// - `GET /v1/groups/{name}/dead-letters?limit=N` (1-1000, default 100) lists dead letters, oldest first:
+///   `{"dead_letters":[{"sequence":N,"attempts":N,"last_error":"..."|null,"event":{...}}]}`;
+///   `POST /v1/groups/{name}/dead-letters/requeue` (``RequeueRequest``) answers `{"requeued":N}`.
+///
+/// A name breaking the naming rule gets `400`, an unknown group `404`; bodies are read by
+/// ``JSONRequestReader``. Authorization is the authentication middleware's business.
+public struct GroupsController: Sendable {
+    /// The `limit` of a dead-letter listing that gives none.
+    public static let defaultDeadLetterLimit = 100
+    /// The largest `limit` of a dead-letter listing.
+    public static let maximumDeadLetterLimit = 1_000
+
+    let store: any EventLog & ConsumerGroupStore
+    let reader: JSONRequestReader
+
+    /// Creates the routes over `store`, refusing request bodies larger than `maxBodyBytes`.
+    public init(store: any EventLog & ConsumerGroupStore, maxBodyBytes: Int) {
+        self.store = store
+        self.reader = JSONRequestReader(maxBodyBytes: maxBodyBytes)
+    }
+
+    /// Adds the routes to `group`, which should be at `/v1/groups`.
+    public func addRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
+        group.get { _, _ in try await list() }
+        group.put(":name") { request, context in try await create(try name(context), request) }
+        group.get(":name") { _, context in try await show(try name(context)) }
+        group.delete(":name") { _, context in try await delete(try name(context)) }
+        group.post(":name/poll") { request, context in try await poll(try name(context), request) }
+        group.post(":name/ack") { request, context in try await ack(try name(context), request) }
+        group.post(":name/nack") { request, context in try await nack(try name(context), request) }
+        group.get(":name/dead-letters") { request, context in try await deadLetters(try name(context), request) }
+        group.post(":name/dead-letters/requeue") { request, context in try await requeue(try name(context), request) }
+    }
+
+    // MARK: Routes
+
+    func list() async throws -> Response {
+        let groups = try await storeCall(group: nil) { try await store.groups() }
+        return Self.json(.ok, EventCarryingJSON.encode(["groups": groups.map(GroupResource.init)]))
+    }
+
+    func create(_ name: String, _ request: Request) async throws -> Response {
+        let settings = try await reader.read(
+            GroupSettingsRequest.self, from: request, fields: GroupSettingsRequest.CodingKeys.allCases.map(\.rawValue),
+            whenEmpty: nil, example: GroupSettingsRequest.example)
+        let configuration = try settings.configuration(name: name)
+        let created: Bool
+        do {
+            created = try await storeCall(group: name) { try await store.createGroup(configuration) }
+        } catch let problem as ProblemDetails where problem.statusCode == 409 {
+            throw try await conflict(configuration, fallback: problem)
+        }
+        let info =
+            try await storeCall(group: name) { try await store.groupInfo(named: name) }
+            ?? ConsumerGroupInfo(configuration: configuration, lag: 0, inFlight: 0, deadLetters: 0)
+        return Self.json(created ? .created : .ok, EventCarryingJSON.encode(GroupResource(info)))
+    }
+
+    func show(_ name: String) async throws -> Response {
+        guard let info = try await storeCall(group: name, { try await store.groupInfo(named: name) }) else {
+            throw ProblemDetails.groupNotFound(name)
+        }
+        return Self.json(.ok, EventCarryingJSON.encode(GroupResource(info)))
+    }
+
+    func delete(_ name: String) async throws -> Response {
+        guard try await storeCall(group: name, { try await store.deleteGroup(named: name) }) else {
+            throw ProblemDetails.groupNotFound(name)
+        }
+        return Response(status: .noContent)
+    }
+
+    func poll(_ name: String, _ request: Request) async throws -> Response {
+        let body = try await reader.read(
+            PollRequest.self, from: request, fields: PollRequest.CodingKeys.allCases.map(\.rawValue),
+            whenEmpty: PollRequest(), example: PollRequest.example)
+        let (max, wait) = try body.checked()
+        let deliveries: [Delivery]
+        do {
+            // A shutdown does not wait for long polls: they end early, empty, like a wait that ran out.
+            deliveries = try await cancelWhenGracefulShutdown {
+                try await storeCall(group: name) { try await store.poll(group: name, max: max, wait: wait) }
+            }
+        } catch is CancellationError {
+            deliveries = []
+        }
+        let items = deliveries.map { delivery in
+            EventCarryingJSON.object(
+                DeliveryFields(deliveryID: delivery.id, attempt: delivery.attempt, sequence: delivery.sequence),
+                event: delivery.event)
+        }
+        return Self.json(.ok, EventCarryingJSON.list("deliveries", items))
+    }
+
+    func ack(_ name: String, _ request: Request) async throws -> Response {
+        let body = try await reader.read(
+            SettleRequest.self, from: request, fields: SettleRequest.ackFields, whenEmpty: nil,
+            example: SettleRequest.ackExample)
+        let ids = try body.checkedIDs()
+        let acked = try await storeCall(group: name) { try await store.ackReturningIDs(group: name, deliveryIDs: ids) }
+        return Self.json(.ok, EventCarryingJSON.encode(SettleResults(ids: ids, current: acked, outcome: "acked")))
+    }
+
+    func nack(_ name: String, _ request: Request) async throws -> Response {
+        let body = try await reader.read(
+            SettleRequest.self, from: request, fields: SettleRequest.nackFields, whenEmpty: nil,
+            example: SettleRequest.nackExample)
+        let ids = try body.checkedIDs()
+        let delay = try body.checkedDelay()
+        let error = try body.checkedError()
+        let nacked = try await storeCall(group: name) {
+            try await store.nackReturningIDs(group: name, deliveryIDs: ids, delay: delay, error: error)
+        }
+        return Self.json(.ok, EventCarryingJSON.encode(SettleResults(ids: ids, current: nacked, outcome: "nacked")))
+    }
+
+    func deadLetters(_ name: String, _ request: Request) async throws -> Response {
+        let limit = try Self.limit(request.uri.queryParameters["limit"])
+        let letters = try await storeCall(group: name) { try await store.deadLetters(group: name, limit: limit) }
+        let items = letters.map { letter in
+            EventCarryingJSON.object(
+                DeadLetterFields(
+                    sequence: letter.stored.sequence, attempts: letter.attempts, lastError: letter.lastError),
+                event: letter.stored.event)
+        }
+        return Self.json(.ok, EventCarryingJSON.list("dead_letters", items))
+    }
+
+    func requeue(_ name: String, _ request: Request) async throws -> Response {
+        let body = try await reader.read(
+            RequeueRequest.self, from: request, fields: RequeueRequest.CodingKeys.allCases.map(\.rawValue),
+            whenEmpty: RequeueRequest(), example: RequeueRequest.example)
+        let sequences = try body.checked()
+        let count = try await storeCall(group: name) {
+            try await store.requeueDeadLetters(group: name, sequences: sequences)
+        }
+        return Self.json(.ok, EventCarryingJSON.encode(["requeued": count]))
+    }
+
+    // MARK: Helpers
+
+    /// The fields of a delivery beside its event.
+    private struct DeliveryFields: Encodable {
+        var deliveryID: String
+        var attempt: Int
+        var sequence: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case deliveryID = "delivery_id", attempt, sequence
+        }
+    }
+
+    /// The fields of a dead letter beside its event; `last_error` is `null` when there was none.
+    private struct DeadLetterFields: Encodable {
+        var sequence: Int64
+        var attempts: Int
+        var lastError: String?
+
+        enum CodingKeys: String, CodingKey {
+            case sequence, attempts, lastError = "last_error"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(sequence, forKey: .sequence)
+            try container.encode(attempts, forKey: .attempts)
+            try container.encode(lastError, forKey: .lastError)
+        }
+    }
+
+    /// The group name in the path, checked against the naming rule.
+    private func name(_ context: some RequestContext) throws -> String {
+        let name = try context.parameters.require("name")
+        do {
+            try ConsumerGroupConfiguration(name: name, topic: Self.anyTopic).validate()
+        } catch {
+            throw ProblemDetails.invalidGroupName(name)
+        }
+        return name
+    }
+
+    private static let anyTopic = try! TopicPattern(">")  // A valid literal pattern: cannot fail.
+
+    /// Runs a store call, turning its ``EventLogError`` into the problem of the right status.
+    private func storeCall<Value>(group: String?, _ body: () async throws -> Value) async throws -> Value {
+        do {
+            return try await body()
+        } catch let error as EventLogError {
+            throw Self.problem(for: error, group: group)
+        }
+    }
+
+    static func problem(for error: EventLogError, group: String?) -> ProblemDetails {
+        switch error.code {
+        case .groupNotFound: group.map(ProblemDetails.groupNotFound) ?? .storeFailure(error.message)
+        case .groupConflict: .groupConflict(error.message)
+        case .invalidArgument: .invalidBody(error.message)
+        case .closed: .storeUnavailable(error.message)
+        default: .storeFailure(error.message)
+        }
+    }
+
+    /// The 409 problem for a group that exists with other settings, naming each that differs.
+    private func conflict(_ requested: ConsumerGroupConfiguration, fallback: ProblemDetails) async throws
+        -> ProblemDetails
+    {
+        let name = requested.name
+        guard let existing = try await storeCall(group: name, { try await store.groupInfo(named: name) }) else {
+            return fallback
+        }
+        let differences = GroupResource.differences(existing: existing.configuration, requested: requested)
+        return .groupConflict(
+            "consumer group '\(name)' exists with other settings: \(differences.joined(separator: "; ")); "
+                + "send the same settings, delete the group first (DELETE /v1/groups/\(name)), or use another name")
+    }
+
+    private static func limit(_ text: Substring?) throws(ProblemDetails) -> Int {
+        guard let text else { return defaultDeadLetterLimit }
+        guard let limit = Int(text), (1...maximumDeadLetterLimit).contains(limit) else {
+            throw .invalidQuery(
+                "query parameter 'limit' must be an integer from 1 to \(maximumDeadLetterLimit), got '\(text)'")
+        }
+        return limit
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ body: Data) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
