@@ -14,7 +14,7 @@ struct HeraldClientGroupsTests {
             ackTimeout: .seconds(30))
     }
 
-    @Test(.disabled("awaits /v1/groups (branch groups)"))
+    @Test
     func createIsIdempotentAndConflictsWithOtherSettings() async throws {
         try await LiveServer().run { client, _ in
             let billing = try Self.billing()
@@ -26,7 +26,7 @@ struct HeraldClientGroupsTests {
         }
     }
 
-    @Test(.disabled("awaits /v1/groups (branch groups)"))
+    @Test
     func pollAckNackDeadLettersRequeueAndDelete() async throws {
         try await LiveServer().run { client, _ in
             try await client.createGroup(Self.billing())
@@ -66,7 +66,7 @@ struct HeraldClientGroupsTests {
         }
     }
 
-    @Test(.disabled("awaits /v1/groups (branch groups)"))
+    @Test
     func groupStartingAfterASequenceReportsIt() async throws {
         try await LiveServer().run { client, _ in
             _ = try await client.publish([orderEvent(id: "s-1"), orderEvent(id: "s-2")])
@@ -82,7 +82,7 @@ struct HeraldClientGroupsTests {
         }
     }
 
-    @Test(.disabled("awaits /v1/groups (branch groups)"))
+    @Test
     func pollOfAnEmptyGroupReturnsNothingAfterTheWait() async throws {
         try await LiveServer().run { client, _ in
             try await client.createGroup(Self.billing())
@@ -90,7 +90,7 @@ struct HeraldClientGroupsTests {
         }
     }
 
-    @Test(.disabled("awaits /v1/groups (branch groups)"))
+    @Test
     func groupsCommandsCreateListAndDelete() async throws {
         try await LiveServer().run { client, port in
             let server = ["--server", "http://127.0.0.1:\(port)"]
@@ -103,7 +103,7 @@ struct HeraldClientGroupsTests {
         }
     }
 
-    @Test(.disabled("awaits GET /v1/topics"))
+    @Test
     func topicsCountEachEventType() async throws {
         try await LiveServer().run { client, _ in
             _ = try await client.publish([
