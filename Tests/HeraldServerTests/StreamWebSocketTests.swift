@@ -245,4 +245,47 @@ struct GrantScopesMiddleware: RouterMiddleware {
             #expect(try await store.lastSequence() == 1)
         }
     }
+
+    @Test(
+        arguments: [
+            (nil, 401, "requires an API key"),
+            ("Bearer not-a-known-secret-000", 401, "not one this server knows"),
+            ("Bearer writer-secret-00001", 403, "'subscribe' scope"),
+        ] as [(String?, Int, String)])
+    func withAPIKeysAnUpgradeWithoutSubscribeGetsTheProblemAsAMessage(
+        authorization: String?, status: Int, detail: String
+    ) async throws {
+        let store = InMemoryEventStore()
+        _ = try await store.append(events(1))
+        let writer = APIKey(name: "writer", secret: "writer-secret-00001", scopes: [.publish])
+        var configuration = HeraldServerConfiguration()
+        configuration.apiKeys = [writer]
+        try await LiveServer.run(LiveServer.herald(store: store, configuration: configuration)) { port in
+            var texts: [String] = []
+            try await RawWebSocket.with(
+                port: port, path: "/v1/ws?after=0", headers: authorization.map { [("Authorization", $0)] } ?? []
+            ) { socket in
+                // Only the problem comes, then the close: no stored event leaks.
+                while let text = try await socket.nextText() { texts.append(text) }
+            }
+            #expect(texts.count == 1)
+            let problem = try jsonObject(try #require(texts.first))
+            #expect(problem["status"] as? Int == status)
+            #expect((problem["detail"] as? String)?.contains(detail) == true)
+        }
+    }
+
+    @Test func theUpgradeExceptionCoversOnlyTheWebSocketRoute() async throws {
+        let store = InMemoryEventStore()
+        _ = try await store.append(events(1))
+        var configuration = HeraldServerConfiguration()
+        configuration.apiKeys = [APIKey(name: "reader", secret: "reader-secret-0001", scopes: [.subscribe])]
+        try await buildHeraldApplication(store: store, configuration: configuration).test(.router) { client in
+            let response = try await client.execute(
+                uri: "/v1/events?after=0", method: .get,
+                headers: [.upgrade: "websocket", .connection: "Upgrade"])
+            #expect(response.status == .unauthorized)
+            #expect(!String(buffer: response.body).contains("orders.placed"))
+        }
+    }
 }

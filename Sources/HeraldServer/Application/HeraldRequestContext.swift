@@ -13,11 +13,15 @@ public struct HeraldRequestContext: RequestContext, WebSocketRequestContext {
     /// What the request may do. Every scope until the authentication middleware narrows it to the scopes of
     /// ``apiKey``; with no keys configured it stays every scope.
     public var grantedScopes: Set<APIKey.Scope>
+    /// Why authentication failed, for a WebSocket upgrade request: such a request is let through to its route,
+    /// which reports this problem as a message and closes, because a refused upgrade can only be an empty 400.
+    public var authenticationProblem: ProblemDetails?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
         self.apiKey = nil
         self.grantedScopes = Set(APIKey.Scope.all)
+        self.authenticationProblem = nil
     }
 }

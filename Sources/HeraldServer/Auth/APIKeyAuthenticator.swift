@@ -8,7 +8,9 @@ import Logging
 ///
 /// With no keys configured it lets every request through with every scope. Otherwise a request without a valid
 /// key gets 401 with a `WWW-Authenticate: Bearer` challenge, and one whose key lacks the scope gets 403 naming
-/// the scope. Secrets are compared as SHA-256 digests in constant time, against every key, so the time taken
+/// the scope. A WebSocket upgrade of `/v1/ws` is the exception: it goes on with no scope and the problem in
+/// ``HeraldRequestContext/authenticationProblem``, which the WebSocket route sends as its first message before
+/// closing, since a refused upgrade could only be an empty 400. Secrets are compared as SHA-256 digests in constant time, against every key, so the time taken
 /// says nothing about how close a guess was; neither the secret nor the presented token is ever logged. Requests
 /// that need `admin` are logged at `info` with the key's name, as an audit trail.
 public struct APIKeyAuthenticator: RouterMiddleware {
@@ -37,8 +39,25 @@ public struct APIKeyAuthenticator: RouterMiddleware {
         let access = RequiredAccess(method: request.method, path: request.uri.path)
         if access == .none { return try await next(request, context) }
 
+        var context = context
+        if let problem = authenticate(request, access: access, context: &context) {
+            // The WebSocket route reports the problem itself (see HeraldRequestContext.authenticationProblem);
+            // only that route is let through, and with no scope.
+            guard Self.isWebSocketStreamUpgrade(request) else { throw problem }
+            context.apiKey = nil
+            context.grantedScopes = []
+            context.authenticationProblem = problem
+        }
+        return try await next(request, context)
+    }
+
+    /// Checks the request's key against `access`, setting the key and its scopes on `context`; returns the
+    /// problem when the request may not go on.
+    private func authenticate(
+        _ request: Request, access: RequiredAccess, context: inout HeraldRequestContext
+    ) -> ProblemDetails? {
         guard let token = Self.bearerToken(in: request.headers) else {
-            throw ProblemDetails.unauthorized(
+            return ProblemDetails.unauthorized(
                 "this server requires an API key: send it as 'Authorization: Bearer SECRET' (the CLI takes "
                     + "--api-key or HERALD_API_KEY)")
         }
@@ -46,16 +65,15 @@ public struct APIKeyAuthenticator: RouterMiddleware {
             logger.notice(
                 "refused a request with an unknown API key",
                 metadata: ["method": "\(request.method)", "path": "\(request.uri.path)"])
-            throw ProblemDetails.unauthorized(
+            return ProblemDetails.unauthorized(
                 "the API key sent in the Authorization header is not one this server knows; check the secret, "
                     + "or ask the server's operator for a key")
         }
-        var context = context
         context.apiKey = key
         context.grantedScopes = key.scopes
         if case .scope(let scope) = access {
             guard key.scopes.contains(scope) else {
-                throw ProblemDetails.forbidden(
+                return ProblemDetails.forbidden(
                     "API key '\(key.name)' does not have the '\(scope)' scope that \(request.method) "
                         + "\(request.uri.path) needs; use a key with '\(scope)' or have the operator add it")
             }
@@ -65,7 +83,12 @@ public struct APIKeyAuthenticator: RouterMiddleware {
                     metadata: ["key": "\(key.name)", "method": "\(request.method)", "path": "\(request.uri.path)"])
             }
         }
-        return try await next(request, context)
+        return nil
+    }
+
+    /// Whether `request` asks to upgrade `/v1/ws` to a WebSocket.
+    static func isWebSocketStreamUpgrade(_ request: Request) -> Bool {
+        request.uri.path == "/v1/ws" && request.headers[.upgrade]?.lowercased().contains("websocket") == true
     }
 
     /// The key whose secret is `token`, comparing against every key so that timing reveals nothing.

@@ -59,6 +59,11 @@ public struct WebSocketStreamController: Sendable {
         outbound: WebSocketOutboundWriter,
         context: WebSocketRouterContext<HeraldRequestContext>
     ) async throws {
+        if let problem = context.requestContext.authenticationProblem {
+            try await outbound.writeTextMessage(String(decoding: problem.jsonData(), as: UTF8.self))
+            try await outbound.close(.policyViolation, reason: "not authorized; the problem message says why")
+            return
+        }
         let parameters: StreamParameters
         do {
             parameters = try StreamParameters(request: context.request, readsLastEventID: false)

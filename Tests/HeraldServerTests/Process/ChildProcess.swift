@@ -88,42 +88,26 @@ final class ChildProcess: Sendable {
     /// it takes longer.
     func waitForExit(timeout: Duration) async throws -> Int32 {
         let exit = self.exit
-        let status = try await withDeadline(timeout) {
-            var iterator = exit.makeAsyncIterator()
-            return await iterator.next()
-        }
-        guard let status = status ?? nil else {
+        do {
+            return try await withDeadline(timeout, "the child exiting") {
+                var iterator = exit.makeAsyncIterator()
+                guard let status = await iterator.next() else { throw Failure(description: "no exit status") }
+                return status
+            }
+        } catch {
             kill(pid, SIGKILL)
-            throw Failure(description: "the child did not exit within \(timeout)")
+            throw error
         }
-        return status
     }
 
     /// Every line of standard error until the child closes it, or those read when `timeout` runs out.
     func allErrorLines(timeout: Duration) async throws -> [String] {
         let lines = errorLines
         let collected = Collected()
-        _ = try await withDeadline(timeout) {
+        try await withDeadline(timeout, "the child closing standard error") {
             for await line in lines { await collected.append(line) }
-            return true
         }
         return await collected.lines
-    }
-}
-
-/// Runs `body`, giving up when `timeout` runs out first: returns `nil` then (and cancels `body`).
-func withDeadline<Value: Sendable>(
-    _ timeout: Duration, _ body: @escaping @Sendable () async -> Value
-) async throws -> Value? {
-    try await withThrowingTaskGroup(of: Value?.self) { group in
-        group.addTask { await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return nil
-        }
-        let first = try await group.next() ?? nil
-        group.cancelAll()
-        return first
     }
 }
 

@@ -38,7 +38,7 @@ final class ServeProcess: Sendable {
         self.child = child
         let lines = child.errorLines
         let seen = Collected()
-        let port = try await withDeadline(.seconds(60)) { () -> Int? in
+        let port = try? await withDeadline(.seconds(60), "herald serve listening") { () -> Int? in
             for await line in lines {
                 await seen.append(line)
                 if let range = line.range(of: "listening on 127.0.0.1:"), let port = Int(line[range.upperBound...]) {
