@@ -36,7 +36,10 @@ public func buildHeraldApplication(
     let topicRates = TopicRateTracker()
     TopicsController(store: store, rates: topicRates).addRoutes(to: router.group("v1/topics"))
     let streamHub = EventStreamHub(
-        store: store, bufferLimit: configuration.streamBufferLimit, metricsFactory: metrics.factory, logger: logger)
+        store: store, bufferLimit: configuration.streamBufferLimit, metricsFactory: metrics.factory, logger: logger,
+        onNewEvents: { events in
+            for stored in events { topicRates.record(stored.event.type) }
+        })
     ServerSentEventsController(hub: streamHub, heartbeatInterval: configuration.streamHeartbeatInterval)
         .addRoutes(to: router.group("v1/stream"))
     WebSocketStreamController(
@@ -52,7 +55,7 @@ public func buildHeraldApplication(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "herald"
         ),
-        services: [streamHub, TopicRateService(store: store, tracker: topicRates, logger: logger)],
+        services: [streamHub],
         onServerRunning: onServerRunning,
         logger: logger
     )

@@ -41,17 +41,23 @@ public final class EventStreamHub: Service, Sendable {
     private let state = Mutex(State())
     private let droppedClients: [EventStreamTransport: Counter]
     private let connectedClients: [EventStreamTransport: Meter]
+    private let onNewEvents: @Sendable ([StoredEvent]) -> Void
 
     /// Creates a hub over `store` that disconnects a client once it falls `bufferLimit` messages behind.
     ///
-    /// - Parameter metricsFactory: where the stream metrics go; the global metrics system by default.
+    /// - Parameters:
+    ///   - metricsFactory: where the stream metrics go; the global metrics system by default.
+    ///   - onNewEvents: called with each page of events the hub reads as they are appended (from the end of
+    ///     the log at start), so that other observers of new events need not read the log again.
     public init(
         store: any EventLog,
         bufferLimit: Int,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
-        logger: Logger = Logger(label: "herald.streams")
+        logger: Logger = Logger(label: "herald.streams"),
+        onNewEvents: @escaping @Sendable ([StoredEvent]) -> Void = { _ in }
     ) {
         precondition(bufferLimit >= 1, "bufferLimit must be at least 1")
+        self.onNewEvents = onNewEvents
         self.store = store
         self.bufferLimit = bufferLimit
         self.logger = logger
@@ -130,9 +136,16 @@ public final class EventStreamHub: Service, Sendable {
             _ = try await store.waitForEvents(after: position, timeout: Self.idleCheck)
             return position
         }
-        let events = page.events.map(StreamedEvent.init)
+        onNewEvents(page.events)
+        // Encoding is the hub's main cost: skip it while no client listens.
+        var encoded = state.withLock { $0.clients.isEmpty } ? nil : page.events.map(StreamedEvent.init)
         var overflowed: [StreamClient] = []
         state.withLock { state in
+            if encoded == nil, !state.clients.isEmpty {
+                // A client joined since the check; it expects this page from the hub.
+                encoded = page.events.map(StreamedEvent.init)
+            }
+            let events = encoded ?? []
             for (id, live) in state.clients {
                 deliver: for event in events where event.sequence > live.after {
                     if let topic = live.topic, !topic.matches(event.type) { continue }
