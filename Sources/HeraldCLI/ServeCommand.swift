@@ -4,7 +4,9 @@ import Herald
 import HeraldSQLite
 import HeraldServer
 import Hummingbird
+import Logging
 import Metrics
+import NIOCore
 import Prometheus
 
 /// `herald serve`: the event log over HTTP, until SIGTERM or SIGINT.
@@ -45,9 +47,16 @@ struct ServeCommand: AsyncParsableCommand {
     var allowUnauthenticated = false
 
     /// Where the events live, as `--store` or `HERALD_STORE` names it.
-    enum StoreLocation: Equatable {
+    enum StoreLocation: Equatable, CustomStringConvertible {
         case memory
         case sqlite(path: String)
+
+        var description: String {
+            switch self {
+            case .memory: "memory"
+            case .sqlite(let path): "sqlite:\(path)"
+            }
+        }
 
         init(_ text: String) throws {
             if text == "memory" {
@@ -72,17 +81,29 @@ struct ServeCommand: AsyncParsableCommand {
         // registry as the server's own, so that GET /metrics shows both.
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
+        let logger = Logger(label: "herald.server")
+        let announce: @Sendable (any Channel) async -> Void = { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+            logger.info(
+                "Herald is serving: dashboard at http://\(host):\(port)/, API at http://\(host):\(port)/v1/",
+                metadata: ["store": "\(location)", "api_keys": "\(configuration.apiKeys.count)"])
+        }
         switch location {
         case .memory:
             try await buildHeraldApplication(
-                store: InMemoryEventStore(), configuration: configuration, metrics: metrics
+                store: InMemoryEventStore(), configuration: configuration, logger: logger, metrics: metrics,
+                onServerRunning: announce
             )
             .runService()
         case .sqlite(let path):
             let store = try await SQLiteEventStore.open(path: path)
             do {
-                try await buildHeraldApplication(store: store, configuration: configuration, metrics: metrics)
-                    .runService()
+                try await buildHeraldApplication(
+                    store: store, configuration: configuration, logger: logger, metrics: metrics,
+                    onServerRunning: announce
+                )
+                .runService()
             } catch {
                 try? await store.close()
                 throw error
