@@ -8,13 +8,20 @@ enum Output {
     static let previewLength = 60
 
     /// Writes a line to stdout unbuffered, so that `herald tail | grep` sees each event at once.
+    ///
+    /// When the reader has gone (`herald query | head -1`), the command has nothing more to do: it exits
+    /// quietly with status 0, as a filter in a pipeline should.
     static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        do {
+            try FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
+        } catch {
+            exit(0)
+        }
     }
 
-    /// Writes a message to stderr.
+    /// Writes a message to stderr; a stderr nobody reads is ignored.
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
     }
 
     /// What a failed call prints: `error: ` and the server's problem (title, status, detail and each

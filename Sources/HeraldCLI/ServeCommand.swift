@@ -23,7 +23,10 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The address to bind: 127.0.0.1, ::1 or localhost. (default: $HERALD_HOST or 127.0.0.1)")
+    @Option(
+        help:
+            "The address to bind; other than 127.0.0.1, ::1 or localhost only with API keys or --allow-unauthenticated. (default: $HERALD_HOST or 127.0.0.1)"
+    )
     var host: String?
 
     @Option(help: "The TCP port. (default: $HERALD_PORT or 8080)")

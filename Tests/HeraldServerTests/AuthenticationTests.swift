@@ -107,6 +107,8 @@ import Testing
             let known = try await client.execute(
                 uri: "/v1/no-such-thing", method: .get, headers: Self.bearer(Self.reader))
             #expect(known.status == .notFound)
+            #expect(known.contentType == ProblemDetails.mediaType)
+            #expect(try known.decode(ProblemBody.self).detail.contains("no route for GET /v1/no-such-thing"))
         }
     }
 

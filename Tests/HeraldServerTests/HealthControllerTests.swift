@@ -15,6 +15,17 @@ import Testing
         }
     }
 
+    @Test(arguments: [("DELETE", "/v1/events"), ("GET", "/nope"), ("POST", "/healthz")])
+    func anUnknownRouteGetsA404Problem(method: String, path: String) async throws {
+        try await ServerUnderTest().run { client in
+            let response = try await client.execute(uri: path, method: try #require(HTTPRequest.Method(method)))
+            #expect(response.status == .notFound)
+            #expect(response.contentType == "application/problem+json")
+            let problem = try response.decode(ProblemBody.self)
+            #expect(problem.detail.contains("no route for \(method) \(path)"))
+        }
+    }
+
     @Test func readyzAnswersOKWhileTheStoreAnswers() async throws {
         try await ServerUnderTest().run { client in
             let response = try await client.execute(uri: "/readyz", method: .get)

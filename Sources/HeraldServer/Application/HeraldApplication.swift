@@ -26,6 +26,7 @@ public func buildHeraldApplication(
 ) -> some ApplicationProtocol {
     let router = Hummingbird.Router(context: HeraldRequestContext.self)
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RouteNotFoundMiddleware())
     router.add(middleware: APIKeyAuthenticator(keys: configuration.apiKeys, logger: logger))
     HealthController(store: store).addRoutes(to: router)
     MetricsController(store: store, metrics: metrics).addRoutes(to: router)

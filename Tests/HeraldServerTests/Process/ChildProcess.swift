@@ -18,8 +18,11 @@ final class ChildProcess: Sendable {
     /// The exit status once the child exits (128 + the signal for a child killed by one); then finishes.
     let exit: AsyncStream<Int32>
 
-    /// Starts `executable` with `arguments` and exactly `environment`; standard output goes to /dev/null.
-    init(executable: String, arguments: [String], environment: [String: String]) throws {
+    /// Starts `executable` with `arguments` and exactly `environment`. Standard output goes to /dev/null, or
+    /// with `closedStandardOutput` to a pipe nobody reads, as `| head` leaves it once `head` is done.
+    init(
+        executable: String, arguments: [String], environment: [String: String], closedStandardOutput: Bool = false
+    ) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw Failure(description: "pipe failed: errno \(errno)") }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
@@ -28,7 +31,17 @@ final class ChildProcess: Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        var outputFDs: [Int32] = [-1, -1]
+        if closedStandardOutput {
+            guard pipe(&outputFDs) == 0 else { throw Failure(description: "pipe failed: errno \(errno)") }
+            _ = fcntl(outputFDs[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(outputFDs[1], F_SETFD, FD_CLOEXEC)
+            // Nobody will read: close the read end, so that the child's writes fail with EPIPE.
+            close(outputFDs[0])
+            posix_spawn_file_actions_adddup2(&actions, outputFDs[1], 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -41,6 +54,7 @@ final class ChildProcess: Sendable {
         let result = posix_spawn(&spawned, executable, &actions, nil, argv, envp)
         let pid = spawned
         close(fds[1])
+        if outputFDs[1] >= 0 { close(outputFDs[1]) }
         guard result == 0 else {
             close(fds[0])
             throw Failure(description: "posix_spawn \(executable) failed: error \(result)")

@@ -24,11 +24,15 @@ final class ServeProcess: Sendable {
 
     /// Runs `herald` with `arguments`, with this process's environment minus its `HERALD_*` variables, plus
     /// `environment`.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], closedStandardOutput: Bool = false
+    ) throws -> ChildProcess {
         var merged = ProcessInfo.processInfo.environment
         for name in merged.keys where name.hasPrefix("HERALD_") { merged[name] = nil }
         merged.merge(environment) { $1 }
-        return try ChildProcess(executable: try executable(), arguments: arguments, environment: merged)
+        return try ChildProcess(
+            executable: try executable(), arguments: arguments, environment: merged,
+            closedStandardOutput: closedStandardOutput)
     }
 
     /// Starts `herald serve` on 127.0.0.1 and a free port, and waits (at most 60 s) until it listens.

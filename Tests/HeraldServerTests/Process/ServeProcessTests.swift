@@ -115,6 +115,21 @@ import Testing
         #expect(text.contains("hb_requests"), "\(text)")
         #expect(try await server.stop() == 0)
     }
+
+    @Test func theCLIExitsQuietlyWhenItsReaderGoesAway() async throws {
+        let server = try await ServeProcess(["--store", "memory"])
+        defer { server.killNow() }
+        for number in 0..<50 {
+            #expect(try await Self.publish("e\(number)", to: server).status == .created)
+        }
+        // As in `herald query | head -1`: the reader of standard output is gone before the first line.
+        let query = try ServeProcess.run(
+            ["query", "--server", server.baseURL, "--limit", "1000"], closedStandardOutput: true)
+        let output = try await query.allErrorLines(timeout: .seconds(30))
+        #expect(try await query.waitForExit(timeout: .seconds(20)) == 0)
+        #expect(!output.joined().contains("Fatal error"), "\(output)")
+        #expect(try await server.stop() == 0)
+    }
 }
 
 /// Ids collected by concurrent tasks.
