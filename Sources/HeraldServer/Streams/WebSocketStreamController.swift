@@ -156,7 +156,7 @@ public struct WebSocketStreamController: Sendable {
         do {
             let results = try await EventsController.append([event], to: store)
             metrics.recordPublished(results)
-            return PublishedEvents(events: results.map(PublishedEvent.init)).jsonData()
+            return PublishedEvents(results: results).jsonData()
         } catch let problem as ProblemDetails {
             return problem.jsonData()
         } catch {
