@@ -36,7 +36,10 @@ struct HTTPCommand: AsyncParsableCommand {
         let selected = cases.map { Set($0.split(separator: ",").map(String.init)) }
         let suite = HTTPSuite(
             path: path, duration: .milliseconds(Int(seconds * 1000)), connections: connections, sseClients: sseClients)
-        if !json { print(BenchResult.tableHeader) }
-        try await suite.run(cases: selected) { result in print(json ? result.jsonLine : result.tableRow) }
+        if !json { FileHandle.standardOutput.write(Data((BenchResult.tableHeader + "\n").utf8)) }
+        try await suite.run(cases: selected) { result in
+            // Unbuffered, so that each figure shows as soon as its case ends, even through a pipe.
+            FileHandle.standardOutput.write(Data(((json ? result.jsonLine : result.tableRow) + "\n").utf8))
+        }
     }
 }

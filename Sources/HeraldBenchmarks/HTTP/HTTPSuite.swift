@@ -17,7 +17,9 @@ struct HTTPSuite {
     func run(cases selected: Set<String>?, report: (BenchResult) -> Void) async throws {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+            // Every SSE client holds a connection for the whole case: the pool must have room for all of them
+            // and the publisher's.
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(connections, sseClients + 8))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             for (name, body) in cases(client: client) where selected?.contains(name) ?? true {
