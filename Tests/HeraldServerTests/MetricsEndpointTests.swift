@@ -38,12 +38,15 @@ import Testing
         _ = try await server.store.createGroup(
             ConsumerGroupConfiguration(name: "billing", topic: try TopicPattern("orders.>"), start: .earliest))
         try await server.run { client in
-            let deliveries = try await server.store.poll(group: "billing", max: 1, wait: .zero)
-            #expect(deliveries.count == 1)
+            let polled = try await client.execute(
+                uri: "/v1/groups/billing/poll", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"max":1}"#))
+            #expect(polled.status == .ok)
             let text = try await scrape(client)
             #expect(text.contains(#"herald_group_lag{group="billing"} 2"#))
             #expect(text.contains(#"herald_group_in_flight{group="billing"} 1"#))
             #expect(text.contains(#"herald_group_dead_letters{group="billing"} 0"#))
+            #expect(text.contains(#"herald_events_delivered_total{transport="group"} 1"#))
 
             _ = try await server.store.deleteGroup(named: "billing")
             #expect(!(try await scrape(client)).contains(#"group="billing""#))

@@ -92,6 +92,16 @@ import Testing
             }
             // Both stay connected until here.
             #expect([first.response.status, second.response.status] == [.ok, .ok])
+
+            // Each event reaching each client counts once as delivered.
+            try await publishBatch(port: port, events(3, prefix: "counted"))
+            var reader = first
+            _ = try await reader.events(3)
+            var other = second
+            _ = try await other.events(3)
+            try await waitUntil("the deliveries are counted") {
+                try await scrape().contains(#"herald_events_delivered_total{transport="sse"} 6"#)
+            }
         }
     }
 

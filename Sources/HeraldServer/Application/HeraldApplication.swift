@@ -32,7 +32,7 @@ public func buildHeraldApplication(
     MetricsController(store: store, metrics: metrics).addRoutes(to: router)
     EventsController(store: store, maxBodyBytes: configuration.maxBodyBytes, metrics: metrics)
         .addRoutes(to: router.group("v1/events"))
-    GroupsController(store: store, maxBodyBytes: configuration.maxBodyBytes)
+    GroupsController(store: store, maxBodyBytes: configuration.maxBodyBytes, metrics: metrics)
         .addRoutes(to: router.group("v1/groups"))
     let topicRates = TopicRateTracker()
     TopicsController(store: store, rates: topicRates).addRoutes(to: router.group("v1/topics"))

@@ -30,9 +30,12 @@ public struct GroupsController: Sendable {
 
     let store: any EventLog & ConsumerGroupStore
     let reader: JSONRequestReader
+    let metrics: ServerMetrics
 
-    /// Creates the routes over `store`, refusing request bodies larger than `maxBodyBytes`.
-    public init(store: any EventLog & ConsumerGroupStore, maxBodyBytes: Int) {
+    /// Creates the routes over `store`, refusing request bodies larger than `maxBodyBytes` and counting
+    /// deliveries in `metrics`.
+    public init(store: any EventLog & ConsumerGroupStore, maxBodyBytes: Int, metrics: ServerMetrics = ServerMetrics()) {
+        self.metrics = metrics
         self.store = store
         self.reader = JSONRequestReader(maxBodyBytes: maxBodyBytes)
     }
@@ -102,6 +105,7 @@ public struct GroupsController: Sendable {
         } catch is CancellationError {
             deliveries = []
         }
+        metrics.recordGroupDeliveries(deliveries.count)
         let items = deliveries.map { delivery in
             EventCarryingJSON.object(
                 DeliveryFields(deliveryID: delivery.id, attempt: delivery.attempt, sequence: delivery.sequence),

@@ -12,6 +12,8 @@ import Prometheus
 /// The names:
 /// - `herald_events_published_total{outcome}`: events accepted by `POST /v1/events` or a WebSocket, by outcome
 ///   `stored`, `duplicate` or `scheduled`.
+/// - `herald_events_delivered_total{transport}`: events handed to clients, by `sse`, `ws` (counted by the
+///   stream hub) or `group` (deliveries of consumer-group polls, redeliveries included).
 /// - `herald_log_last_sequence`: the newest sequence in the log, read at scrape time.
 /// - `herald_group_lag{group}`, `herald_group_in_flight{group}`, `herald_group_dead_letters{group}`: per
 ///   consumer group, read at scrape time.
@@ -24,6 +26,7 @@ public struct ServerMetrics: Sendable {
     private let storedCounter: Prometheus.Counter
     private let duplicateCounter: Prometheus.Counter
     private let scheduledCounter: Prometheus.Counter
+    private let groupDeliveredCounter: Prometheus.Counter
 
     /// Creates the metrics on `registry`.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -36,6 +39,14 @@ public struct ServerMetrics: Sendable {
             name: "herald_events_published_total", labels: [("outcome", "duplicate")], help: help)
         scheduledCounter = registry.makeCounter(
             name: "herald_events_published_total", labels: [("outcome", "scheduled")], help: help)
+        // The stream hub counts the `sse` and `ws` transports of the same metric.
+        groupDeliveredCounter = registry.makeCounter(
+            name: "herald_events_delivered_total", labels: [("transport", "group")])
+    }
+
+    /// Counts deliveries a consumer-group poll handed out.
+    func recordGroupDeliveries(_ count: Int) {
+        if count > 0 { groupDeliveredCounter.increment(by: Int64(count)) }
     }
 
     /// Counts the outcome of one append.

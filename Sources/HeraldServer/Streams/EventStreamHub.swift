@@ -41,6 +41,7 @@ public final class EventStreamHub: Service, Sendable {
     private let state = Mutex(State())
     private let droppedClients: [EventStreamTransport: Counter]
     private let connectedClients: [EventStreamTransport: Meter]
+    private let deliveredEvents: [EventStreamTransport: Counter]
     private let onNewEvents: @Sendable ([StoredEvent]) -> Void
 
     /// Creates a hub over `store` that disconnects a client once it falls `bufferLimit` messages behind.
@@ -63,8 +64,11 @@ public final class EventStreamHub: Service, Sendable {
         self.logger = logger
         var dropped: [EventStreamTransport: Counter] = [:]
         var connected: [EventStreamTransport: Meter] = [:]
+        var delivered: [EventStreamTransport: Counter] = [:]
         for transport in EventStreamTransport.allCases {
             let dimensions = [("transport", transport.rawValue)]
+            delivered[transport] = Counter(
+                label: "herald_events_delivered_total", dimensions: dimensions, factory: metricsFactory)
             dropped[transport] = Counter(
                 label: "herald_stream_dropped_clients_total", dimensions: dimensions, factory: metricsFactory)
             connected[transport] = Meter(
@@ -72,6 +76,12 @@ public final class EventStreamHub: Service, Sendable {
         }
         self.droppedClients = dropped
         self.connectedClients = connected
+        self.deliveredEvents = delivered
+    }
+
+    /// Counts one event handed to a client of `transport`, from the store or the live feed.
+    func countDelivered(_ transport: EventStreamTransport) {
+        deliveredEvents[transport]?.increment()
     }
 
     // MARK: Following the log

@@ -45,6 +45,7 @@ struct EventStreamSubscription {
                 let event = pending[pendingIndex]
                 pendingIndex += 1
                 cursor = event.sequence
+                hub.countDelivered(client.transport)
                 return .event(event)
             }
             cursor = max(cursor, readThrough)
@@ -75,6 +76,7 @@ struct EventStreamSubscription {
                 return .heartbeat
             case .event(let event) where event.sequence > cursor:
                 cursor = event.sequence
+                hub.countDelivered(client.transport)
                 return .event(event)
             case .event:
                 continue
