@@ -39,14 +39,14 @@ public struct EventsController: Sendable {
         let events: [Event]
         switch Self.mediaType(of: contentType) {
         case Event.jsonMediaType:
-            let body = try await collectBody(request)
+            let body = try await request.collectBody(limit: maxBodyBytes)
             do {
                 events = [try Event.decode(json: body)]
             } catch {
                 throw ProblemDetails.invalidEvent(error.description)
             }
         case Event.jsonBatchMediaType:
-            let body = try await collectBody(request)
+            let body = try await request.collectBody(limit: maxBodyBytes)
             do {
                 events = try Event.decodeBatch(json: body)
             } catch {
@@ -58,7 +58,7 @@ public struct EventsController: Sendable {
                 throw ProblemDetails.unsupportedMediaType(
                     "cannot read events from \(given) without ce-* headers; \(Self.acceptedMediaTypes)")
             }
-            let body = try await collectBody(request)
+            let body = try await request.collectBody(limit: maxBodyBytes)
             events = [try BinaryModeEvent.decode(headers: request.headers, contentType: contentType, body: body)]
         }
 
@@ -113,18 +113,6 @@ public struct EventsController: Sendable {
         }
         body.append(contentsOf: #"],"next_after":\#(page.nextAfter)}"#.utf8)
         return Self.json(status: .ok, body)
-    }
-
-    /// Collects the body, answering 413 for one larger than ``maxBodyBytes`` without reading all of it.
-    private func collectBody(_ request: Request) async throws -> Data {
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodyBytes {
-            throw ProblemDetails.bodyTooLarge(limit: maxBodyBytes)
-        }
-        do {
-            return Data(try await request.body.collect(upTo: maxBodyBytes).readableBytesView)
-        } catch is NIOTooManyBytesError {
-            throw ProblemDetails.bodyTooLarge(limit: maxBodyBytes)
-        }
     }
 
     /// The media type without parameters, in lower case.

@@ -24,7 +24,7 @@ struct JSONRequestReader: Sendable {
         whenEmpty: Body?,
         example: String
     ) async throws -> Body {
-        let body = try await collect(request)
+        let body = try await request.collectBody(limit: maxBodyBytes)
         if body.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
             guard let whenEmpty else {
                 throw ProblemDetails.invalidBody("the request body is empty; send a JSON object such as \(example)")
@@ -50,18 +50,6 @@ struct JSONRequestReader: Sendable {
             return try JSONDecoder().decode(Body.self, from: body)
         } catch let error as DecodingError {
             throw ProblemDetails.invalidBody(Self.describe(error, members: members))
-        }
-    }
-
-    /// Collects the body, answering 413 for one larger than ``maxBodyBytes`` without reading all of it.
-    private func collect(_ request: Request) async throws -> Data {
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodyBytes {
-            throw ProblemDetails.bodyTooLarge(limit: maxBodyBytes)
-        }
-        do {
-            return Data(try await request.body.collect(upTo: maxBodyBytes).readableBytesView)
-        } catch is NIOTooManyBytesError {
-            throw ProblemDetails.bodyTooLarge(limit: maxBodyBytes)
         }
     }
 
