@@ -128,6 +128,7 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
+            exclude: ["Resources"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
