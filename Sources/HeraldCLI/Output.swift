@@ -15,7 +15,9 @@ enum Output {
         do {
             try FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
         } catch {
-            exit(0)
+            // `_exit`, not `exit`: nothing is left to flush, and the at-exit machinery can wait on threads the
+            // HTTP client still runs.
+            _exit(0)
         }
     }
 

@@ -8,6 +8,8 @@ import Logging
 import Metrics
 import NIOCore
 import Prometheus
+import ServiceLifecycle
+import UnixSignals
 
 /// `herald serve`: the event log over HTTP, until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -94,25 +96,38 @@ struct ServeCommand: AsyncParsableCommand {
         }
         switch location {
         case .memory:
-            try await buildHeraldApplication(
-                store: InMemoryEventStore(), configuration: configuration, logger: logger, metrics: metrics,
-                onServerRunning: announce
-            )
-            .runService()
+            try await Self.serve(
+                buildHeraldApplication(
+                    store: InMemoryEventStore(), configuration: configuration, logger: logger, metrics: metrics,
+                    onServerRunning: announce),
+                logger: logger)
         case .sqlite(let path):
             let store = try await SQLiteEventStore.open(path: path)
             do {
-                try await buildHeraldApplication(
-                    store: store, configuration: configuration, logger: logger, metrics: metrics,
-                    onServerRunning: announce
-                )
-                .runService()
+                try await Self.serve(
+                    buildHeraldApplication(
+                        store: store, configuration: configuration, logger: logger, metrics: metrics,
+                        onServerRunning: announce),
+                    logger: logger)
             } catch {
                 try? await store.close()
                 throw error
             }
             try await store.close()
         }
+    }
+
+    /// How long SIGTERM or SIGINT lets requests, streams and connections finish before the server cancels
+    /// what is left. Every answered publish was committed before its answer, so cancelling loses no accepted
+    /// event; a client that keeps a connection open without sending a request cannot hold the server up.
+    static let shutdownGracePeriod = Duration.seconds(10)
+
+    /// Runs `application` until SIGTERM or SIGINT, then shuts it down within ``shutdownGracePeriod``.
+    static func serve(_ application: some Service, logger: Logger) async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = shutdownGracePeriod
+        try await ServiceGroup(configuration: configuration).run()
     }
 
     /// The settings from the flags, then the environment, then the defaults.

@@ -4,6 +4,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOHTTP1
+import ServiceLifecycle
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with WebSocket upgrades through `webSocketRouter`, answering a first request that cannot be parsed
@@ -38,8 +39,23 @@ struct UnreadableRequestGuardedChannel<Base: ServerChildChannel>: ServerChildCha
         }
     }
 
+    /// Runs `base`'s handling, closing the connection when the server shuts down before the client sent any
+    /// request: the upgrade pipeline waits for a first request without heeding graceful shutdown or
+    /// cancellation, so one idle connection would otherwise hold the whole server up.
     func handle(value: Value, logger: Logger) async {
-        await base.handle(value: value, logger: logger)
+        let channel = value.channel
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await base.handle(value: value, logger: logger)
+            } onGracefulShutdown: {
+                channel.eventLoop.execute {
+                    let responder = try? channel.pipeline.syncOperations.handler(type: UnreadableRequestResponder.self)
+                    if responder?.sawRequest == false { channel.close(promise: nil) }
+                }
+            }
+        } onCancel: {
+            channel.close(promise: nil)
+        }
     }
 }
 
@@ -50,7 +66,7 @@ final class UnreadableRequestResponder: ChannelInboundHandler, RemovableChannelH
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private var sawRequest = false
+    private(set) var sawRequest = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         sawRequest = true

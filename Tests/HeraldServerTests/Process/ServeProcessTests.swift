@@ -4,6 +4,7 @@ import Herald
 import HeraldSQLite
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Testing
 
 /// `herald serve` as a process: signals, flags, the environment.
@@ -129,6 +130,17 @@ import Testing
         #expect(try await query.waitForExit(timeout: .seconds(20)) == 0)
         #expect(!output.joined().contains("Fatal error"), "\(output)")
         #expect(try await server.stop() == 0)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aConnectionThatNeverSendsARequestDoesNotHoldUpShutdown() async throws {
+        let server = try await ServeProcess(["--store", "memory"])
+        defer { server.killNow() }
+        let idle = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: server.port).get()
+        // Well within the server's 10-second grace period: the idle connection is closed at once.
+        #expect(try await server.stop(timeout: .seconds(5)) == 0)
+        try? await idle.close()
     }
 }
 
