@@ -1,0 +1,113 @@
+import Foundation
+import Herald
+import Logging
+import PostgresNIO
+
+/// A PostgreSQL transaction in which you write your own tables and publish events: both are committed
+/// together or not at all (a transactional outbox).
+///
+/// You get one from ``PostgresEventStore/transaction(_:)``; it is valid only inside that call's body.
+/// Published events get their sequences at once but become visible to readers, followers and consumer
+/// groups on every node only when the transaction commits.
+///
+/// - Important: The first publish locks the log's head until the transaction ends, so that sequences
+///   commit in order; appends from every node wait for it. Do your own work first and publish last.
+public final class PostgresOutboxTransaction {
+    /// The transaction's connection, for your own queries: `try await transaction.connection.query(...)`.
+    /// Do not commit or roll back through it; return from or throw out of the body instead.
+    public let connection: PostgresConnection
+    private let writer: PostgresAppendWriter
+    fileprivate var isFinished = false
+    fileprivate var published = false
+
+    fileprivate init(connection: PostgresConnection, writer: PostgresAppendWriter) {
+        self.connection = connection
+        self.writer = writer
+    }
+
+    /// Runs one SQL query of yours and returns its rows, collected; it sees this transaction's writes.
+    ///
+    /// - Throws: postgres-nio's `PSQLError` as PostgreSQL reports it (a constraint violation, a syntax
+    ///   error). PostgreSQL then aborts the transaction: throw the error on to roll back.
+    @discardableResult
+    public func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try checkActive()
+        var rows: [PostgresRow] = []
+        for try await row in try await connection.query(query, logger: writer.logger) { rows.append(row) }
+        return rows
+    }
+
+    /// Publishes one event in this transaction; see ``publish(_:expecting:)``.
+    @discardableResult
+    public func publish(_ event: Event) async throws -> AppendResult {
+        try await publish([event], expecting: nil)[0]
+    }
+
+    /// Publishes events in this transaction, with the semantics of ``EventLog/append(_:expecting:)``:
+    /// all or none of the batch, idempotent by (`source`, `id`), scheduled when `deliverat` is later.
+    ///
+    /// A failed publish (a version conflict, an invalid event) writes nothing of its batch and leaves the
+    /// transaction open.
+    @discardableResult
+    public func publish(_ events: [Event], expecting expectation: StreamExpectation? = nil) async throws
+        -> [AppendResult]
+    {
+        try checkActive()
+        try AppendBatch.validate(events, expecting: expectation)
+        guard !events.isEmpty else { return [] }
+        let (results, wrote) = try await writer.append(
+            [AppendBatch(events: events, expectation: expectation)],
+            on: connection
+        )
+        if wrote { published = true }
+        return try results[0].get()
+    }
+
+    private func checkActive() throws(EventLogError) {
+        guard !isFinished else {
+            throw EventLogError(
+                .invalidArgument,
+                "this outbox transaction has ended; use the transaction only inside the body given to "
+                    + "PostgresEventStore.transaction(_:)"
+            )
+        }
+    }
+}
+
+@available(*, unavailable)
+extension PostgresOutboxTransaction: Sendable {}
+
+extension PostgresEventStore {
+    /// Runs `body` in one PostgreSQL transaction in which it writes your tables and publishes events;
+    /// commits both when `body` returns, and rolls both back when it throws.
+    ///
+    /// - Returns: What `body` returned, once the transaction has committed.
+    /// - Throws: What `body` threw, after rolling back; ``EventLogError`` when beginning or committing
+    ///   fails (then nothing was committed, unless the connection was lost during the commit itself).
+    public func transaction<T>(_ body: (PostgresOutboxTransaction) async throws -> T) async throws -> T {
+        try await operation("transaction") {
+            // The pool waits for a connection as long as the server is down: fail early instead, as the
+            // other operations do.
+            try await withConnection("transaction") { _ in }
+            let now = clock.now
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                let transaction = PostgresOutboxTransaction(
+                    connection: connection,
+                    writer: PostgresAppendWriter(tables: tables, logger: logger, now: now)
+                )
+                do {
+                    let value = try await body(transaction)
+                    transaction.isFinished = true
+                    try await connection.query("COMMIT", logger: logger)
+                    if transaction.published { changes.signal() }
+                    return value
+                } catch {
+                    transaction.isFinished = true
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        }
+    }
+}
