@@ -29,6 +29,8 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// Where the store is, without the password.
     public let url: PostgresURL
     let configuration: Configuration
+    /// The schema that holds the store's tables; your own tables may live there too (for the outbox).
+    public var schemaName: String { configuration.schema }
     let tables: PostgresTables
     let clock: any WallClock
     let logger: Logger
@@ -149,9 +151,9 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
 
     // MARK: - Operations
 
-    /// Runs one public operation: refuses it after `close`, keeps `close` waiting until it ends, and turns
-    /// postgres-nio's errors into ``EventLogError``s that name `name`.
-    func operation<T>(_ name: String, _ body: () async throws -> T) async throws -> T {
+    /// Runs one public operation: refuses it after `close`, keeps `close` waiting until it ends, and (unless
+    /// `mapsErrors` is `false`) turns postgres-nio's errors into ``EventLogError``s that name `name`.
+    func operation<T>(_ name: String, mapsErrors: Bool = true, _ body: () async throws -> T) async throws -> T {
         try state.withLock { state throws(EventLogError) in
             guard !state.isClosed else { throw closedError() }
             state.activeOperations += 1
@@ -167,7 +169,7 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
         do {
             return try await body()
         } catch {
-            throw PostgresStorageFailure.map(error, url: url, operation: name)
+            throw mapsErrors ? PostgresStorageFailure.map(error, url: url, operation: name) : error
         }
     }
 
@@ -242,6 +244,13 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     public func append(_ events: [Event], expecting expectation: StreamExpectation?) async throws -> [AppendResult] {
         try AppendBatch.validate(events, expecting: expectation)
         guard !events.isEmpty else { return [] }
+        if PostgresOutboxScope.store == ObjectIdentifier(self) {
+            throw EventLogError(
+                .invalidArgument,
+                "append was called inside a transaction of the same store, which would wait for itself; "
+                    + "use the transaction's publish(_:) instead"
+            )
+        }
         return try await operation("append") {
             try await withCheckedThrowingContinuation { continuation in
                 let request = AppendRequest(
