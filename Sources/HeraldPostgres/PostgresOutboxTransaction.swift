@@ -98,6 +98,7 @@ extension PostgresEventStore {
     /// - Returns: What `body` returned, once the transaction has committed.
     /// - Throws: What `body` threw, after rolling back; ``EventLogError`` when beginning or committing
     ///   fails (then nothing was committed, unless the connection was lost during the commit itself).
+    @discardableResult
     public func transaction<T: Sendable>(_ body: (PostgresOutboxTransaction) async throws -> T) async throws -> T {
         try await operation("transaction", mapsErrors: false) {
             // The pool waits for a connection as long as the server is down: fail early instead, as the
