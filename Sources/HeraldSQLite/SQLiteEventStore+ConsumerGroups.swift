@@ -91,7 +91,7 @@ extension SQLiteEventStore {
             throw EventLogError(.invalidArgument, "poll max must be between 1 and 1000, got \(max)")
         }
         return try await operation("poll") {
-            let deadline = clock.now.addingTimeInterval(Self.seconds(Self.clamped(wait)))
+            let deadline = clock.now.addingTimeInterval(wait.clampedToAYear.timeInterval)
             while true {
                 // Capture the generation before checking for closing: `close` marks the store closed before
                 // it signals, so a close in between either wakes the wait below or fails this check.
@@ -160,7 +160,7 @@ extension SQLiteEventStore {
                 try await context.nack(
                     group: group,
                     deliveryIDs: deliveryIDs,
-                    delay: Self.clamped(delay),
+                    delay: delay.clampedToAYear,
                     error: error,
                     path: path
                 )
@@ -188,16 +188,5 @@ extension SQLiteEventStore {
                 try await context.requeueDeadLetters(group: group, sequences: sequences, path: path)
             }
         }
-    }
-
-    /// A duration cut to a year, so that deadlines computed from it cannot overflow.
-    static func clamped(_ duration: Duration) -> Duration {
-        min(duration, .seconds(365 * 86_400))
-    }
-
-    /// A duration in seconds, for adding to a `Date`.
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        let (seconds, attoseconds) = duration.components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -369,7 +369,7 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// error, and one request's failure (such as a version conflict) does not fail the others. Once
     /// queued, an append is carried out even if the calling task is cancelled.
     public func append(_ events: [Event], expecting expectation: StreamExpectation?) async throws -> [AppendResult] {
-        try Self.validate(events, expecting: expectation)
+        try AppendBatch.validate(events, expecting: expectation)
         guard !events.isEmpty else { return [] }
         if OutboxScope.store == ObjectIdentifier(self) {
             throw EventLogError(
@@ -387,35 +387,6 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
                 if appendQueue.enqueue(request) {
                     Task { await self.flushAppends() }
                 }
-            }
-        }
-    }
-
-    /// Checks a batch before anything is written: every event valid, every event of a stream expectation
-    /// in that stream.
-    static func validate(_ events: [Event], expecting expectation: StreamExpectation?) throws {
-        for (index, event) in events.enumerated() {
-            do {
-                try event.validate()
-            } catch {
-                throw EventBatchError(index: index, underlying: error)
-            }
-        }
-        if let expectation {
-            if let index = events.firstIndex(where: { $0.subject != expectation.stream }) {
-                throw EventLogError(
-                    .invalidArgument,
-                    "event at index \(index) has subject '\(events[index].subject ?? "<none>")', but the batch "
-                        + "expects stream '\(expectation.stream)'; every event appended with a stream expectation "
-                        + "must have the stream's name as its subject"
-                )
-            }
-            guard expectation.version >= 0 else {
-                throw EventLogError(
-                    .invalidArgument,
-                    "expected version \(expectation.version) of stream '\(expectation.stream)' is negative; "
-                        + "use 0 for a new stream"
-                )
             }
         }
     }
@@ -508,7 +479,7 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// is measured on the store's clock, like every other time of the store.
     public func waitForEvents(after sequence: Int64, timeout: Duration) async throws -> Bool {
         try await operation("waitForEvents") {
-            let deadline = clock.now.addingTimeInterval(Self.seconds(Self.clamped(timeout)))
+            let deadline = clock.now.addingTimeInterval(timeout.clampedToAYear.timeInterval)
             while true {
                 // Capture the generation before checking for closing: `close` marks the store closed before
                 // it signals, so a close in between either wakes the wait below or fails this check.

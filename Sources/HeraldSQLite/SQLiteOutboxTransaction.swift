@@ -48,7 +48,7 @@ public final class SQLiteOutboxTransaction {
         -> [AppendResult]
     {
         try checkActive()
-        try SQLiteEventStore.validate(events, expecting: expectation)
+        try AppendBatch.validate(events, expecting: expectation)
         guard !events.isEmpty else { return [] }
         try await context.query("SAVEPOINT herald_publish")
         let result: Result<[AppendResult], EventLogError>

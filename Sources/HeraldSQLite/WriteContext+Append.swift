@@ -2,12 +2,6 @@ import Foundation
 import Herald
 import SQLiteNIO
 
-/// The events of one append call and its stream expectation.
-struct AppendBatch: Sendable {
-    var events: [Event]
-    var expectation: StreamExpectation?
-}
-
 /// An event's identity for idempotence.
 private struct EventKey: Hashable {
     var source: String

@@ -82,11 +82,6 @@ extension Date {
         guard let seconds = value?.double else { return nil }
         self.init(timeIntervalSinceReferenceDate: seconds)
     }
-
-    func adding(_ duration: Duration) -> Date {
-        let (seconds, attoseconds) = duration.components
-        return addingTimeInterval(TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18)
-    }
 }
 
 extension Int64 {

@@ -15,6 +15,9 @@ public struct EventLogError: Error, Hashable, CustomStringConvertible {
         public static let groupConflict = Code(name: "groupConflict")
         /// The storage failed or refused: unreadable file, full disk, newer schema, lost connection.
         public static let storage = Code(name: "storage")
+        /// The storage cannot be reached now (a lost connection, a database restarting); nothing of the
+        /// failed call was stored unless its result said so. Retry later.
+        public static let unavailable = Code(name: "unavailable")
         /// The store was closed.
         public static let closed = Code(name: "closed")
 

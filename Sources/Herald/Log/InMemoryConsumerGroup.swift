@@ -219,11 +219,3 @@ struct InMemoryConsumerGroup: Sendable {
         }
     }
 }
-
-extension Duration {
-    /// The duration in seconds, for date arithmetic.
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
-    }
-}

@@ -1,12 +1,14 @@
 import Foundation
-import Herald
 import Synchronization
 
 /// Wakes the tasks waiting for the store to change: every commit bumps a generation, and every waiter
 /// that saw an older one returns.
 ///
-/// The store is single-process, so an in-process signal reaches every waiter; nothing polls the file.
-final class ChangeSignal: Sendable {
+/// Durable stores signal it on their own commits, and (PostgreSQL) on notifications from other nodes.
+package final class ChangeSignal: Sendable {
+    /// Creates a signal at generation 0.
+    package init() {}
+
     private struct State {
         var generation: UInt64 = 0
         var nextWaiter: UInt64 = 0
@@ -16,10 +18,10 @@ final class ChangeSignal: Sendable {
     private let state = Mutex(State())
 
     /// The current generation; capture it before checking for work, then wait after it.
-    var generation: UInt64 { state.withLock(\.generation) }
+    package var generation: UInt64 { state.withLock(\.generation) }
 
     /// Starts a new generation and wakes every waiter.
-    func signal() {
+    package func signal() {
         let waiters = state.withLock { state in
             state.generation &+= 1
             defer { state.waiters.removeAll() }
@@ -32,7 +34,7 @@ final class ChangeSignal: Sendable {
     /// first.
     ///
     /// - Throws: `CancellationError` when the task is cancelled.
-    func wait(after generation: UInt64, until deadline: Date, clock: any WallClock) async throws {
+    package func wait(after generation: UInt64, until deadline: Date, clock: any WallClock) async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForSignal(after: generation) }
             group.addTask { try? await clock.sleep(until: deadline) }

@@ -1,7 +1,6 @@
 import Foundation
-import Herald
 
-/// The binary form in which the store keeps an event: every attribute exactly as appended.
+/// The binary form in which durable stores (SQLite, PostgreSQL) keep an event: every attribute exactly as appended.
 ///
 /// The CloudEvents JSON format is not used because it loses information a reader must get back: typed
 /// extension values (`timestamp`, `uri`, `binary`) decode as strings, and timestamps are rounded to the
@@ -11,14 +10,14 @@ import Herald
 /// `datacontenttype`, `dataschema` as optional strings; `time` as an optional double (seconds since the
 /// reference date); the extension count and, per extension, its name, a kind byte and the value; then the
 /// optional data bytes. A string is a 32-bit length and UTF-8 bytes; an optional is a 0/1 byte before it.
-enum EventRecordCodec {
-    static let format: UInt8 = 1
+package enum EventRecordCodec {
+    package static let format: UInt8 = 1
 
     private enum Kind: UInt8 {
         case boolean = 1, integer, string, binary, uri, uriReference, timestamp
     }
 
-    static func encode(_ event: Event) -> Data {
+    package static func encode(_ event: Event) -> Data {
         var writer = Writer()
         writer.bytes.reserveCapacity(64 + event.id.utf8.count + event.type.utf8.count + (event.data?.count ?? 0))
         writer.bytes.append(format)
@@ -61,7 +60,7 @@ enum EventRecordCodec {
     }
 
     /// Decodes an event; `nil` when the bytes are not a record this version wrote (a damaged database).
-    static func decode(_ data: Data) -> Event? {
+    package static func decode(_ data: Data) -> Event? {
         var reader = Reader(bytes: [UInt8](data))
         guard reader.byte() == format, let id = reader.string(), let source = reader.string(),
             let type = reader.string(), let subject = reader.optional({ $0.string() }),

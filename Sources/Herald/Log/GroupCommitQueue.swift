@@ -1,0 +1,62 @@
+import Synchronization
+
+/// One caller's append, waiting in the queue for its results.
+package struct AppendRequest: Sendable {
+    package var batch: AppendBatch
+    package var continuation: CheckedContinuation<[AppendResult], any Error>
+
+    /// Creates a request.
+    package init(batch: AppendBatch, continuation: CheckedContinuation<[AppendResult], any Error>) {
+        self.batch = batch
+        self.continuation = continuation
+    }
+}
+
+/// The appends waiting to be committed, and whether a task is committing them.
+///
+/// The first append that finds no commit under way starts one; that task takes everything queued, writes
+/// it in one transaction, answers each caller, and goes on while more has queued meanwhile. So under load
+/// a transaction carries the appends that arrived while the previous one was syncing to the disk.
+package final class GroupCommitQueue: Sendable {
+    /// The most events one transaction takes, so that one commit stays short; a larger batch goes alone.
+    package static let maximumEventsPerCommit = 4_096
+
+    private struct State {
+        var pending: [AppendRequest] = []
+        var isCommitting = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Creates an empty queue.
+    package init() {}
+
+    /// Queues a request; returns `true` when the caller must start the committing task.
+    package func enqueue(_ request: AppendRequest) -> Bool {
+        state.withLock { state in
+            state.pending.append(request)
+            guard !state.isCommitting else { return false }
+            state.isCommitting = true
+            return true
+        }
+    }
+
+    /// Takes the requests for the next transaction; an empty array ends the committing task's turn.
+    package func next() -> [AppendRequest] {
+        state.withLock { state in
+            guard !state.pending.isEmpty else {
+                state.isCommitting = false
+                return []
+            }
+            var events = 0
+            var count = 0
+            for request in state.pending {
+                if count > 0 && events + request.batch.events.count > Self.maximumEventsPerCommit { break }
+                events += request.batch.events.count
+                count += 1
+            }
+            defer { state.pending.removeFirst(count) }
+            return Array(state.pending.prefix(count))
+        }
+    }
+}

@@ -1,0 +1,514 @@
+import Foundation
+import Herald
+import NIOCore
+import PostgresNIO
+
+/// Consumer groups: a cursor per group into the log, and a row per event the group received and has not
+/// acknowledged. A poll locks the group's row, takes the events appended since the cursor, ends expired
+/// leases and leases, in one transaction; so polls of one group from every node take turns.
+///
+/// `group_pending.state`: 0 waiting (deliverable from `available_at`), 1 leased (until `lease_until`, as
+/// `delivery_id`), 2 dead letter.
+extension PostgresEventStore {
+    /// Creates a group; see ``ConsumerGroupStore/createGroup(_:)``.
+    ///
+    /// A group starting at ``ConsumerGroupConfiguration/StartPosition/time(_:)`` starts after the event
+    /// before the first one stored at or after that time, as found when the group is created.
+    public func createGroup(_ configuration: ConsumerGroupConfiguration) async throws -> Bool {
+        try configuration.validate()
+        return try await operation("createGroup") {
+            let url = url
+            return try await withTransaction("createGroup") { connection in
+                let cursor: Int64
+                switch configuration.start {
+                case .earliest:
+                    cursor = 0
+                case .latest:
+                    cursor =
+                        try await self.single(
+                            "SELECT last_sequence FROM \(unescaped: self.tables.head)",
+                            Int64.self,
+                            on: connection
+                        ) ?? 0
+                case .after(let sequence):
+                    cursor = max(0, sequence)
+                case .time(let date):
+                    let first = try await self.single(
+                        """
+                        SELECT min(sequence) FROM \(unescaped: self.tables.events)
+                        WHERE stored_at >= \(date.timeIntervalSinceReferenceDate)
+                        """,
+                        Int64?.self,
+                        on: connection
+                    )
+                    if let first = first ?? nil {
+                        cursor = first - 1
+                    } else {
+                        cursor =
+                            try await self.single(
+                                "SELECT last_sequence FROM \(unescaped: self.tables.head)",
+                                Int64.self,
+                                on: connection
+                            ) ?? 0
+                    }
+                }
+                let inserted = try await connection.query(
+                    PostgresGroupRecord.insert(configuration, cursor: cursor, into: self.tables.groups),
+                    logger: self.logger
+                )
+                for try await _ in inserted {}
+                let record = try await self.lockGroup(configuration.name, on: connection, url: url)
+                if record.cursor == cursor, record.configuration == configuration {
+                    // Ours if no other node made the same group in between; either way the settings agree.
+                    return try await self.wasCreated(record, on: connection)
+                }
+                guard record.configuration == configuration else { throw configuration.conflictError(record) }
+                return false
+            }
+        }
+    }
+
+    /// Whether the group was created by this transaction (PostgreSQL's `xmin` of the row is ours).
+    private func wasCreated(_ record: PostgresGroupRecord, on connection: PostgresConnection) async throws -> Bool {
+        try await single(
+            """
+            SELECT xmin::text = pg_current_xact_id()::xid::text FROM \(unescaped: tables.groups)
+            WHERE group_id = \(record.id)
+            """,
+            Bool.self,
+            on: connection
+        ) ?? false
+    }
+
+    /// Deletes a group, its pending deliveries and dead letters; returns whether it existed.
+    public func deleteGroup(named name: String) async throws -> Bool {
+        try await operation("deleteGroup") {
+            try await withConnection("deleteGroup") { connection in
+                try await self.single(
+                    "DELETE FROM \(unescaped: self.tables.groups) WHERE name = \(name) RETURNING group_id",
+                    Int64.self,
+                    on: connection
+                ) != nil
+            }
+        }
+    }
+
+    /// A group's settings and counts, or `nil` when there is none by that name.
+    public func groupInfo(named name: String) async throws -> ConsumerGroupInfo? {
+        try await operation("groupInfo") {
+            try await promoteDueEvents()
+            return try await groupInfos(named: name).first
+        }
+    }
+
+    /// Every group, sorted by name.
+    public func groups() async throws -> [ConsumerGroupInfo] {
+        try await operation("groups") {
+            try await promoteDueEvents()
+            return try await groupInfos(named: nil)
+        }
+    }
+
+    /// Counts from one snapshot (a repeatable-read transaction). A lease that ran out counts as waiting for
+    /// redelivery, or as a dead letter after the last attempt, as the next poll will make it.
+    private func groupInfos(named name: String?) async throws -> [ConsumerGroupInfo] {
+        let now = clock.now.timeIntervalSinceReferenceDate
+        let url = url
+        return try await withTransaction("groups") { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: self.logger)
+            let t = self.tables
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: PostgresGroupRecord.columns),
+                    (SELECT count(*) FROM \(unescaped: t.pending) AS p WHERE p.group_id = g.group_id
+                        AND (p.state = 0 OR (p.state = 1 AND (p.lease_until > \(now) OR p.attempt < g.max_attempts)))),
+                    (SELECT count(*) FROM \(unescaped: t.pending) AS p WHERE p.group_id = g.group_id AND p.state = 1
+                        AND p.lease_until > \(now)),
+                    (SELECT count(*) FROM \(unescaped: t.pending) AS p WHERE p.group_id = g.group_id
+                        AND (p.state = 2 OR (p.state = 1 AND p.lease_until <= \(now) AND p.attempt >= g.max_attempts)))
+                FROM \(unescaped: t.groups) AS g WHERE \(name)::text IS NULL OR g.name = \(name) ORDER BY g.name
+                """,
+                logger: self.logger
+            )
+            var found: [(PostgresGroupRecord, waiting: Int64, inFlight: Int64, dead: Int64)] = []
+            for try await row in rows {
+                let record = try PostgresGroupRecord(row: row, url: url)
+                let cells = row.makeRandomAccess()
+                let counts = try (11...13).map { try cells[$0].decode(Int64.self) }
+                found.append((record, counts[0], counts[1], counts[2]))
+            }
+            var infos: [ConsumerGroupInfo] = []
+            for (record, waiting, inFlight, dead) in found {
+                var bindings = PostgresBindings()
+                bindings.append(record.cursor)
+                var sql = "SELECT count(*) FROM \(t.events) WHERE sequence > $1"
+                if let condition = PostgresTopicCondition.sql(
+                    record.configuration.topic,
+                    column: "type",
+                    bindings: &bindings
+                ) {
+                    sql += " AND " + condition
+                }
+                let untaken =
+                    try await self.single(PostgresQuery(unsafeSQL: sql, binds: bindings), Int64.self, on: connection)
+                    ?? 0
+                infos.append(
+                    ConsumerGroupInfo(
+                        configuration: record.configuration,
+                        lag: Int(waiting + untaken),
+                        inFlight: Int(inFlight),
+                        deadLetters: Int(dead)
+                    )
+                )
+            }
+            return infos
+        }
+    }
+
+    /// Leases up to `max` deliveries, waiting up to `wait` for the first; see
+    /// ``ConsumerGroupStore/poll(group:max:wait:)``.
+    ///
+    /// While waiting it is woken by this node's commits, by notifications from other nodes, on the store's
+    /// clock when a redelivery or a lease comes due, and every ``Configuration/fallbackPollInterval``.
+    ///
+    /// - Throws: ``EventLogError/Code/groupNotFound``, or ``EventLogError/Code/invalidArgument`` when
+    ///   `max` is not within 1...1,000.
+    public func poll(group: String, max: Int, wait: Duration) async throws -> [Delivery] {
+        guard (1...1_000).contains(max) else {
+            throw EventLogError(.invalidArgument, "poll max must be between 1 and 1000, got \(max)")
+        }
+        return try await operation("poll") {
+            let deadline = clock.now.addingTimeInterval(wait.clampedToAYear.timeInterval)
+            let url = url
+            while true {
+                let generation = changes.generation
+                try Task.checkCancellation()
+                try checkOpen()
+                try await promoteDueEvents()
+                let now = clock.now
+                let (deliveries, nextDue, expired) = try await withTransaction("poll") { connection in
+                    let record = try await self.lockGroup(group, on: connection, url: url)
+                    try await self.takeNewEvents(record, now: now, on: connection)
+                    let expired = try await self.expireLeases(record, now: now, on: connection)
+                    let (deliveries, nextDue) = try await self.lease(record, max: max, now: now, on: connection)
+                    return (deliveries, nextDue, expired)
+                }
+                if expired { changes.signal() }
+                if !deliveries.isEmpty || clock.now >= deadline { return deliveries }
+                let scheduled = scheduledDue
+                let fallback = clock.now.adding(configuration.fallbackPollInterval)
+                let wake = [deadline, nextDue, scheduled, fallback].compactMap { $0 }.min()!
+                try await changes.wait(after: generation, until: wake, clock: clock)
+            }
+        }
+    }
+
+    /// Locks the group's row until the transaction ends and returns it.
+    func lockGroup(_ name: String, on connection: PostgresConnection, url: PostgresURL) async throws
+        -> PostgresGroupRecord
+    {
+        let rows = try await connection.query(
+            """
+            SELECT \(unescaped: PostgresGroupRecord.columns) FROM \(unescaped: tables.groups) WHERE name = \(name)
+            FOR UPDATE
+            """,
+            logger: logger
+        )
+        var record: PostgresGroupRecord?
+        for try await row in rows { record = try PostgresGroupRecord(row: row, url: url) }
+        guard let record else {
+            throw EventLogError(.groupNotFound, "no consumer group named '\(name)'; create it first")
+        }
+        return record
+    }
+
+    /// Adds the group's events appended since its cursor to its pending deliveries, and moves the cursor
+    /// to the head, both as of one snapshot: the events visible then are exactly those up to the head.
+    private func takeNewEvents(_ group: PostgresGroupRecord, now: Date, on connection: PostgresConnection)
+        async throws
+    {
+        var bindings = PostgresBindings()
+        bindings.append(group.id)
+        bindings.append(now.timeIntervalSinceReferenceDate)
+        bindings.append(group.cursor)
+        var condition = ""
+        if let topic = PostgresTopicCondition.sql(group.configuration.topic, column: "e.type", bindings: &bindings) {
+            condition = " AND " + topic
+        }
+        let t = tables
+        let sql = """
+            WITH head AS (SELECT last_sequence FROM \(t.head)),
+            taken AS (
+                INSERT INTO \(t.pending) (group_id, sequence, state, attempt, available_at, partition_key)
+                SELECT $1, e.sequence, 0, 0, $2, e.partition_key FROM \(t.events) AS e, head
+                WHERE e.sequence > $3 AND e.sequence <= head.last_sequence\(condition)
+            )
+            UPDATE \(t.groups) AS g SET cursor = head.last_sequence FROM head
+            WHERE g.group_id = $1 AND g.cursor < head.last_sequence
+            """
+        try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+    }
+
+    /// Ends the group's leases that ran out: each counts as a failed attempt, and after the last one the
+    /// event becomes a dead letter. Returns whether one became deliverable again.
+    private func expireLeases(_ group: PostgresGroupRecord, now: Date, on connection: PostgresConnection)
+        async throws -> Bool
+    {
+        let error = "lease expired after \(group.configuration.ackTimeout) without an ack"
+        let rows = try await connection.query(
+            """
+            UPDATE \(unescaped: tables.pending)
+            SET state = CASE WHEN attempt >= \(Int32(clamping: group.configuration.maxAttempts)) THEN 2 ELSE 0 END,
+                available_at = lease_until, last_error = \(error), lease_until = NULL, delivery_id = NULL
+            WHERE group_id = \(group.id) AND state = 1 AND lease_until <= \(now.timeIntervalSinceReferenceDate)
+            RETURNING state
+            """,
+            logger: logger
+        )
+        var redeliverable = false
+        for try await state in rows.decode(Int16.self) where state == 0 { redeliverable = true }
+        return redeliverable
+    }
+
+    /// Leases up to `max` deliveries; when there are none, returns the next time on the store's clock at
+    /// which one may become deliverable (a redelivery delay or a lease ending).
+    private func lease(_ group: PostgresGroupRecord, max: Int, now: Date, on connection: PostgresConnection)
+        async throws -> (deliveries: [Delivery], nextDue: Date?)
+    {
+        let t = tables
+        let nowSeconds = now.timeIntervalSinceReferenceDate
+        // The deliverable rows, oldest first; in an ordered group only the oldest unfinished one of each key.
+        let deliverable =
+            group.configuration.ordered
+            ? """
+            SELECT p.sequence FROM \(t.pending) AS p
+            WHERE p.group_id = $1 AND p.state = 0 AND p.available_at <= $2
+                AND (p.partition_key IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM \(t.pending) AS q
+                    WHERE q.group_id = $1 AND q.partition_key = p.partition_key AND q.state IN (0, 1)
+                        AND q.sequence < p.sequence))
+            ORDER BY p.sequence LIMIT $3
+            """
+            : """
+            SELECT sequence FROM \(t.pending)
+            WHERE group_id = $1 AND state = 0 AND available_at <= $2 ORDER BY sequence LIMIT $3
+            """
+        var bindings = PostgresBindings()
+        bindings.append(group.id)
+        bindings.append(nowSeconds)
+        bindings.append(Int64(max))
+        bindings.append(now.adding(group.configuration.ackTimeout).timeIntervalSinceReferenceDate)
+        bindings.append(UUID().uuidString.lowercased() + "-")
+        let sql = """
+            UPDATE \(t.pending) AS p SET state = 1, attempt = p.attempt + 1, lease_until = $4,
+                delivery_id = $5 || p.sequence::text
+            FROM \(t.events) AS e
+            WHERE p.group_id = $1 AND e.sequence = p.sequence AND p.sequence IN (\(deliverable))
+            RETURNING p.sequence, p.attempt, p.delivery_id, e.event
+            """
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        var deliveries: [Delivery] = []
+        for try await (sequence, attempt, id, record) in rows.decode((Int64, Int32, String, ByteBuffer).self) {
+            let stored = try Self.decode(sequence: sequence, record: record, url: url)
+            deliveries.append(Delivery(id: id, attempt: Int(attempt), stored: stored))
+        }
+        guard deliveries.isEmpty else { return (deliveries.sorted { $0.sequence < $1.sequence }, nil) }
+        let next = try await single(
+            """
+            SELECT min(CASE state WHEN 0 THEN available_at ELSE lease_until END) FROM \(unescaped: t.pending)
+            WHERE group_id = \(group.id) AND ((state = 0 AND available_at > \(nowSeconds)) OR state = 1)
+            """,
+            Double?.self,
+            on: connection
+        )
+        return ([], (next ?? nil).map(Date.init(timeIntervalSinceReferenceDate:)))
+    }
+
+    /// Acknowledges deliveries; see ``ConsumerGroupStore/ack(group:deliveryIDs:)``.
+    public func ack(group: String, deliveryIDs: [String]) async throws -> Int {
+        try await ackReturningIDs(group: group, deliveryIDs: deliveryIDs).count
+    }
+
+    /// Acknowledges deliveries and returns the ids that were current, in one statement; see
+    /// ``ConsumerGroupStore/ackReturningIDs(group:deliveryIDs:)``.
+    public func ackReturningIDs(group: String, deliveryIDs: [String]) async throws -> Set<String> {
+        try await operation("ack") {
+            let ids = Array(Set(deliveryIDs))
+            let now = clock.now.timeIntervalSinceReferenceDate
+            let t = tables
+            // Acknowledging unblocks the next event of a key in an ordered group: wake its pollers.
+            let (acknowledged, ordered) = try await withConnection("ack") { connection in
+                let rows = try await connection.query(
+                    """
+                    WITH g AS (SELECT group_id, ordered FROM \(unescaped: t.groups) WHERE name = \(group)),
+                    acked AS (
+                        DELETE FROM \(unescaped: t.pending) AS p USING g
+                        WHERE p.group_id = g.group_id AND p.delivery_id = ANY(\(ids)) AND p.state = 1
+                            AND p.lease_until > \(now)
+                        RETURNING p.delivery_id, g.ordered
+                    )
+                    SELECT delivery_id, ordered, CASE WHEN ordered THEN pg_notify(\(t.channel), '')::text END
+                    FROM acked
+                    """,
+                    logger: self.logger
+                )
+                var acknowledged: Set<String> = []
+                var ordered = false
+                for try await (id, isOrdered, _) in rows.decode((String, Bool, String?).self) {
+                    acknowledged.insert(id)
+                    ordered = ordered || isOrdered
+                }
+                if acknowledged.isEmpty { try await self.requireGroup(group, on: connection) }
+                return (acknowledged, ordered)
+            }
+            if ordered { changes.signal() }
+            return acknowledged
+        }
+    }
+
+    /// Negatively acknowledges deliveries; see ``ConsumerGroupStore/nack(group:deliveryIDs:delay:error:)``.
+    ///
+    /// - Throws: ``EventLogError/Code/invalidArgument`` for a negative `delay`.
+    public func nack(group: String, deliveryIDs: [String], delay: Duration, error: String?) async throws -> Int {
+        try await nackReturningIDs(group: group, deliveryIDs: deliveryIDs, delay: delay, error: error).count
+    }
+
+    /// Negatively acknowledges deliveries and returns the ids that were current, in one statement; see
+    /// ``ConsumerGroupStore/nackReturningIDs(group:deliveryIDs:delay:error:)``.
+    ///
+    /// - Throws: ``EventLogError/Code/invalidArgument`` for a negative `delay`.
+    public func nackReturningIDs(group: String, deliveryIDs: [String], delay: Duration, error: String?)
+        async throws -> Set<String>
+    {
+        guard delay >= .zero else {
+            throw EventLogError(.invalidArgument, "nack delay must not be negative, got \(delay)")
+        }
+        return try await operation("nack") {
+            let ids = Array(Set(deliveryIDs))
+            let now = clock.now
+            let availableAt = now.adding(delay.clampedToAYear).timeIntervalSinceReferenceDate
+            let t = tables
+            let failed = try await withConnection("nack") { connection in
+                let rows = try await connection.query(
+                    """
+                    WITH g AS (SELECT group_id, max_attempts FROM \(unescaped: t.groups) WHERE name = \(group)),
+                    current AS (
+                        SELECT p.group_id, p.sequence, p.delivery_id FROM \(unescaped: t.pending) AS p, g
+                        WHERE p.group_id = g.group_id AND p.state = 1
+                            AND p.lease_until > \(now.timeIntervalSinceReferenceDate) AND p.delivery_id = ANY(\(ids))
+                        FOR UPDATE OF p
+                    )
+                    UPDATE \(unescaped: t.pending) AS p
+                    SET state = CASE WHEN p.attempt >= g.max_attempts THEN 2 ELSE 0 END, available_at = \(availableAt),
+                        last_error = \(error), lease_until = NULL, delivery_id = NULL
+                    FROM current, g WHERE p.group_id = current.group_id AND p.sequence = current.sequence
+                    RETURNING current.delivery_id, pg_notify(\(t.channel), '')::text
+                    """,
+                    logger: self.logger
+                )
+                var failed: Set<String> = []
+                for try await (id, _) in rows.decode((String, String?).self) { failed.insert(id) }
+                if failed.isEmpty { try await self.requireGroup(group, on: connection) }
+                return failed
+            }
+            if !failed.isEmpty { changes.signal() }
+            return failed
+        }
+    }
+
+    /// The group's dead letters, oldest sequence first, at most `limit`.
+    public func deadLetters(group: String, limit: Int) async throws -> [DeadLetteredEvent] {
+        guard (1...10_000).contains(limit) else {
+            throw EventLogError(.invalidArgument, "dead letter limit must be between 1 and 10000, got \(limit)")
+        }
+        return try await operation("deadLetters") {
+            let now = clock.now
+            let url = url
+            let t = tables
+            return try await withTransaction("deadLetters") { connection in
+                let record = try await self.lockGroup(group, on: connection, url: url)
+                _ = try await self.expireLeases(record, now: now, on: connection)
+                let rows = try await connection.query(
+                    """
+                    SELECT p.sequence, p.attempt, p.last_error, e.event
+                    FROM \(unescaped: t.pending) AS p JOIN \(unescaped: t.events) AS e ON e.sequence = p.sequence
+                    WHERE p.group_id = \(record.id) AND p.state = 2 ORDER BY p.sequence LIMIT \(Int64(limit))
+                    """,
+                    logger: self.logger
+                )
+                var letters: [DeadLetteredEvent] = []
+                for try await (sequence, attempt, error, event) in rows.decode(
+                    (Int64, Int32, String?, ByteBuffer).self
+                ) {
+                    letters.append(
+                        DeadLetteredEvent(
+                            stored: try Self.decode(sequence: sequence, record: event, url: url),
+                            attempts: Int(attempt),
+                            lastError: error
+                        )
+                    )
+                }
+                return letters
+            }
+        }
+    }
+
+    /// Makes dead letters deliverable again with fresh attempts; see
+    /// ``ConsumerGroupStore/requeueDeadLetters(group:sequences:)``.
+    public func requeueDeadLetters(group: String, sequences: [Int64]?) async throws -> Int {
+        try await operation("requeueDeadLetters") {
+            let now = clock.now
+            let url = url
+            let t = tables
+            let count = try await withTransaction("requeueDeadLetters") { connection in
+                let record = try await self.lockGroup(group, on: connection, url: url)
+                _ = try await self.expireLeases(record, now: now, on: connection)
+                let rows = try await connection.query(
+                    """
+                    UPDATE \(unescaped: t.pending)
+                    SET state = 0, attempt = 0, available_at = \(now.timeIntervalSinceReferenceDate), last_error = NULL
+                    WHERE group_id = \(record.id) AND state = 2
+                        AND (\(sequences == nil) OR sequence = ANY(\(sequences ?? [])))
+                    RETURNING pg_notify(\(t.channel), '')::text
+                    """,
+                    logger: self.logger
+                )
+                var count = 0
+                for try await _ in rows { count += 1 }
+                return count
+            }
+            if count > 0 { changes.signal() }
+            return count
+        }
+    }
+
+    /// Throws ``EventLogError/Code/groupNotFound`` when no group has the name.
+    private func requireGroup(_ name: String, on connection: PostgresConnection) async throws {
+        let id = try await single(
+            "SELECT group_id FROM \(unescaped: tables.groups) WHERE name = \(name)",
+            Int64.self,
+            on: connection
+        )
+        if id == nil { throw EventLogError(.groupNotFound, "no consumer group named '\(name)'; create it first") }
+    }
+
+    /// The first column of the first row of `query`, or `nil` when it returns no row.
+    func single<Value: PostgresDecodable>(
+        _ query: PostgresQuery,
+        _ type: Value.Type,
+        on connection: PostgresConnection
+    ) async throws -> Value? {
+        var value: Value?
+        for try await row in try await connection.query(query, logger: logger) {
+            if value == nil { value = try row.makeRandomAccess()[0].decode(Value.self) }
+        }
+        return value
+    }
+}
+
+extension ConsumerGroupConfiguration {
+    /// Why this configuration conflicts with the stored group `record`.
+    fileprivate func conflictError(_ record: PostgresGroupRecord) -> EventLogError {
+        record.configuration.conflict(with: self)
+    }
+}

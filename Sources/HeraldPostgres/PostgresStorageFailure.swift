@@ -1,0 +1,51 @@
+import Herald
+import PostgresNIO
+
+/// Turns what postgres-nio throws into ``EventLogError``s that say what failed and what to do.
+enum PostgresStorageFailure {
+    /// `error` as an ``EventLogError``: ``EventLogError/Code/unavailable`` when the database cannot be
+    /// reached, ``EventLogError/Code/storage`` for what it refused. Errors of Herald's own pass through.
+    static func map(_ error: any Error, url: PostgresURL, operation: String) -> any Error {
+        if error is EventLogError || error is CancellationError || error is EventBatchError { return error }
+        guard let error = error as? PSQLError else {
+            return EventLogError(.storage, "\(operation) failed on PostgreSQL at \(url): \(error)")
+        }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
+            .sslUnsupported, .failedToAddSSLHandler:
+            return unavailable(url: url, operation: operation, reason: "\(error.code)")
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            let message = error.serverInfo?[.message] ?? "\(error)"
+            // Class 08: connection exception; 57P: operator intervention (shutdown, restart); 53: resources.
+            if state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" {
+                return unavailable(url: url, operation: operation, reason: message)
+            }
+            if state == "28P01" || state == "28000" {
+                return EventLogError(
+                    .storage,
+                    "PostgreSQL at \(url) refused the login: \(message); check the user and password in the URL"
+                )
+            }
+            if state == "3D000" {
+                return EventLogError(
+                    .storage,
+                    "PostgreSQL at \(url) has no such database: \(message); create it with createdb or name another"
+                )
+            }
+            return EventLogError(
+                .storage, "\(operation) failed on PostgreSQL at \(url): \(message) (SQLSTATE \(state))")
+        default:
+            return EventLogError(.storage, "\(operation) failed on PostgreSQL at \(url): \(error.code)")
+        }
+    }
+
+    static func unavailable(url: PostgresURL, operation: String, reason: String) -> EventLogError {
+        EventLogError(
+            .unavailable,
+            "PostgreSQL at \(url) cannot be reached (\(reason)) during \(operation); nothing new was stored unless "
+                + "a result said so. Check that the server is running; retry later (appends are idempotent by source "
+                + "and id, so retrying one is safe)."
+        )
+    }
+}
