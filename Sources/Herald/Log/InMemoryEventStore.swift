@@ -61,11 +61,14 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
     private let state = Mutex(State())
     /// The locks, on the same clock (see `InMemoryEventStore+Locks.swift`).
     let locks: InMemoryLockStore
+    /// The schedules, on the same clock (see `InMemoryEventStore+Schedules.swift`).
+    let scheduleStore: InMemoryScheduleStore
 
     /// Creates an empty store that reads time from `clock`.
     public init(clock: any WallClock = SystemWallClock()) {
         self.clock = clock
         self.locks = InMemoryLockStore(clock: clock)
+        self.scheduleStore = InMemoryScheduleStore(clock: clock)
     }
 
     // MARK: EventLog
