@@ -18,7 +18,9 @@ extension PostgresEventStore: LockStore {
         return try await operation("acquire lock") {
             let now = clock.now
             let expiresAt = LockValidation.expiry(after: now, ttl: ttl)
-            let (nowSeconds, expirySeconds) = (now.timeIntervalSinceReferenceDate, expiresAt.timeIntervalSinceReferenceDate)
+            let (nowSeconds, expirySeconds) = (
+                now.timeIntervalSinceReferenceDate, expiresAt.timeIntervalSinceReferenceDate
+            )
             let t = tables
             let token = try await withConnection("acquire lock") { connection in
                 try await self.single(

@@ -74,7 +74,8 @@ extension SQLiteEventStore: ScheduleStore {
                 stored.schedule.isPaused = paused
                 stored.revision += 1
                 if !paused {
-                    stored.nextFireAt = stored.schedule.nextFireOnResume(after: context.now, lastFiredAt: stored.lastFiredAt)
+                    stored.nextFireAt = stored.schedule.nextFireOnResume(
+                        after: context.now, lastFiredAt: stored.lastFiredAt)
                 }
                 try await context.query(
                     "UPDATE schedules SET definition = ?, revision = ?, next_fire_at = ? WHERE name = ?",

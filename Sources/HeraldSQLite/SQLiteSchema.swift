@@ -96,6 +96,19 @@ enum SQLiteSchema {
             ) WITHOUT ROWID
             """
         ],
+        // Schedules (`SQLiteEventStore+Schedules.swift`): the definition in its JSON form, and the state of
+        // its firing.
+        [
+            """
+            CREATE TABLE schedules (
+                name TEXT PRIMARY KEY,
+                definition BLOB NOT NULL,
+                revision INTEGER NOT NULL,
+                last_fired_at REAL,
+                next_fire_at REAL
+            ) WITHOUT ROWID
+            """
+        ],
     ]
 
     /// The newest schema version this build reads and writes.
