@@ -38,18 +38,23 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
     public var detail: String
     /// For a batch, every offending event by index; `nil` otherwise.
     public var errors: [EventError]?
+    /// The body field at fault as a dotted path, such as `cron.hour` or `event.source`, when one is.
+    public var field: String?
 
     private enum CodingKeys: String, CodingKey {
-        case type, title, statusCode = "status", detail, errors
+        case type, title, statusCode = "status", detail, errors, field
     }
 
     /// Creates a problem.
-    public init(type: String, title: String, status: Int, detail: String, errors: [EventError]? = nil) {
+    public init(
+        type: String, title: String, status: Int, detail: String, errors: [EventError]? = nil, field: String? = nil
+    ) {
         self.type = type
         self.title = title
         self.statusCode = status
         self.detail = detail
         self.errors = errors
+        self.field = field
     }
 
     /// An event, batch or its attributes broke the CloudEvents rules or was not valid JSON (400).
