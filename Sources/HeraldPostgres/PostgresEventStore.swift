@@ -424,6 +424,13 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// When the earliest scheduled event comes due, as last read; `nil` when none was scheduled then.
     var scheduledDue: Date? { state.withLock(\.earliestDue) }
 
+    /// Notes the due time another node announced for an event it scheduled (`due:SECONDS`).
+    private func noteScheduled(_ payload: String) {
+        guard payload.hasPrefix("due:"), let seconds = Double(payload.dropFirst(4)) else { return }
+        let due = Date(timeIntervalSinceReferenceDate: seconds)
+        state.withLock { $0.earliestDue = min($0.earliestDue ?? due, due) }
+    }
+
     /// Reads when the earliest scheduled event comes due.
     func refreshSchedule() async throws {
         _ = try await headState()
@@ -464,7 +471,10 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
                         try await connection.listen(on: tables.channel) { notifications in
                             failures = 0
                             changes.signal()
-                            for try await _ in notifications { changes.signal() }
+                            for try await notification in notifications {
+                                self.noteScheduled(notification.payload)
+                                changes.signal()
+                            }
                         }
                     }
                 } catch is CancellationError {

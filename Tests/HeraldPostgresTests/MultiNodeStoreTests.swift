@@ -118,6 +118,23 @@ struct MultiNodeStoreTests {
         }
     }
 
+    /// An event scheduled on one node (`deliverat`) reaches a long poll on another when it comes due, although
+    /// the polling node never reads the log otherwise and its fallback check is an hour away.
+    @Test func anEventScheduledOnOneNodeIsDeliveredByAPollOnAnother() async throws {
+        try await withNodes(2, fallbackPollInterval: .seconds(3_600)) { nodes in
+            _ = try await nodes[1].createGroup(ConsumerGroupConfiguration(name: "later", topic: try TopicPattern(">")))
+            let polling = Task { try await nodes[1].poll(group: "later", max: 10, wait: .seconds(30)) }
+            var event = Event(id: "delayed", source: "/delayed", type: "test.item")
+            event.deliverAt = Date().addingTimeInterval(0.3)
+            #expect(try await nodes[0].append(event).outcome == .scheduled)
+            let deliveries = try await withDeadline(.seconds(20), "the delayed event on the other node") {
+                try await polling.value
+            }
+            #expect(deliveries.map(\.event.id) == ["delayed"])
+            #expect(Date() >= event.deliverAt!, "not before its time")
+        }
+    }
+
     /// One consumer group polled through three nodes at once: each event reaches one consumer, once.
     @Test func aGroupSharedByThreeNodesDeliversEveryEventOnce() async throws {
         try await withNodes(3) { nodes in
