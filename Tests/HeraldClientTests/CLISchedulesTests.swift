@@ -40,7 +40,8 @@ struct CLISchedulesTests {
     }
 
     @Test func cronNextFiresARepeatedWallTimeOnceAtAFallBack() throws {
-        // On 2026-10-25 Berlin goes back from 03:00 CEST to 02:00 CET: 02:30 happens twice and fires once.
+        // On 2026-10-25 Berlin goes back from 03:00 CEST to 02:00 CET: 02:30 happens twice, and with the hour named
+        // it fires once.
         let lines = try cronNext([
             "*/30 2 * * *", "--tz", "Europe/Berlin", "--count", "4", "--from", "2026-10-24T12:00:00Z",
         ])
@@ -50,6 +51,17 @@ struct CLISchedulesTests {
                 "2026-10-25T02:30:00+02:00",
                 "2026-10-26T02:00:00+01:00",
                 "2026-10-26T02:30:00+01:00",
+            ])
+        // With '*' as the hour, the repeated 02:30 fires at both passes: the offset tells them apart.
+        let everyHour = try cronNext([
+            "30 * * * *", "--tz", "Europe/Berlin", "--count", "4", "--from", "2026-10-25T00:00:00Z",
+        ])
+        #expect(
+            everyHour == [
+                "2026-10-25T02:30:00+02:00",
+                "2026-10-25T02:30:00+01:00",
+                "2026-10-25T03:30:00+01:00",
+                "2026-10-25T04:30:00+01:00",
             ])
     }
 
