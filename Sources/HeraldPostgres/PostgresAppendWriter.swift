@@ -96,7 +96,7 @@ struct PostgresAppendWriter: Sendable {
             try await connection.query(scheduledRows.insertScheduled(into: tables.scheduled), logger: logger)
         }
         let wrote = promoted || !eventRows.isEmpty || !scheduledRows.isEmpty
-        if wrote { try await moveHead(to: lastSequence, on: connection) }
+        if wrote { try await moveHead(to: lastSequence, scheduling: scheduledRows.earliestDeliverAt, on: connection) }
         return (results, wrote)
     }
 
@@ -124,12 +124,14 @@ struct PostgresAppendWriter: Sendable {
         return head
     }
 
-    /// Sets the head and tells every node, at commit, that the log changed.
-    func moveHead(to lastSequence: Int64, on connection: PostgresConnection) async throws {
+    /// Sets the head and tells every node, at commit, that the log changed, and when the earliest of the events
+    /// it scheduled comes due (so that nodes that only poll deliver them in time).
+    func moveHead(to lastSequence: Int64, scheduling due: Date? = nil, on connection: PostgresConnection) async throws {
+        let payload = due.map { "due:\($0.timeIntervalSinceReferenceDate)" } ?? ""
         try await connection.query(
             """
             UPDATE \(unescaped: tables.head) SET last_sequence = \(lastSequence)
-            RETURNING pg_notify(\(tables.channel), '')::text
+            RETURNING pg_notify(\(tables.channel), \(payload))::text
             """,
             logger: logger
         )
@@ -232,6 +234,9 @@ struct EventRows {
     private var records: [ByteBuffer] = []
 
     var isEmpty: Bool { records.isEmpty }
+
+    /// The earliest `deliver_at` of scheduled rows.
+    var earliestDeliverAt: Date? { positions.min().map(Date.init(timeIntervalSinceReferenceDate:)) }
 
     mutating func append(_ event: Event, position: Double, sequence: Int64 = 0) {
         sequences.append(sequence)
