@@ -121,11 +121,8 @@ public struct SchedulesController: Sendable {
         } catch let error as ScheduleDefinitionError {
             throw ProblemDetails.invalidSchedule(error)
         } catch let error as EventLogError {
-            switch error.code {
-            case .invalidArgument: throw ProblemDetails.invalidBody(error.message)
-            case .closed, .unavailable: throw ProblemDetails.storeUnavailable(error.message)
-            default: throw ProblemDetails.storeFailure(error.message)
-            }
+            if error.code == .invalidArgument { throw ProblemDetails.invalidBody(error.message) }
+            throw ProblemDetails.storeError(error)
         }
     }
 
