@@ -51,7 +51,8 @@ extension Schedule {
             object["anchor"] = .string(RFC3339.format(anchor))
         case .cron(let expression, let timeZone):
             object["cron"] = .string(expression.source)
-            object["timezone"] = .string(timeZone.identifier)
+            // Foundation on Linux names UTC "GMT"; write the name users give and expect.
+            object["timezone"] = .string(timeZone.identifier == "GMT" ? "UTC" : timeZone.identifier)
         case .once(let instant):
             object["at"] = .string(RFC3339.format(instant))
         }
@@ -100,11 +101,17 @@ extension Schedule {
             }
             var timeZone = TimeZone(identifier: "UTC")!
             if let zone = object["timezone"] {
-                guard case .string(let identifier) = zone, let named = TimeZone(identifier: identifier) else {
+                guard case .string(let identifier) = zone else {
                     throw ScheduleDefinitionError(
                         field: "timezone",
-                        "timezone \(zone.summary) is not a known time zone; use an IANA name such as \"Europe/Berlin\" "
-                            + "or \"UTC\""
+                        "timezone must be a string such as \"Europe/Berlin\", got \(zone.summary)"
+                    )
+                }
+                guard let named = TimeZone(identifier: identifier) else {
+                    throw ScheduleDefinitionError(
+                        field: "timezone",
+                        "timezone \"\(identifier.prefix(100))\" is not a known time zone; use an IANA name such as "
+                            + "\"Europe/Berlin\" or \"UTC\""
                     )
                 }
                 timeZone = named
