@@ -89,14 +89,19 @@ struct PostgresAppendWriter: Sendable {
             }
             results.append(.success(batchResults))
         }
-        if !eventRows.isEmpty {
-            try await connection.query(eventRows.insertEvents(into: tables.events, storedAt: now), logger: logger)
-        }
         if !scheduledRows.isEmpty {
             try await connection.query(scheduledRows.insertScheduled(into: tables.scheduled), logger: logger)
         }
         let wrote = promoted || !eventRows.isEmpty || !scheduledRows.isEmpty
-        if wrote { try await moveHead(to: lastSequence, on: connection) }
+        if !eventRows.isEmpty {
+            // One round trip for the rows and the head.
+            try await connection.query(
+                eventRows.insertEvents(into: tables, storedAt: now, movingHeadTo: lastSequence),
+                logger: logger
+            )
+        } else if wrote {
+            try await moveHead(to: lastSequence, on: connection)
+        }
         return (results, wrote)
     }
 
@@ -248,9 +253,12 @@ struct EventRows {
         records.append(ByteBuffer(bytes: EventRecordCodec.encode(event)))
     }
 
-    func insertEvents(into table: String, storedAt: Date) -> PostgresQuery {
+    /// Inserts the rows into the events table and, in the same statement, sets the head to `lastSequence`
+    /// and notifies the other nodes (at commit), as ``PostgresAppendWriter/moveHead(to:on:)`` does.
+    func insertEvents(into tables: PostgresTables, storedAt: Date, movingHeadTo lastSequence: Int64) -> PostgresQuery {
         """
-        INSERT INTO \(unescaped: table) (sequence, source, id, type, subject, time, partition_key, stored_at, event)
+        WITH inserted AS (
+        INSERT INTO \(unescaped: tables.events) (sequence, source, id, type, subject, time, partition_key, stored_at, event)
         SELECT u.sequence, u.source, u.id, u.type, CASE WHEN u.has_subject THEN u.subject END,
             CASE WHEN u.has_time THEN u.time END, CASE WHEN u.has_key THEN u.key END, \(storedAt.timeIntervalSinceReferenceDate),
             u.event
@@ -258,6 +266,9 @@ struct EventRows {
             \(hasSubject)::bool[], \(times)::float8[], \(hasTime)::bool[], \(partitionKeys)::text[],
             \(hasPartitionKey)::bool[], \(records)::bytea[])
             AS u (sequence, source, id, type, subject, has_subject, time, has_time, key, has_key, event)
+        )
+        UPDATE \(unescaped: tables.head) SET last_sequence = \(lastSequence)
+        RETURNING pg_notify(\(tables.channel), '')::text
         """
     }
 
