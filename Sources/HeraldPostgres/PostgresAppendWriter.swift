@@ -93,14 +93,15 @@ struct PostgresAppendWriter: Sendable {
             try await connection.query(scheduledRows.insertScheduled(into: tables.scheduled), logger: logger)
         }
         let wrote = promoted || !eventRows.isEmpty || !scheduledRows.isEmpty
+        let payload = Self.notificationPayload(scheduling: scheduledRows.earliestDeliverAt)
         if !eventRows.isEmpty {
             // One round trip for the rows and the head.
             try await connection.query(
-                eventRows.insertEvents(into: tables, storedAt: now, movingHeadTo: lastSequence),
+                eventRows.insertEvents(into: tables, storedAt: now, movingHeadTo: lastSequence, notifying: payload),
                 logger: logger
             )
         } else if wrote {
-            try await moveHead(to: lastSequence, on: connection)
+            try await moveHead(to: lastSequence, scheduling: scheduledRows.earliestDeliverAt, on: connection)
         }
         return (results, wrote)
     }
@@ -129,15 +130,22 @@ struct PostgresAppendWriter: Sendable {
         return head
     }
 
-    /// Sets the head and tells every node, at commit, that the log changed.
-    func moveHead(to lastSequence: Int64, on connection: PostgresConnection) async throws {
+    /// Sets the head and tells every node, at commit, that the log changed, and when the earliest of the events
+    /// it scheduled comes due (so that nodes that only poll deliver them in time).
+    func moveHead(to lastSequence: Int64, scheduling due: Date? = nil, on connection: PostgresConnection) async throws {
+        let payload = Self.notificationPayload(scheduling: due)
         try await connection.query(
             """
             UPDATE \(unescaped: tables.head) SET last_sequence = \(lastSequence)
-            RETURNING pg_notify(\(tables.channel), '')::text
+            RETURNING pg_notify(\(tables.channel), \(payload))::text
             """,
             logger: logger
         )
+    }
+
+    /// The `NOTIFY` payload of a commit: empty, or the due time of the earliest event it scheduled.
+    static func notificationPayload(scheduling due: Date?) -> String {
+        due.map { "due:\($0.timeIntervalSinceReferenceDate)" } ?? ""
     }
 
     /// Moves the scheduled events due by now into the log after `lastSequence`, in order of due time (then
@@ -238,6 +246,9 @@ struct EventRows {
 
     var isEmpty: Bool { records.isEmpty }
 
+    /// The earliest `deliver_at` of scheduled rows.
+    var earliestDeliverAt: Date? { positions.min().map(Date.init(timeIntervalSinceReferenceDate:)) }
+
     mutating func append(_ event: Event, position: Double, sequence: Int64 = 0) {
         sequences.append(sequence)
         sources.append(event.source)
@@ -254,8 +265,14 @@ struct EventRows {
     }
 
     /// Inserts the rows into the events table and, in the same statement, sets the head to `lastSequence`
-    /// and notifies the other nodes (at commit), as ``PostgresAppendWriter/moveHead(to:on:)`` does.
-    func insertEvents(into tables: PostgresTables, storedAt: Date, movingHeadTo lastSequence: Int64) -> PostgresQuery {
+    /// and notifies the other nodes with `payload` (at commit), as
+    /// ``PostgresAppendWriter/moveHead(to:scheduling:on:)`` does.
+    func insertEvents(
+        into tables: PostgresTables,
+        storedAt: Date,
+        movingHeadTo lastSequence: Int64,
+        notifying payload: String
+    ) -> PostgresQuery {
         """
         WITH inserted AS (
         INSERT INTO \(unescaped: tables.events) (sequence, source, id, type, subject, time, partition_key, stored_at, event)
@@ -268,7 +285,7 @@ struct EventRows {
             AS u (sequence, source, id, type, subject, has_subject, time, has_time, key, has_key, event)
         )
         UPDATE \(unescaped: tables.head) SET last_sequence = \(lastSequence)
-        RETURNING pg_notify(\(tables.channel), '')::text
+        RETURNING pg_notify(\(tables.channel), \(payload))::text
         """
     }
 

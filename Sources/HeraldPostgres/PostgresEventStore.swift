@@ -29,6 +29,8 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// Where the store is, without the password.
     public let url: PostgresURL
     let configuration: Configuration
+    /// The schema that holds the store's tables; your own tables may live there too (for the outbox).
+    public var schemaName: String { configuration.schema }
     let tables: PostgresTables
     let clock: any WallClock
     let logger: Logger
@@ -149,9 +151,9 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
 
     // MARK: - Operations
 
-    /// Runs one public operation: refuses it after `close`, keeps `close` waiting until it ends, and turns
-    /// postgres-nio's errors into ``EventLogError``s that name `name`.
-    func operation<T>(_ name: String, _ body: () async throws -> T) async throws -> T {
+    /// Runs one public operation: refuses it after `close`, keeps `close` waiting until it ends, and (unless
+    /// `mapsErrors` is `false`) turns postgres-nio's errors into ``EventLogError``s that name `name`.
+    func operation<T>(_ name: String, mapsErrors: Bool = true, _ body: () async throws -> T) async throws -> T {
         try state.withLock { state throws(EventLogError) in
             guard !state.isClosed else { throw closedError() }
             state.activeOperations += 1
@@ -167,7 +169,7 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
         do {
             return try await body()
         } catch {
-            throw PostgresStorageFailure.map(error, url: url, operation: name)
+            throw mapsErrors ? PostgresStorageFailure.map(error, url: url, operation: name) : error
         }
     }
 
@@ -242,6 +244,13 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     public func append(_ events: [Event], expecting expectation: StreamExpectation?) async throws -> [AppendResult] {
         try AppendBatch.validate(events, expecting: expectation)
         guard !events.isEmpty else { return [] }
+        if PostgresOutboxScope.store == ObjectIdentifier(self) {
+            throw EventLogError(
+                .invalidArgument,
+                "append was called inside a transaction of the same store, which would wait for itself; "
+                    + "use the transaction's publish(_:) instead"
+            )
+        }
         return try await operation("append") {
             try await withCheckedThrowingContinuation { continuation in
                 let request = AppendRequest(
@@ -415,6 +424,13 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// When the earliest scheduled event comes due, as last read; `nil` when none was scheduled then.
     var scheduledDue: Date? { state.withLock(\.earliestDue) }
 
+    /// Notes the due time another node announced for an event it scheduled (`due:SECONDS`).
+    private func noteScheduled(_ payload: String) {
+        guard payload.hasPrefix("due:"), let seconds = Double(payload.dropFirst(4)) else { return }
+        let due = Date(timeIntervalSinceReferenceDate: seconds)
+        state.withLock { $0.earliestDue = min($0.earliestDue ?? due, due) }
+    }
+
     /// Reads when the earliest scheduled event comes due.
     func refreshSchedule() async throws {
         _ = try await headState()
@@ -455,7 +471,10 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
                         try await connection.listen(on: tables.channel) { notifications in
                             failures = 0
                             changes.signal()
-                            for try await _ in notifications { changes.signal() }
+                            for try await notification in notifications {
+                                self.noteScheduled(notification.payload)
+                                changes.signal()
+                            }
                         }
                     }
                 } catch is CancellationError {

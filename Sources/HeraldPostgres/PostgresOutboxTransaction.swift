@@ -55,11 +55,21 @@ public final class PostgresOutboxTransaction {
         try checkActive()
         try AppendBatch.validate(events, expecting: expectation)
         guard !events.isEmpty else { return [] }
-        let (results, wrote) = try await writer.append(
-            [AppendBatch(events: events, expectation: expectation)],
-            on: connection
-        )
-        if wrote { published = true }
+        // A savepoint, so that a publish failing in PostgreSQL leaves the transaction usable.
+        try await connection.query("SAVEPOINT herald_publish", logger: writer.logger)
+        let results: [Result<[AppendResult], EventLogError>]
+        do {
+            let wrote: Bool
+            (results, wrote) = try await writer.append(
+                [AppendBatch(events: events, expectation: expectation)],
+                on: connection
+            )
+            if wrote { published = true }
+        } catch {
+            _ = try? await connection.query("ROLLBACK TO SAVEPOINT herald_publish", logger: writer.logger)
+            throw error
+        }
+        try await connection.query("RELEASE SAVEPOINT herald_publish", logger: writer.logger)
         return try results[0].get()
     }
 
@@ -81,25 +91,39 @@ extension PostgresEventStore {
     /// Runs `body` in one PostgreSQL transaction in which it writes your tables and publishes events;
     /// commits both when `body` returns, and rolls both back when it throws.
     ///
+    /// Calls to this store's ``append(_:expecting:)`` from inside `body` throw
+    /// ``EventLogError/Code/invalidArgument`` rather than wait for the transaction forever; publish with
+    /// ``PostgresOutboxTransaction/publish(_:expecting:)`` instead.
+    ///
     /// - Returns: What `body` returned, once the transaction has committed.
     /// - Throws: What `body` threw, after rolling back; ``EventLogError`` when beginning or committing
     ///   fails (then nothing was committed, unless the connection was lost during the commit itself).
-    public func transaction<T>(_ body: (PostgresOutboxTransaction) async throws -> T) async throws -> T {
-        try await operation("transaction") {
+    @discardableResult
+    public func transaction<T: Sendable>(_ body: (PostgresOutboxTransaction) async throws -> T) async throws -> T {
+        try await operation("transaction", mapsErrors: false) {
             // The pool waits for a connection as long as the server is down: fail early instead, as the
             // other operations do.
             try await withConnection("transaction") { _ in }
             let now = clock.now
+            let store = ObjectIdentifier(self)
             return try await client.withConnection { connection in
-                try await connection.query("BEGIN", logger: logger)
+                do {
+                    try await connection.query("BEGIN", logger: logger)
+                } catch {
+                    throw PostgresStorageFailure.map(error, url: url, operation: "beginning a transaction")
+                }
                 let transaction = PostgresOutboxTransaction(
                     connection: connection,
                     writer: PostgresAppendWriter(tables: tables, logger: logger, now: now)
                 )
                 do {
-                    let value = try await body(transaction)
+                    let value = try await PostgresOutboxScope.$store.withValue(store) { try await body(transaction) }
                     transaction.isFinished = true
-                    try await connection.query("COMMIT", logger: logger)
+                    do {
+                        try await connection.query("COMMIT", logger: logger)
+                    } catch {
+                        throw PostgresStorageFailure.map(error, url: url, operation: "commit")
+                    }
                     if transaction.published { changes.signal() }
                     return value
                 } catch {
@@ -110,4 +134,10 @@ extension PostgresEventStore {
             }
         }
     }
+}
+
+/// Marks the tasks running the body of a store's ``PostgresEventStore/transaction(_:)``: an append through
+/// the store itself from there would wait for the log head that transaction holds, forever.
+enum PostgresOutboxScope {
+    @TaskLocal static var store: ObjectIdentifier?
 }

@@ -88,12 +88,34 @@ enum PostgresSchema {
                 "CREATE INDEX group_pending_by_key ON \(t.pending) (group_id, partition_key, sequence)",
                 "CREATE INDEX group_pending_by_delivery ON \(t.pending) (delivery_id)",
                 "CREATE INDEX group_pending_by_sequence ON \(t.pending) (sequence)",
-            ]
+            ],
+            [
+                // One row per lock name ever taken, kept after a release (`owner` NULL) so that its
+                // `token` keeps increasing.
+                """
+                CREATE TABLE \(t.locks) (
+                    name text PRIMARY KEY,
+                    owner text,
+                    token bigint NOT NULL,
+                    expires_at float8 NOT NULL
+                )
+                """,
+                // `definition` is the schedule's JSON form; the other columns are its firing state.
+                """
+                CREATE TABLE \(t.schedules) (
+                    name text PRIMARY KEY,
+                    definition bytea NOT NULL,
+                    revision bigint NOT NULL,
+                    last_fired_at float8,
+                    next_fire_at float8
+                )
+                """,
+            ],
         ]
     }
 
     /// The newest schema version this build reads and writes.
-    static let currentVersion = 1
+    static let currentVersion = 2
 
     /// Creates the schema when missing and migrates it to ``currentVersion``, safely when several nodes
     /// start at once: the migrating transaction holds an advisory lock named after the schema.

@@ -7,6 +7,8 @@ struct PostgresTables: Sendable {
     let groups: String
     let pending: String
     let version: String
+    let locks: String
+    let schedules: String
     /// The `LISTEN`/`NOTIFY` channel: one per schema, so that stores in other schemas do not wake this one.
     let channel: String
 
@@ -18,6 +20,8 @@ struct PostgresTables: Sendable {
         groups = "\"\(schema)\".consumer_groups"
         pending = "\"\(schema)\".group_pending"
         version = "\"\(schema)\".schema_version"
+        locks = "\"\(schema)\".locks"
+        schedules = "\"\(schema)\".schedules"
         channel = "herald_\(schema.lowercased())"
     }
 

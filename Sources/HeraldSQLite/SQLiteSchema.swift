@@ -83,7 +83,32 @@ enum SQLiteSchema {
             "CREATE INDEX group_pending_by_key ON group_pending (group_id, partition_key, sequence)",
             "CREATE INDEX group_pending_by_delivery ON group_pending (group_id, delivery_id)",
             "CREATE INDEX group_pending_by_sequence ON group_pending (sequence)",
-        ]
+        ],
+        // Locks (`SQLiteEventStore+Locks.swift`): one row per lock name ever taken, kept after a release
+        // (`owner` NULL) so that its `token` keeps increasing.
+        [
+            """
+            CREATE TABLE locks (
+                name TEXT PRIMARY KEY,
+                owner TEXT,
+                token INTEGER NOT NULL,
+                expires_at REAL NOT NULL
+            ) WITHOUT ROWID
+            """
+        ],
+        // Schedules (`SQLiteEventStore+Schedules.swift`): the definition in its JSON form, and the state of
+        // its firing.
+        [
+            """
+            CREATE TABLE schedules (
+                name TEXT PRIMARY KEY,
+                definition BLOB NOT NULL,
+                revision INTEGER NOT NULL,
+                last_fired_at REAL,
+                next_fire_at REAL
+            ) WITHOUT ROWID
+            """
+        ],
     ]
 
     /// The newest schema version this build reads and writes.

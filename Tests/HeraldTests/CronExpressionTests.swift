@@ -194,24 +194,31 @@ import Testing
                 ])
     }
 
-    @Test func fallBackRepeatedTimeFiresOnceInBerlin() throws {
+    @Test func fallBackRepeatedTimeFiresOnceForNamedHoursAndAtBothPassesForEveryHour() throws {
         // 2024-10-27: 03:00 CEST falls back to 02:00 CET; 02:00-02:59 happens twice.
         let start = Self.instant("2024-10-26 12:00", offset: 7200)
         #expect(
             try Self.fires("30 2 * * *", after: start, in: Self.berlin, count: 3) == [
                 "2024-10-27 02:30+02", "2024-10-28 02:30+01", "2024-10-29 02:30+01",
             ])
+        // With `*` hours it keeps its pace in real time through both passes (Vixie cron's rule).
         #expect(
-            try Self.fires("*/20 * * * *", after: Self.instant("2024-10-27 01:30", offset: 7200), in: Self.berlin)
+            try Self.fires(
+                "*/20 * * * *", after: Self.instant("2024-10-27 01:30", offset: 7200), in: Self.berlin, count: 8)
                 == [
                     "2024-10-27 01:40+02", "2024-10-27 02:00+02", "2024-10-27 02:20+02", "2024-10-27 02:40+02",
-                    "2024-10-27 03:00+01",
+                    "2024-10-27 02:00+01", "2024-10-27 02:20+01", "2024-10-27 02:40+01", "2024-10-27 03:00+01",
                 ])
-        // Starting inside the second pass of the repeated hour: nothing more fires until 03:00 CET.
+        // Starting inside the second pass of the repeated hour.
         #expect(
             try Self.fires(
                 "*/20 * * * *", after: Self.instant("2024-10-27 02:10", offset: 3600), in: Self.berlin,
-                count: 1) == ["2024-10-27 03:00+01"])
+                count: 1) == ["2024-10-27 02:20+01"])
+        // A named hour inside the repeated one fires in its first pass only.
+        #expect(
+            try Self.fires(
+                "*/20 2 * * *", after: Self.instant("2024-10-27 01:30", offset: 7200), in: Self.berlin, count: 4)
+                == ["2024-10-27 02:00+02", "2024-10-27 02:20+02", "2024-10-27 02:40+02", "2024-10-28 02:00+01"])
     }
 
     // MARK: Errors

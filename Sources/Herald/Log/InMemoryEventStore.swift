@@ -1,8 +1,8 @@
 import Foundation
 import Synchronization
 
-/// An ``EventLog`` and ``ConsumerGroupStore`` in memory: the reference implementation the durable
-/// backends match, and a fast store for tests and single-process use.
+/// An ``EventLog``, ``ConsumerGroupStore`` and ``LockStore`` in memory: the reference implementation the
+/// durable backends match, and a fast store for tests and single-process use.
 ///
 /// Nothing survives the process. Time (`deliverat`, leases, redelivery delays, retention ages, waits)
 /// comes from the injected ``WallClock``, so a test clock drives all of it. Scheduled events whose time
@@ -59,10 +59,16 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
 
     private let clock: any WallClock
     private let state = Mutex(State())
+    /// The locks, on the same clock (see `InMemoryEventStore+Locks.swift`).
+    let locks: InMemoryLockStore
+    /// The schedules, on the same clock (see `InMemoryEventStore+Schedules.swift`).
+    let scheduleStore: InMemoryScheduleStore
 
     /// Creates an empty store that reads time from `clock`.
     public init(clock: any WallClock = SystemWallClock()) {
         self.clock = clock
+        self.locks = InMemoryLockStore(clock: clock)
+        self.scheduleStore = InMemoryScheduleStore(clock: clock)
     }
 
     // MARK: EventLog

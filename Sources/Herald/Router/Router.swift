@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// Events a handler returns are published with `causationid` set to the handled event's id,
 /// `correlationid` carried from the first event of the chain, and `hops` one higher than the handled
-/// event's. The router's middleware runs outside each handler's own, the first of a list outermost;
+/// event's; they are stamped as the handler returns them, so every middleware sees them stamped. The router's middleware runs outside each handler's own, the first of a list outermost;
 /// ``LoopGuardMiddleware`` is always outermost, so a chain that feeds itself stops after
 /// ``Configuration/maxHops`` handlers and the event that would exceed it is dead-lettered.
 ///
@@ -65,8 +65,10 @@ public final class Router: Sendable {
         middleware handlerMiddleware: [any EventMiddleware] = [],
         _ handler: @escaping EventHandler
     ) throws -> Subscription {
+        // Returned events are stamped innermost, so that middleware sees them as they will be published (a
+        // signing middleware signs their causation and hops too).
         let chain = ([LoopGuardMiddleware(maxHops: configuration.maxHops)] + middleware + handlerMiddleware)
-            .wrapping(handler)
+            .wrapping { event, context in try await handler(event, context).map { $0.caused(by: event) } }
         var options = options
         options.name = options.name ?? name
         let bus = self.bus
@@ -83,7 +85,7 @@ public final class Router: Sendable {
                 let context = HandlerContext(handlerName: name, logger: handlerLogger, publisher: bus)
                 let caused = try await chain(event, context)
                 guard !caused.isEmpty else { return }
-                try await bus.publish(caused.map { $0.caused(by: event) })
+                try await bus.publish(caused)
             }
             handlers[name] = subscription
             return subscription

@@ -91,9 +91,10 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     /// daylight-saving changes:
     /// - a wall time that does not exist (skipped by a spring-forward change) does not fire that day; it is *not*
     ///   moved to a later time. `30 2 * * *` in Europe/Berlin does not fire on the last Sunday of March.
-    /// - a wall time that occurs twice (repeated by a fall-back change) fires once, at its first occurrence (the
-    ///   earlier instant, still in summer time). During the second pass through the repeated hour nothing fires, so
-    ///   `*/15 * * * *` has a gap of 75 minutes that night.
+    /// - a wall time that occurs twice (repeated by a fall-back change) fires once, at its first occurrence, when the
+    ///   hour field names hours (`30 2 * * *` fires once that night); when the hour field is `*` it fires at both, so
+    ///   that `*/15 * * * *` keeps firing every 15 minutes of real time through the repeated hour (the rule of Vixie
+    ///   cron).
     ///
     /// Fire instants are whole minutes; seconds of `date` are ignored except that the result is always later.
     public func next(after date: Date, in timeZone: TimeZone) -> Date? {
@@ -101,11 +102,26 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         // Beyond about ±300,000 years the integer arithmetic below would not be meaningful.
         guard time.isFinite, abs(time) < 1e13 else { return nil }
         let seconds = Int(time.rounded(.down))
-        let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds)))
-        var candidate = CronWallClock(localSeconds: seconds + offset).addingMinute()
+        // The wall clock reads differently under the offsets in force around `date`: in the first pass through a
+        // repeated hour, the second pass's wall times are still to come. Search from each reading.
+        var offsets: [Int] = []
+        for probe in [seconds, seconds - 7_200, seconds + 7_200] {
+            let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(probe)))
+            if !offsets.contains(offset) { offsets.append(offset) }
+        }
+        return offsets.compactMap { offset in
+            next(afterLocal: CronWallClock(localSeconds: seconds + offset), time: time, in: timeZone)
+        }.min()
+    }
+
+    /// The first instant after `time` found by searching wall-clock minutes from the one after `wall`.
+    private func next(afterLocal wall: CronWallClock, time: TimeInterval, in timeZone: TimeZone) -> Date? {
+        var candidate = wall.addingMinute()
         let lastYear = candidate.year + Self.searchYears
         while let match = nextMatch(atOrAfter: candidate, lastYear: lastYear) {
-            if let instant = Self.firstInstant(of: match, in: timeZone), TimeInterval(instant) > time {
+            let instants = Self.instants(of: match, in: timeZone)
+            let firing = hour.isStar ? instants : Array(instants.prefix(1))
+            if let instant = firing.first(where: { TimeInterval($0) > time }) {
                 return Date(timeIntervalSince1970: TimeInterval(instant))
             }
             candidate = match.addingMinute()
@@ -178,9 +194,9 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
             : CronWallClock(year: wall.year, month: wall.month + 1, day: 1, hour: 0, minute: 0)
     }
 
-    /// The earliest instant (seconds since 1970) whose local time in `timeZone` is `wall`, or `nil` when that wall
-    /// time does not exist there (it falls in a spring-forward gap).
-    static func firstInstant(of wall: CronWallClock, in timeZone: TimeZone) -> Int? {
+    /// The instants (seconds since 1970), earliest first, whose local time in `timeZone` is `wall`: none when that
+    /// wall time does not exist there (a spring-forward gap), two when it occurs twice (a fall-back change).
+    static func instants(of wall: CronWallClock, in timeZone: TimeZone) -> [Int] {
         let local = wall.localSeconds
         // The offsets in force a day either side cover any single transition near this wall time.
         var offsets: [Int] = []
@@ -188,15 +204,15 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
             let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(probe)))
             if !offsets.contains(offset) { offsets.append(offset) }
         }
-        var earliest: Int?
+        var instants: [Int] = []
         for offset in offsets {
             let instant = local - offset
-            guard timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(instant))) == offset else {
-                continue
-            }
-            earliest = min(earliest ?? instant, instant)
+            guard timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(instant))) == offset,
+                !instants.contains(instant)
+            else { continue }
+            instants.append(instant)
         }
-        return earliest
+        return instants.sorted()
     }
 
     /// `text` in double quotes, shortened when long, for error messages.

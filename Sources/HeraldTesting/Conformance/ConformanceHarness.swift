@@ -156,7 +156,7 @@ enum ConformanceEvents {
 
 /// Runs `body`, failing with ``ConformanceFailure`` if it takes longer than `limit` of real time: a guard
 /// against a store that loses an event and leaves a reader waiting forever.
-func withTimeLimit<Value: Sendable>(
+public func withTimeLimit<Value: Sendable>(
     _ limit: Duration,
     _ what: String,
     _ body: @escaping @Sendable () async throws -> Value

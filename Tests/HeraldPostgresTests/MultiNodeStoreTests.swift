@@ -1,0 +1,268 @@
+import Foundation
+import Herald
+import HeraldPostgres
+import PostgresNIO
+import Synchronization
+import Testing
+
+/// Several stores on one schema, as several Herald nodes on one database would be.
+@Suite(.enabled(if: TestDatabase.isEnabled, "set HERALD_TEST_POSTGRES_URL, or run ./scripts/test"))
+struct MultiNodeStoreTests {
+    /// Connects `count` stores ("nodes") to one new schema, runs `body`, then closes them and drops it.
+    func withNodes(
+        _ count: Int,
+        fallbackPollInterval: Duration = .seconds(2),
+        _ body: ([PostgresEventStore]) async throws -> Void
+    ) async throws {
+        let schema = TestDatabase.uniqueSchema("nodes")
+        let url = try TestDatabase.requireURL()
+        var nodes: [PostgresEventStore] = []
+        do {
+            for _ in 0..<count {
+                nodes.append(
+                    try await PostgresEventStore.connect(
+                        url: url,
+                        configuration: .init(
+                            schema: schema, maximumConnections: 6,
+                            fallbackPollInterval: fallbackPollInterval)
+                    )
+                )
+            }
+            try await body(nodes)
+        } catch {
+            for node in nodes { try? await node.close() }
+            try? await TestDatabase.dropSchema(schema)
+            throw error
+        }
+        for node in nodes { try await node.close() }
+        try await TestDatabase.dropSchema(schema)
+    }
+
+    /// The proof that no follower skips an event: transactions on three nodes take sequences and then
+    /// wait a random while before committing (some roll back), so that a later sequence would commit before an
+    /// earlier one if nothing ordered the commits; a follower on a fourth node must still see every committed
+    /// event exactly once, in sequence order.
+    @Test func aFollowerSeesEveryEventOnceInOrderWhileTransactionsCommitLate() async throws {
+        struct RolledBack: Error {}
+        try await withNodes(4) { nodes in
+            let writers = Array(nodes.prefix(3))
+            let follower = nodes[3]
+            let perWriter = 40
+            let committed = Locked<Set<String>>([])
+            let following = Task {
+                var seen: [StoredEvent] = []
+                for try await stored in follower.follow() {
+                    seen.append(stored)
+                    if stored.event.type == "test.done" { break }
+                }
+                return seen
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, writer) in writers.enumerated() {
+                    group.addTask {
+                        for n in 0..<perWriter {
+                            let id = "w\(index)-\(n)"
+                            let rollsBack = n % 7 == 3
+                            do {
+                                try await writer.transaction { tx in
+                                    try await tx.publish(Event(id: id, source: "/no-skip", type: "test.item"))
+                                    // The delay sits between taking a sequence and committing it.
+                                    let delay = Double.random(in: 0...0.004)
+                                    try await tx.query("SELECT pg_sleep(\(delay))")
+                                    if rollsBack { throw RolledBack() }
+                                }
+                                committed.withLock { _ = $0.insert(id) }
+                            } catch is RolledBack {}
+                        }
+                    }
+                    group.addTask {
+                        // Plain appends from the same node meanwhile, through the group commit.
+                        for n in 0..<perWriter {
+                            let id = "a\(index)-\(n)"
+                            _ = try await writer.append(Event(id: id, source: "/no-skip", type: "test.item"))
+                            committed.withLock { _ = $0.insert(id) }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            _ = try await writers[0].append(Event(id: "done", source: "/no-skip", type: "test.done"))
+            let seen = try await withDeadline(.seconds(30), "the follower to reach the last event") {
+                try await following.value
+            }
+            let items = seen.filter { $0.event.type == "test.item" }
+            #expect(Set(items.map(\.event.id)) == committed.withLock { $0 })
+            #expect(items.count == Set(items.map(\.event.id)).count, "no event twice")
+            #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.sequence < $1.sequence }, "in sequence order")
+            #expect(committed.withLock(\.count) == 3 * perWriter * 2 - 3 * (0..<perWriter).filter { $0 % 7 == 3 }.count)
+        }
+    }
+
+    /// A node waiting for events is woken by another node's append through NOTIFY, not by its fallback check
+    /// (an hour here).
+    @Test func anAppendOnOneNodeWakesAWaiterOnAnother() async throws {
+        try await withNodes(2, fallbackPollInterval: .seconds(3_600)) { nodes in
+            let waiting = Task { try await nodes[1].waitForEvents(after: 0, timeout: .seconds(60)) }
+            // Let the waiter reach its wait: it re-reads the head after every wake, so an append that lands
+            // before it waits is found at once, and one after it must come by notification.
+            _ = try await nodes[0].append(Event(id: "1", source: "/wake", type: "test.item"))
+            let woke = try await withDeadline(.seconds(10), "the waiter on the other node to wake") {
+                try await waiting.value
+            }
+            #expect(woke)
+            let start = ContinuousClock.now
+            let second = Task { try await nodes[1].waitForEvents(after: 1, timeout: .seconds(60)) }
+            _ = try await nodes[0].append(Event(id: "2", source: "/wake", type: "test.item"))
+            #expect(try await withDeadline(.seconds(10), "the second wake") { try await second.value })
+            #expect(ContinuousClock.now - start < .seconds(10))
+        }
+    }
+
+    /// An event scheduled on one node (`deliverat`) reaches a long poll on another when it comes due, although
+    /// the polling node never reads the log otherwise and its fallback check is an hour away.
+    @Test func anEventScheduledOnOneNodeIsDeliveredByAPollOnAnother() async throws {
+        try await withNodes(2, fallbackPollInterval: .seconds(3_600)) { nodes in
+            _ = try await nodes[1].createGroup(ConsumerGroupConfiguration(name: "later", topic: try TopicPattern(">")))
+            let polling = Task { try await nodes[1].poll(group: "later", max: 10, wait: .seconds(30)) }
+            var event = Event(id: "delayed", source: "/delayed", type: "test.item")
+            event.deliverAt = Date().addingTimeInterval(0.3)
+            #expect(try await nodes[0].append(event).outcome == .scheduled)
+            let deliveries = try await withDeadline(.seconds(20), "the delayed event on the other node") {
+                try await polling.value
+            }
+            #expect(deliveries.map(\.event.id) == ["delayed"])
+            #expect(Date() >= event.deliverAt!, "not before its time")
+        }
+    }
+
+    /// One consumer group polled through three nodes at once: each event reaches one consumer, once.
+    @Test func aGroupSharedByThreeNodesDeliversEveryEventOnce() async throws {
+        try await withNodes(3) { nodes in
+            _ = try await nodes[0].createGroup(
+                ConsumerGroupConfiguration(name: "workers", topic: try TopicPattern("orders.>"))
+            )
+            #expect(
+                try await nodes[1].createGroup(
+                    ConsumerGroupConfiguration(name: "workers", topic: try TopicPattern("orders.>"))
+                ) == false,
+                "the group exists for every node"
+            )
+            let total = 300
+            for start in stride(from: 0, to: total, by: 50) {
+                _ = try await nodes[start / 50 % 3].append(
+                    (start..<start + 50).map { Event(id: "o-\($0)", source: "/orders", type: "orders.placed") }
+                )
+            }
+            let received = Locked<[Int64]>([])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for node in nodes {
+                    group.addTask {
+                        let deadline = ContinuousClock.now + .seconds(30)
+                        while received.withLock({ $0.count }) < total, ContinuousClock.now < deadline {
+                            let deliveries = try await node.poll(group: "workers", max: 7, wait: .milliseconds(50))
+                            received.withLock { $0 += deliveries.map(\.sequence) }
+                            _ = try await node.ack(group: "workers", deliveryIDs: deliveries.map(\.id))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let sequences = received.withLock { $0 }
+            #expect(sequences.count == total, "no event twice")
+            #expect(Set(sequences).count == total, "every event")
+            #expect(try await nodes[2].groupInfo(named: "workers")?.lag == 0)
+        }
+    }
+
+    /// An ordered group polled through two nodes never has two events of one key in flight, and hands each
+    /// key's events out in sequence order.
+    @Test func anOrderedGroupKeepsEachKeysOrderAcrossNodes() async throws {
+        try await withNodes(2) { nodes in
+            _ = try await nodes[0].createGroup(
+                ConsumerGroupConfiguration(name: "ordered", topic: try TopicPattern(">"), ordered: true)
+            )
+            let keys = ["a", "b", "c", "d"]
+            var events: [Event] = []
+            for n in 0..<120 {
+                var event = Event(id: "e-\(n)", source: "/ordered", type: "test.item")
+                event.partitionKey = keys[n % keys.count]
+                events.append(event)
+            }
+            _ = try await nodes[1].append(events)
+            let total = events.count
+            let inFlight = Locked<Set<String>>([])
+            let order = Locked<[String: [Int64]]>([:])
+            let overlaps = Locked(0)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for node in nodes {
+                    group.addTask {
+                        let deadline = ContinuousClock.now + .seconds(30)
+                        while order.withLock({ $0.values.reduce(0) { $0 + $1.count } }) < total,
+                            ContinuousClock.now < deadline
+                        {
+                            let deliveries = try await node.poll(group: "ordered", max: 3, wait: .milliseconds(50))
+                            for delivery in deliveries {
+                                let key = delivery.event.partitionKey ?? ""
+                                let fresh = inFlight.withLock { $0.insert(key).inserted }
+                                if !fresh { overlaps.withLock { $0 += 1 } }
+                                order.withLock { $0[key, default: []].append(delivery.sequence) }
+                            }
+                            for delivery in deliveries {
+                                inFlight.withLock { _ = $0.remove(delivery.event.partitionKey ?? "") }
+                                _ = try await node.ack(group: "ordered", deliveryIDs: [delivery.id])
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(overlaps.withLock { $0 } == 0, "two events of one key were in flight at once")
+            for (key, sequences) in order.withLock({ $0 }) {
+                #expect(sequences == sequences.sorted(), "key \(key) out of order")
+                #expect(sequences.count == events.count / keys.count)
+            }
+        }
+    }
+
+    /// Nodes that start together on a new schema all migrate it safely.
+    @Test func nodesStartingAtOnceShareOneSchema() async throws {
+        let schema = TestDatabase.uniqueSchema("migrate")
+        let url = try TestDatabase.requireURL()
+        let stores = try await withThrowingTaskGroup(of: PostgresEventStore.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    try await PostgresEventStore.connect(
+                        url: url, configuration: .init(schema: schema, maximumConnections: 2))
+                }
+            }
+            var stores: [PostgresEventStore] = []
+            for try await store in group { stores.append(store) }
+            return stores
+        }
+        _ = try await stores[0].append(Event(id: "1", source: "/m", type: "test.item"))
+        #expect(try await stores[3].lastSequence() == 1)
+        for store in stores { try await store.close() }
+        try await TestDatabase.dropSchema(schema)
+    }
+}
+
+/// Runs `body`, failing the test if it takes longer than `limit`: a guard against a lost event leaving a
+/// reader waiting forever.
+func withDeadline<Value: Sendable>(
+    _ limit: Duration,
+    _ what: String,
+    _ body: @escaping @Sendable () async throws -> Value
+) async throws -> Value {
+    try await withThrowingTaskGroup(of: Value?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let value = try await group.next() ?? nil else {
+            throw PostgresTestFailure("timed out after \(limit) waiting for \(what)")
+        }
+        return value
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Herald
+import HeraldPostgres
+import PostgresNIO
+import Testing
+
+@Suite(.enabled(if: TestDatabase.isEnabled, "set HERALD_TEST_POSTGRES_URL, or run ./scripts/test"))
+struct PostgresEventStoreTests {
+    func withStore(_ body: (PostgresEventStore) async throws -> Void) async throws {
+        let schema = TestDatabase.uniqueSchema("store")
+        let store = try await PostgresEventStore.connect(
+            url: try TestDatabase.requireURL(),
+            configuration: .init(schema: schema, maximumConnections: 4)
+        )
+        do {
+            try await body(store)
+        } catch {
+            try? await store.close()
+            try? await TestDatabase.dropSchema(schema)
+            throw error
+        }
+        try await store.close()
+        try await TestDatabase.dropSchema(schema)
+    }
+
+    func event(_ id: String, subject: String? = nil) -> Event {
+        Event(id: id, source: "/outbox", type: "orders.placed", subject: subject)
+    }
+
+    @Test func theOutboxCommitsTheUserRowAndTheEventsTogether() async throws {
+        try await withStore { store in
+            let table = "\"\(store.schemaName)\".orders"
+            try await store.transaction { tx in
+                try await tx.query("CREATE TABLE \(unescaped: table) (id text PRIMARY KEY, total int NOT NULL)")
+            }
+            let result = try await store.transaction { tx in
+                try await tx.query("INSERT INTO \(unescaped: table) (id, total) VALUES (\("o-1"), \(12))")
+                let result = try await tx.publish(event("placed-1"))
+                let visible = try await store.read(after: 0, filter: .all, limit: 10).events
+                #expect(visible.isEmpty, "published events are visible only after the commit")
+                return result
+            }
+            #expect(result.outcome == .stored(sequence: 1))
+            #expect(try await store.read(after: 0, filter: .all, limit: 10).events.map(\.event.id) == ["placed-1"])
+            let totals = try await store.transaction { tx in
+                try await tx.query("SELECT total FROM \(unescaped: table)").map { try $0.decode(Int.self) }
+            }
+            #expect(totals == [12])
+        }
+    }
+
+    @Test func theOutboxRollsBackTheUserRowAndPublishesNothingWhenTheBodyThrows() async throws {
+        struct Refused: Error {}
+        try await withStore { store in
+            let table = "\"\(store.schemaName)\".orders"
+            _ = try await store.createGroup(ConsumerGroupConfiguration(name: "g", topic: try TopicPattern(">")))
+            try await store.transaction { tx in
+                try await tx.query("CREATE TABLE \(unescaped: table) (id text PRIMARY KEY)")
+            }
+            await #expect(throws: Refused.self) {
+                try await store.transaction { tx in
+                    try await tx.query("INSERT INTO \(unescaped: table) (id) VALUES ('o-1')")
+                    try await tx.publish([event("placed-1"), event("placed-2")])
+                    throw Refused()
+                }
+            }
+            let rows = try await store.transaction { tx in try await tx.query("SELECT id FROM \(unescaped: table)") }
+            #expect(rows.isEmpty)
+            #expect(try await store.read(after: 0, filter: .all, limit: 10).events.isEmpty)
+            #expect(try await store.poll(group: "g", max: 10, wait: .zero).isEmpty)
+            #expect(try await store.append(event("placed-1")).outcome == .stored(sequence: 1))
+        }
+    }
+
+    @Test func aFailedPublishLeavesTheTransactionUsableAndAnInnerAppendIsRefused() async throws {
+        try await withStore { store in
+            _ = try await store.append(event("first", subject: "s"))
+            let results = try await store.transaction { tx in
+                await #expect(throws: EventLogError.self) {
+                    try await tx.publish([event("x", subject: "s")], expecting: .noStream("s"))
+                }
+                let inner = await #expect(throws: EventLogError.self) { try await store.append(event("inner")) }
+                #expect(inner?.code == .invalidArgument)
+                return try await tx.publish(
+                    [event("y", subject: "s")],
+                    expecting: StreamExpectation(stream: "s", version: 1)
+                )
+            }
+            #expect(results.map(\.outcome) == [.stored(sequence: 2)])
+            #expect(try await store.streamVersion("s") == 2)
+        }
+    }
+
+    @Test func anUnreachableServerFailsWithUnavailableInsteadOfHanging() async throws {
+        // A port nothing listens on: the connection is refused, and the store says so within its timeout.
+        let error = await #expect(throws: EventLogError.self) {
+            try await PostgresEventStore.connect(
+                url: "postgres://postgres@127.0.0.1:1/postgres",
+                configuration: .init(connectTimeout: .milliseconds(500))
+            )
+        }
+        #expect(error?.code == .unavailable)
+        #expect(error?.message.contains("127.0.0.1:1") == true)
+    }
+
+    @Test func aSchemaFromANewerHeraldIsRefused() async throws {
+        try await withStore { store in
+            try await store.transaction { tx in
+                try await tx.query("UPDATE \(unescaped: "\"\(store.schemaName)\".schema_version") SET version = 99")
+            }
+            let error = await #expect(throws: EventLogError.self) {
+                try await PostgresEventStore.connect(
+                    url: try TestDatabase.requireURL(),
+                    configuration: .init(schema: store.schemaName)
+                )
+            }
+            #expect(error?.code == .storage)
+            #expect(error?.message.contains("version 99") == true)
+            try await store.transaction { tx in
+                try await tx.query("UPDATE \(unescaped: "\"\(store.schemaName)\".schema_version") SET version = 1")
+            }
+        }
+    }
+
+    @Test func anInvalidSchemaNameIsRefusedBeforeConnecting() async throws {
+        for schema in ["", "1abc", "a-b", "a\"; DROP TABLE x; --", String(repeating: "s", count: 41)] {
+            let error = await #expect(throws: EventLogError.self) {
+                try await PostgresEventStore.connect(
+                    url: "postgres://postgres@127.0.0.1:1/postgres",
+                    configuration: .init(schema: schema)
+                )
+            }
+            #expect(error?.code == .invalidArgument, "schema \(schema)")
+        }
+    }
+
+    @Test func sqlMetaCharactersInEveryAttributeAreStoredVerbatim() async throws {
+        try await withStore { store in
+            let hostile = "'; DROP TABLE events; -- \\ $1 \" % _ \u{7F}"
+            var original = Event(id: hostile, source: "/src';--$1%25_", type: "orders.x" + hostile, subject: hostile)
+            original.partitionKey = hostile
+            _ = try await store.append(original)
+            let read = try await store.read(after: 0, filter: .all, limit: 10).events
+            #expect(read.map(\.event) == [original])
+            let bySubject = try await store.read(after: 0, filter: EventFilter(subject: hostile), limit: 10)
+            #expect(bySubject.events.count == 1)
+            let byTopic = try await store.read(
+                after: 0,
+                filter: EventFilter(topic: try TopicPattern("orders.>")),
+                limit: 10
+            )
+            #expect(byTopic.events.count == 1)
+        }
+    }
+}
+
+@Suite struct PostgresURLTests {
+    @Test func parsesEveryPart() throws {
+        let url = try PostgresURL("postgresql://app%40x:p%3Ass@db.local:6543/events?schema=prod&sslmode=require")
+        #expect(url.username == "app@x")
+        #expect(url.password == "p:ss")
+        #expect(url.host == "db.local")
+        #expect(url.port == 6543)
+        #expect(url.database == "events")
+        #expect(url.schema == "prod")
+        #expect(url.sslMode == "require")
+        #expect(!url.description.contains("p:ss"), "the password never shows")
+    }
+
+    @Test func defaultsThePort() throws {
+        #expect(try PostgresURL("postgres://u@h/d").port == 5432)
+    }
+
+    @Test(arguments: [
+        ("mysql://u@h/d", "scheme"),
+        ("postgres://h/d", "no user"),
+        ("postgres://u@/d", "no host"),
+        ("postgres://u@h", "no database"),
+        ("postgres://u@h:70000/d", "port"),
+        ("postgres://u@h/d?sslmode=verify-full", "sslmode"),
+        ("postgres://u@h/d?colour=blue", "unknown parameter"),
+        ("not a url at all", "not a URL"),
+    ])
+    func refusesABadURLSayingWhy(_ text: String, _ reason: String) throws {
+        let error = #expect(throws: EventLogError.self) { try PostgresURL(text) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains(reason) == true, "\(error?.message ?? "")")
+    }
+
+    @Test func neverShowsThePasswordOfABadURL() throws {
+        let error = #expect(throws: EventLogError.self) { try PostgresURL("mysql://u:secret@h/d") }
+        #expect(error?.message.contains("secret") == false)
+    }
+}
