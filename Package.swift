@@ -117,6 +117,7 @@ let package = Package(
                 "Herald",
                 "HeraldExamples",
                 "HeraldSQLite",
+                "HeraldPostgres",
                 "HeraldServer",
                 "HeraldClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -192,7 +193,9 @@ let package = Package(
             dependencies: [
                 "HeraldServer",
                 "HeraldSQLite",
+                "HeraldPostgres",
                 "HeraldTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -9,7 +9,7 @@ struct HeraldCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             DemoCommand.self, ServeCommand.self, PublishCommand.self, TailCommand.self, QueryCommand.self,
-            GroupsCommand.self, DeadLettersCommand.self,
+            GroupsCommand.self, DeadLettersCommand.self, SchedulesCommand.self, CronNextCommand.self,
         ]
     )
 }

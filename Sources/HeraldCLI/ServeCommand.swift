@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Herald
+import HeraldPostgres
 import HeraldSQLite
 import HeraldServer
 import Hummingbird
@@ -21,7 +22,9 @@ struct ServeCommand: AsyncParsableCommand {
             GET /v1/events, probe with GET /healthz and GET /readyz, scrape GET /metrics. Flags win over the \
             environment variables HERALD_HOST, HERALD_PORT, HERALD_STORE and HERALD_API_KEYS (keys separated by \
             ';' or spaces). Without API keys the server listens on a loopback address only, unless \
-            --allow-unauthenticated is given.
+            --allow-unauthenticated is given. With --store postgres://USER@HOST:PORT/DATABASE several servers \
+            share one PostgreSQL database: every server streams every event, and consumer groups span them; \
+            while the database is unreachable, requests get 503 with Retry-After.
             """
     )
 
@@ -34,7 +37,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The TCP port. (default: $HERALD_PORT or 8080)")
     var port: Int?
 
-    @Option(help: "Where events are kept: sqlite:PATH or memory. (default: $HERALD_STORE or sqlite:./herald.db)")
+    @Option(
+        help: ArgumentHelp(
+            "Where events are kept: sqlite:PATH, memory, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+                + "[?schema=NAME], which several servers may share. (default: $HERALD_STORE or sqlite:./herald.db)",
+            valueName: "store"))
     var store: String?
 
     @Option(help: "The largest request body accepted, in bytes.")
@@ -55,23 +62,35 @@ struct ServeCommand: AsyncParsableCommand {
     enum StoreLocation: Equatable, CustomStringConvertible {
         case memory
         case sqlite(path: String)
+        /// A PostgreSQL database, which several servers may share; `url` is the text as given.
+        case postgres(url: String, parsed: PostgresURL)
 
+        /// The location for logs: a PostgreSQL password is left out.
         var description: String {
             switch self {
             case .memory: "memory"
             case .sqlite(let path): "sqlite:\(path)"
+            case .postgres(_, let parsed): parsed.description
             }
         }
 
         init(_ text: String) throws {
+            let scheme = text.prefix { $0 != ":" }.lowercased()
             if text == "memory" {
                 self = .memory
             } else if text.hasPrefix("sqlite:"), text.count > "sqlite:".count {
                 self = .sqlite(path: String(text.dropFirst("sqlite:".count)))
+            } else if scheme == "postgres" || scheme == "postgresql" {
+                do {
+                    self = .postgres(url: text, parsed: try PostgresURL(text))
+                } catch let error as EventLogError {
+                    throw ValidationError("store: \(error.message)")
+                }
             } else {
                 throw ValidationError(
-                    "store '\(text)' is not one Herald knows; use 'memory' or 'sqlite:PATH', such as "
-                        + "'sqlite:./herald.db'")
+                    "store '\(text)' is not one Herald knows; use 'memory', 'sqlite:PATH' such as "
+                        + "'sqlite:./herald.db', or 'postgres://USER@HOST:PORT/DATABASE' such as "
+                        + "'postgres://postgres@127.0.0.1:5432/postgres'")
             }
         }
     }
@@ -94,27 +113,36 @@ struct ServeCommand: AsyncParsableCommand {
                 "Herald is serving: dashboard at http://\(host):\(port)/, API at http://\(host):\(port)/v1/",
                 metadata: ["store": "\(location)", "api_keys": "\(configuration.apiKeys.count)"])
         }
+        let store: any EventLog & ConsumerGroupStore
+        let close: @Sendable () async throws -> Void
         switch location {
         case .memory:
+            (store, close) = (InMemoryEventStore(), {})
+        case .sqlite(let path):
+            let sqlite = try await SQLiteEventStore.open(path: path)
+            (store, close) = (sqlite, { try await sqlite.close() })
+        case .postgres(let url, _):
+            let postgres: PostgresEventStore
+            do {
+                postgres = try await PostgresEventStore.connect(url: url)
+            } catch let error as EventLogError {
+                // One clear line and exit status 1, rather than the error's type and fields.
+                Output.error("error: cannot open the store \(location): \(error.message)")
+                throw ExitCode.failure
+            }
+            (store, close) = (postgres, { try await postgres.close() })
+        }
+        do {
             try await Self.serve(
                 buildHeraldApplication(
-                    store: InMemoryEventStore(), configuration: configuration, logger: logger, metrics: metrics,
+                    store: store, configuration: configuration, logger: logger, metrics: metrics,
                     onServerRunning: announce),
                 logger: logger)
-        case .sqlite(let path):
-            let store = try await SQLiteEventStore.open(path: path)
-            do {
-                try await Self.serve(
-                    buildHeraldApplication(
-                        store: store, configuration: configuration, logger: logger, metrics: metrics,
-                        onServerRunning: announce),
-                    logger: logger)
-            } catch {
-                try? await store.close()
-                throw error
-            }
-            try await store.close()
+        } catch {
+            try? await close()
+            throw error
         }
+        try await close()
     }
 
     /// How long SIGTERM or SIGINT lets requests, streams and connections finish before the server cancels

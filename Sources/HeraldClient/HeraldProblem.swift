@@ -30,14 +30,19 @@ public struct HeraldProblem: Sendable, Hashable {
     public var detail: String
     /// For a batch, every offending event by index; empty otherwise.
     public var errors: [EventError]
+    /// The body field at fault as a dotted path, such as `cron.hour` for an invalid schedule, when one is.
+    public var field: String?
 
     /// Creates a problem.
-    public init(type: String, title: String, status: Int, detail: String, errors: [EventError] = []) {
+    public init(
+        type: String, title: String, status: Int, detail: String, errors: [EventError] = [], field: String? = nil
+    ) {
         self.type = type
         self.title = title
         self.status = status
         self.detail = detail
         self.errors = errors
+        self.field = field
     }
 
     /// Reads a problem body; `nil` when it is not a JSON object. Missing members get RFC 9457's defaults
@@ -48,6 +53,7 @@ public struct HeraldProblem: Sendable, Hashable {
         title = json["title"]?.string ?? ""
         status = json["status"]?.int ?? responseStatus
         detail = json["detail"]?.string ?? ""
+        field = json["field"]?.string
         errors = (json["errors"]?.array ?? []).compactMap { entry in
             guard let index = entry["index"]?.int else { return nil }
             return EventError(

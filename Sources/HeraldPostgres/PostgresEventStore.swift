@@ -183,7 +183,8 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     }
 
     /// Runs `body` on a pooled connection; fails with ``EventLogError/Code/unavailable`` when none comes
-    /// within ``Configuration/connectTimeout`` (the pool keeps trying to connect while the server is down).
+    /// within ``Configuration/connectTimeout`` (the pool keeps trying to connect while the server is down),
+    /// or when the connection closes under `body` and `body` does not end (``ClosedConnectionGuard``).
     func withConnection<T: Sendable>(
         _ operation: String,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
@@ -193,7 +194,8 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
             group.addTask {
                 try await self.client.withConnection { connection in
                     started.value.store(true, ordering: .relaxed)
-                    return try await body(connection)
+                    return try await ClosedConnectionGuard.run(
+                        on: connection, url: self.url, operation: operation, body)
                 }
             }
             let timeout = configuration.connectTimeout

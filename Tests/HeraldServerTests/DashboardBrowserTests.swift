@@ -167,6 +167,17 @@ struct DashboardBrowserTests {
                 "[...document.querySelectorAll('#event-rows .type')].some((cell) => cell.textContent === 'form.sent')",
                 deadline: .now + .seconds(2)))
 
+        // A schedule created over HTTP shows in the schedules panel with its trigger and next firing.
+        let schedule = try await client.execute(
+            uri: "/v1/schedules/nightly-report", method: .put, headers: [.contentType: "application/json"],
+            body: ByteBuffer(string: #"{"cron":"0 3 * * *","event":{"type":"report.due","source":"/reports"}}"#))
+        #expect(schedule.status == .created)
+        let scheduleRow = "document.querySelector('#schedule-rows tr[data-name=\"nightly-report\"]')"
+        #expect(try await page.waitUntil("\(scheduleRow) !== null", deadline: .now + .seconds(5)))
+        let scheduleText = try await page.evaluate("\(scheduleRow).textContent") as? String ?? ""
+        #expect(scheduleText.contains("cron 0 3 * * *"), "\(scheduleText)")
+        #expect(try await page.evaluate("\(scheduleRow).cells[2].title") as? String != "—")
+
         // A few more live events for the rate chart, then the screenshot.
         for index in 0..<6 {
             let type = index.isMultiple(of: 3) ? "payments.taken" : "orders.placed"

@@ -189,7 +189,9 @@ import Testing
                 let started = ContinuousClock.now
                 await serviceGroup.triggerGracefulShutdown()
                 try await tasks.next()
-                #expect(ContinuousClock.now - started < .seconds(3))
+                // Well before the 20 s deadline, which a stream holding the shutdown up would reach: the bound
+                // leaves room for a loaded machine.
+                #expect(ContinuousClock.now - started < .seconds(8))
                 // The client sees its stream end.
                 #expect(await stream.eventsUntilEnd().isEmpty)
             }

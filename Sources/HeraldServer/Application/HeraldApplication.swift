@@ -13,6 +13,11 @@ import NIOCore
 /// not wait for stream clients to leave. It does not close `store`; its owner does, after the application
 /// stops.
 ///
+/// When `store` also keeps schedules and locks (a `ScheduleStore` and `LockStore`, as the in-memory, SQLite and
+/// PostgreSQL stores are), the application runs a ``Scheduler`` on `clock` among its services, so that it
+/// fires schedules while the server runs and stops with it, and serves `/v1/schedules`
+/// (``SchedulesController``); otherwise those routes answer `501`. Pass the store's own clock.
+///
 /// With ``HeraldServerConfiguration/apiKeys`` set, every route checks the client's key first
 /// (``APIKeyAuthenticator``, ``RequiredAccess``). Call ``HeraldServerConfiguration/validate()`` before serving:
 /// it refuses an unauthenticated server on a non-loopback host. `onServerRunning` is called with the listening
@@ -22,6 +27,7 @@ public func buildHeraldApplication(
     configuration: HeraldServerConfiguration = HeraldServerConfiguration(),
     logger: Logger = Logger(label: "herald.server"),
     metrics: ServerMetrics = ServerMetrics(),
+    clock: any WallClock = SystemWallClock(),
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = Hummingbird.Router(context: HeraldRequestContext.self)
@@ -47,6 +53,14 @@ public func buildHeraldApplication(
         hub: streamHub, store: store, maxMessageBytes: configuration.maxBodyBytes, metrics: metrics
     )
     .addRoutes(to: router.group("v1/ws"))
+    let scheduleStore = store as? any EventLog & ScheduleStore & LockStore
+    let scheduler = scheduleStore.map { store in
+        Scheduler(log: store, schedules: store, locks: store, clock: clock, logger: logger)
+    }
+    SchedulesController(
+        store: scheduleStore, scheduler: scheduler, clock: clock, maxBodyBytes: configuration.maxBodyBytes
+    )
+    .addRoutes(to: router.group("v1/schedules"))
     DashboardController().addRoutes(to: router)
     return Application(
         router: router,
@@ -56,7 +70,7 @@ public func buildHeraldApplication(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "herald"
         ),
-        services: [streamHub],
+        services: [streamHub] + (scheduler.map { [$0] } ?? []),
         onServerRunning: onServerRunning,
         logger: logger
     )

@@ -9,6 +9,8 @@ import HTTPTypes
 /// - `GET /v1/events`, `/v1/stream`, `/v1/ws`, `/v1/topics`, reading groups and dead letters, and
 ///   `POST /v1/groups/{name}/poll|ack|nack`: `subscribe`.
 /// - `PUT` and `DELETE /v1/groups/{name}`, `POST /v1/groups/{name}/dead-letters/requeue`, and `GET /metrics`: `admin`.
+/// - `GET /v1/schedules` and `/v1/schedules/{name}`: `subscribe`; every other method under `/v1/schedules`
+///   (`PUT`, `DELETE`, `POST .../pause|resume`): `admin`.
 /// - Anything else under `/v1/` (including paths that do not exist): any valid key, so that unauthenticated
 ///   clients learn nothing about which paths exist.
 public enum RequiredAccess: Sendable, Hashable {
@@ -35,6 +37,10 @@ public enum RequiredAccess: Sendable, Hashable {
             self = .scope(.publish)
         case (.get, "events"), (.get, "stream"), (.get, "ws"), (.get, "topics"):
             self = .scope(.subscribe)
+        case (.get, "schedules"), (.head, "schedules"):
+            self = .scope(.subscribe)
+        case (_, "schedules"):
+            self = .scope(.admin)
         case (_, "groups"):
             self = Self.groupAccess(method: method, segments: Array(segments.dropFirst(2)))
         default:

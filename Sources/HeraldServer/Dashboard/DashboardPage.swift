@@ -58,6 +58,16 @@ extension DashboardAsset {
                   </table>
                   <p id="groups-note" class="note">Loading…</p>
                 </section>
+                <section class="panel schedules" aria-labelledby="schedules-title">
+                  <h2 id="schedules-title">Schedules</h2>
+                  <table id="schedules" hidden>
+                    <thead>
+                      <tr><th>Name</th><th>Trigger</th><th>Next firing</th><th>Paused</th></tr>
+                    </thead>
+                    <tbody id="schedule-rows"></tbody>
+                  </table>
+                  <p id="schedules-note" class="note">Loading…</p>
+                </section>
                 <section class="panel publish" aria-labelledby="publish-title">
                   <h2 id="publish-title">Publish an event</h2>
                   <form id="publish-form" autocomplete="off">

@@ -14,6 +14,7 @@ extension DashboardAsset {
             const MAX_ROWS = 200;             // events kept on the page
             const BACKLOG = 50;               // recent events loaded on start
             const GROUPS_EVERY_MS = 3000;
+            const SCHEDULES_EVERY_MS = 3000;
             const TOPICS_EVERY_MS = 5000;
             const POLL_EVERY_MS = 500;        // only on a server without /v1/stream
             const CHART_SECONDS = 60;
@@ -489,6 +490,53 @@ extension DashboardAsset {
               if (again) setTimeout(refreshGroups, GROUPS_EVERY_MS);
             }
 
+            // ---- schedules -----------------------------------------------------------------------------
+
+            /// A schedule's trigger in a few words, from its JSON form.
+            function describeTrigger(schedule) {
+              if (typeof schedule.cron === 'string') return 'cron ' + schedule.cron + ' (' + String(schedule.timezone || 'UTC') + ')';
+              if (typeof schedule.every_ms === 'number') return 'every ' + schedule.every_ms + ' ms';
+              if (typeof schedule.at === 'string') return 'at ' + schedule.at;
+              return '—';
+            }
+
+            async function refreshSchedules() {
+              const note = $('schedules-note');
+              let again = true;
+              try {
+                const body = await getJSON('/v1/schedules');
+                const schedules = Array.isArray(body.schedules) ? body.schedules : [];
+                $('schedule-rows').replaceChildren(...schedules.map((schedule) => {
+                  const row = document.createElement('tr');
+                  row.dataset.name = String(schedule.name);
+                  const next = typeof schedule.next_fire_at === 'string' ? schedule.next_fire_at : '—';
+                  const nextCell = cell(next === '—' ? next : new Date(next).toLocaleString(), 'time');
+                  nextCell.title = next;
+                  row.append(
+                    cell(String(schedule.name), 'name'),
+                    cell(describeTrigger(schedule), 'mono'),
+                    nextCell,
+                    cell(schedule.paused === true ? 'yes' : 'no', schedule.paused === true ? 'alert' : ''),
+                  );
+                  return row;
+                }));
+                $('schedules').hidden = schedules.length === 0;
+                note.hidden = schedules.length > 0;
+                note.textContent = 'No schedules yet.';
+              } catch (error) {
+                $('schedule-rows').replaceChildren();
+                $('schedules').hidden = true;
+                note.hidden = false;
+                if (error instanceof HTTPFailure && (error.status === 404 || error.status === 501)) {
+                  note.textContent = 'This server does not keep schedules.';
+                  again = false;
+                } else {
+                  note.textContent = 'Cannot list schedules: ' + error.message;
+                }
+              }
+              if (again) setTimeout(refreshSchedules, SCHEDULES_EVERY_MS);
+            }
+
             // ---- publishing ----------------------------------------------------------------------------
 
             function newEventID() {
@@ -590,6 +638,7 @@ extension DashboardAsset {
               drawChart();
               setInterval(drawChart, 1000);
               refreshGroups();
+              refreshSchedules();
               try {
                 await loadBacklog();
               } catch (error) {

@@ -38,15 +38,16 @@ extension DashboardAsset {
             .grid {
               display: grid; gap: 16px; padding: 16px 20px;
               grid-template-columns: minmax(0, 1fr) 440px;
-              grid-template-areas: "events rates" "events groups" "events publish";
+              grid-template-areas: "events rates" "events groups" "events schedules" "events publish";
               align-items: start;
             }
             @media (max-width: 1000px) {
-              .grid { grid-template-columns: minmax(0, 1fr); grid-template-areas: "events" "rates" "groups" "publish"; }
+              .grid { grid-template-columns: minmax(0, 1fr); grid-template-areas: "events" "rates" "groups" "schedules" "publish"; }
             }
             .events { grid-area: events; }
             .rates { grid-area: rates; }
             .groups { grid-area: groups; }
+            .schedules { grid-area: schedules; }
             .publish { grid-area: publish; }
             .panel {
               background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px;

@@ -79,7 +79,7 @@ public struct EventsController: Sendable {
         } catch let error as EventLogError where error.code == .invalidArgument {
             throw ProblemDetails.invalidEvent(error.message)
         } catch let error as EventLogError {
-            throw ProblemDetails.storeFailure(error.message)
+            throw ProblemDetails.storeError(error)
         }
     }
 
@@ -104,7 +104,7 @@ public struct EventsController: Sendable {
         do {
             page = try await store.read(after: after, filter: filter, limit: Int(limit))
         } catch let error as EventLogError {
-            throw ProblemDetails.storeFailure(error.message)
+            throw ProblemDetails.storeError(error)
         }
         var body = Data(#"{"events":["#.utf8)
         for (position, stored) in page.events.enumerated() {

@@ -217,8 +217,7 @@ public struct GroupsController: Sendable {
         case .groupNotFound: group.map(ProblemDetails.groupNotFound) ?? .storeFailure(error.message)
         case .groupConflict: .groupConflict(error.message)
         case .invalidArgument: .invalidBody(error.message)
-        case .closed: .storeUnavailable(error.message)
-        default: .storeFailure(error.message)
+        default: .storeError(error)
         }
     }
 

@@ -17,6 +17,8 @@ public struct HealthController: Sendable {
         router.get("readyz") { _, _ in
             do {
                 _ = try await store.lastSequence()
+            } catch let error as EventLogError where error.code == .unavailable {
+                throw ProblemDetails.storeOutage("not ready: \(error.message)")
             } catch {
                 throw ProblemDetails.storeUnavailable(
                     "the event store does not answer: \(error); check that it is open and its file or database is "

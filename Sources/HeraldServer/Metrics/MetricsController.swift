@@ -26,6 +26,8 @@ public struct MetricsController: Sendable {
         router.get("metrics") { _, _ in
             do {
                 gauges.update(lastSequence: try await store.lastSequence(), groups: try await store.groups())
+            } catch let error as EventLogError where error.code == .unavailable {
+                throw ProblemDetails.storeOutage("could not read the store's figures for the metrics: \(error.message)")
             } catch {
                 throw ProblemDetails.storeUnavailable(
                     "could not read the store's figures for the metrics: \(error); check that the store is open "

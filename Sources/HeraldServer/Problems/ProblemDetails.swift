@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Herald
 import Hummingbird
 import NIOCore
 
@@ -38,18 +39,26 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
     public var detail: String
     /// For a batch, every offending event by index; `nil` otherwise.
     public var errors: [EventError]?
+    /// The body field at fault as a dotted path, such as `cron.hour` or `event.source`, when one is.
+    public var field: String?
+    /// When set, the response's `Retry-After` header: how many seconds the client should wait before trying
+    /// again. Not part of the body.
+    public var retryAfterSeconds: Int? = nil
 
     private enum CodingKeys: String, CodingKey {
-        case type, title, statusCode = "status", detail, errors
+        case type, title, statusCode = "status", detail, errors, field
     }
 
     /// Creates a problem.
-    public init(type: String, title: String, status: Int, detail: String, errors: [EventError]? = nil) {
+    public init(
+        type: String, title: String, status: Int, detail: String, errors: [EventError]? = nil, field: String? = nil
+    ) {
         self.type = type
         self.title = title
         self.statusCode = status
         self.detail = detail
         self.errors = errors
+        self.field = field
     }
 
     /// An event, batch or its attributes broke the CloudEvents rules or was not valid JSON (400).
@@ -99,6 +108,27 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
     static func storeUnavailable(_ detail: String) -> ProblemDetails {
         ProblemDetails(
             type: "urn:herald:problem:store-unavailable", title: "Store unavailable", status: 503, detail: detail)
+    }
+
+    /// The store cannot be reached for now, as while its database restarts (503, `Retry-After: 1`); the
+    /// request may be sent again. A publish that got this answer may or may not have been stored: sending it
+    /// again is safe, since events are idempotent by source and id.
+    static func storeOutage(_ detail: String) -> ProblemDetails {
+        var problem = ProblemDetails(
+            type: "urn:herald:problem:store-unavailable", title: "Store unavailable", status: 503, detail: detail)
+        problem.retryAfterSeconds = 1
+        return problem
+    }
+
+    /// The problem for an ``EventLogError`` the store threw that the route has no answer of its own for:
+    /// `503` with `Retry-After` for ``EventLogError/Code/unavailable``, `503` for a closed store, `500`
+    /// otherwise.
+    static func storeError(_ error: EventLogError) -> ProblemDetails {
+        switch error.code {
+        case .unavailable: .storeOutage(error.message)
+        case .closed: .storeUnavailable(error.message)
+        default: .storeFailure(error.message)
+        }
     }
 
     /// A JSON request body was malformed, missing a field, or had a field of the wrong type or range (400).
@@ -175,6 +205,9 @@ extension ProblemDetails: HTTPResponseError {
         var fields: HTTPFields = [.contentType: Self.mediaType]
         if statusCode == 401 {
             fields[.wwwAuthenticate] = #"Bearer realm="herald""#
+        }
+        if let retryAfterSeconds {
+            fields[.retryAfter] = String(retryAfterSeconds)
         }
         return fields
     }

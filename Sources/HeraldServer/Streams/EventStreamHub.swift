@@ -19,9 +19,12 @@ import Synchronization
 /// topic.
 ///
 /// The hub is a ServiceLifecycle `Service`: run it alongside the server. On graceful shutdown, or when its
-/// task is cancelled, it ends every stream and returns. When the store fails it ends the streams it feeds
-/// (clients reconnect and resume) and tries again a second later, waiting longer, up to 30 seconds, while the
-/// failures go on.
+/// task is cancelled, it ends every stream and returns. While the store is unavailable for now
+/// (``EventLogError/Code/unavailable``, as while PostgreSQL restarts) the streams stay open and the hub tries
+/// again after 100 ms, waiting longer, up to 2 seconds, while the outage lasts (``StoreOutageBackoff``); once
+/// the store answers it goes on from where it was, so the clients lose nothing. When the store fails
+/// otherwise it ends the streams it feeds (clients reconnect and resume) and tries again a second later,
+/// waiting longer, up to 30 seconds, while the failures go on.
 public final class EventStreamHub: Service, Sendable {
     /// How many events one read of the store fetches.
     static let pageSize = 512
@@ -105,6 +108,7 @@ public final class EventStreamHub: Service, Sendable {
     private func follow() async throws {
         var cursor: Int64?
         var retryDelay = Self.retryDelay
+        var outage = StoreOutageBackoff()
         while true {
             do {
                 let position: Int64
@@ -115,8 +119,22 @@ public final class EventStreamHub: Service, Sendable {
                 }
                 cursor = try await feed(after: position)
                 retryDelay = Self.retryDelay
+                if outage.failures > 0 {
+                    logger.notice(
+                        "The event store answers again; streams go on", metadata: ["failures": "\(outage.failures)"])
+                    outage.reset()
+                }
             } catch {
                 if error is CancellationError || Task.isCancelled { throw CancellationError() }
+                if StoreOutageBackoff.isOutage(error) {
+                    if outage.failures == 0 {
+                        logger.warning(
+                            "The event store is unavailable; streams stay open and wait for it",
+                            metadata: ["error": "\(error)"])
+                    }
+                    try await outage.wait()
+                    continue
+                }
                 logger.error(
                     "Streams cannot follow the event log; ending the open streams and trying again",
                     metadata: ["error": "\(error)", "retry_in": "\(retryDelay)"])

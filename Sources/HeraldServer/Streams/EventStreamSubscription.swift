@@ -20,6 +20,8 @@ struct EventStreamSubscription {
     /// Where the read that filled `pending` stopped.
     private var readThrough: Int64
     private var isLive = false
+    /// The waits while the store is unavailable during catching up.
+    private var outage = StoreOutageBackoff()
 
     init(
         hub: EventStreamHub,
@@ -38,7 +40,8 @@ struct EventStreamSubscription {
 
     /// The next event or heartbeat; `nil` once the stream has ended (see the client's termination for why).
     ///
-    /// - Throws: what the store throws while catching up, or `CancellationError`.
+    /// - Throws: what the store throws while catching up, or `CancellationError`; while the store is unavailable
+    ///   for now (``EventLogError/Code/unavailable``) it waits and tries again instead (``StoreOutageBackoff``).
     mutating func next() async throws -> StreamMessage? {
         while !isLive {
             if pendingIndex < pending.count {
@@ -50,8 +53,16 @@ struct EventStreamSubscription {
             }
             cursor = max(cursor, readThrough)
             try Task.checkCancellation()
-            let page = try await hub.store.read(
-                after: cursor, filter: EventFilter(topic: topic), limit: EventStreamHub.pageSize)
+            let page: EventPage
+            do {
+                page = try await hub.store.read(
+                    after: cursor, filter: EventFilter(topic: topic), limit: EventStreamHub.pageSize)
+                outage.reset()
+            } catch let error where StoreOutageBackoff.isOutage(error) {
+                // Wait the outage out: the stream stays open and goes on from `cursor` once the store answers.
+                try await outage.wait()
+                continue
+            }
             readThrough = max(cursor, page.nextAfter)
             if !page.events.isEmpty {
                 pending = page.events.map(StreamedEvent.init)

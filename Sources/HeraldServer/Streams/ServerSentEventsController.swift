@@ -48,6 +48,10 @@ public struct ServerSentEventsController: Sendable {
             } else {
                 after = try await hub.store.lastSequence()
             }
+        } catch let error as EventLogError {
+            var problem = ProblemDetails.storeError(error)
+            problem.detail = "cannot find the end of the event log: " + problem.detail
+            throw problem
         } catch {
             throw ProblemDetails.storeFailure("cannot find the end of the event log: \(error)")
         }

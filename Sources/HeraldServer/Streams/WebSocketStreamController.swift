@@ -76,7 +76,15 @@ public struct WebSocketStreamController: Sendable {
         if let given = parameters.after {
             after = given
         } else {
-            after = try await store.lastSequence()
+            do {
+                after = try await store.lastSequence()
+            } catch let error as EventLogError {
+                var problem = ProblemDetails.storeError(error)
+                problem.detail = "cannot find the end of the event log: " + problem.detail
+                try await outbound.writeTextMessage(String(decoding: problem.jsonData(), as: UTF8.self))
+                try await outbound.close(.unexpectedServerError, reason: "the store failed; try again later")
+                return
+            }
         }
         let canPublish = context.requestContext.grantedScopes.contains(.publish)
         let termination = StreamTermination()

@@ -46,7 +46,7 @@ public struct TopicsController: Sendable {
         do {
             summaries = try await store.eventTypes()
         } catch let error as EventLogError {
-            throw error.code == .closed ? ProblemDetails.storeUnavailable(error.message) : .storeFailure(error.message)
+            throw ProblemDetails.storeError(error)
         }
         let current = rates.ratesPerSecond()
         let topics = summaries.map { summary in

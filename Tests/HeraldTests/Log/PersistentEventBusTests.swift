@@ -103,7 +103,7 @@ import Testing
 
 /// Waits until `condition` holds or `timeout` passes; returns whether it holds.
 private func eventually(
-    within timeout: Duration = .seconds(5),
+    within timeout: Duration = .seconds(15),
     _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
