@@ -10,7 +10,12 @@ struct LogCommand: AsyncParsableCommand {
         abstract: "Durable log appends, following, consumer groups and end-to-end latency."
     )
 
-    @Option(help: "The store: 'memory' or 'sqlite:PATH' (PATH is deleted and recreated for each case).")
+    @Option(
+        help: """
+            The store: 'memory', 'sqlite:PATH' (PATH is deleted and recreated for each case) or \
+            'postgres://USER[:PASSWORD]@HOST[:PORT]/DB' (each case in a new schema, dropped after it).
+            """
+    )
     var store: String
 
     @Flag(help: "Print one JSON object per line instead of a markdown table.")
@@ -29,16 +34,23 @@ struct LogCommand: AsyncParsableCommand {
     var cases: String?
 
     func validate() throws {
-        guard store == "memory" || (store.hasPrefix("sqlite:") && store.count > 7) else {
-            throw ValidationError("--store must be 'memory' or 'sqlite:PATH', got '\(store)'")
+        guard store == "memory" || (store.hasPrefix("sqlite:") && store.count > 7) || isPostgres else {
+            throw ValidationError(
+                "--store must be 'memory', 'sqlite:PATH' or 'postgres://USER@HOST:PORT/DB', got '\(store)'")
         }
         guard events >= 100, latencySeconds > 0 else {
             throw ValidationError("--events must be at least 100 and --latency-seconds positive")
         }
     }
 
+    private var isPostgres: Bool { store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") }
+
     func run() async throws {
         let selected = cases.map { Set($0.split(separator: ",").map(String.init)) }
+        if isPostgres {
+            try await runPostgres(selected)
+            return
+        }
         let suite: LogSuite
         var sqlitePath: String?
         if store == "memory" {
@@ -64,6 +76,35 @@ struct LogCommand: AsyncParsableCommand {
             report(try await RawSQLiteBaseline.appendBatches(events: LogSuite.makeEvents(events), path: sqlitePath))
             Self.removeDatabase(at: sqlitePath)
         }
+    }
+
+    /// The suite against PostgreSQL, then the raw postgres-nio baseline.
+    private func runPostgres(_ selected: Set<String>?) async throws {
+        let database: PostgresBenchDatabase
+        do {
+            database = try PostgresBenchDatabase(url: store)
+        } catch let error as EventLogError {
+            throw ValidationError(error.message)
+        }
+        let suite = LogSuite(
+            makeStore: { try await database.makeStore() },
+            closeStore: { store in try await database.close(store) },
+            makeOtherNode: { store in try await database.makeOtherNode(of: store) },
+            impl: "herald-postgres", events: events, latencyDuration: .milliseconds(Int(latencySeconds * 1000)))
+        if !json { print(BenchResult.tableHeader) }
+        let report = { (result: BenchResult) in print(json ? result.jsonLine : result.tableRow) }
+        do {
+            try await suite.run(cases: selected, report: report)
+            if selected?.contains("append_batch100") ?? true {
+                report(
+                    try await RawPostgresBaseline.appendBatches(events: LogSuite.makeEvents(events), database: database)
+                )
+            }
+        } catch {
+            await database.shutDown()
+            throw error
+        }
+        await database.shutDown()
     }
 
     static func removeDatabase(at path: String) {

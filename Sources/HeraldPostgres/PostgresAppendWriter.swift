@@ -89,14 +89,20 @@ struct PostgresAppendWriter: Sendable {
             }
             results.append(.success(batchResults))
         }
-        if !eventRows.isEmpty {
-            try await connection.query(eventRows.insertEvents(into: tables.events, storedAt: now), logger: logger)
-        }
         if !scheduledRows.isEmpty {
             try await connection.query(scheduledRows.insertScheduled(into: tables.scheduled), logger: logger)
         }
         let wrote = promoted || !eventRows.isEmpty || !scheduledRows.isEmpty
-        if wrote { try await moveHead(to: lastSequence, scheduling: scheduledRows.earliestDeliverAt, on: connection) }
+        let payload = Self.notificationPayload(scheduling: scheduledRows.earliestDeliverAt)
+        if !eventRows.isEmpty {
+            // One round trip for the rows and the head.
+            try await connection.query(
+                eventRows.insertEvents(into: tables, storedAt: now, movingHeadTo: lastSequence, notifying: payload),
+                logger: logger
+            )
+        } else if wrote {
+            try await moveHead(to: lastSequence, scheduling: scheduledRows.earliestDeliverAt, on: connection)
+        }
         return (results, wrote)
     }
 
@@ -127,7 +133,7 @@ struct PostgresAppendWriter: Sendable {
     /// Sets the head and tells every node, at commit, that the log changed, and when the earliest of the events
     /// it scheduled comes due (so that nodes that only poll deliver them in time).
     func moveHead(to lastSequence: Int64, scheduling due: Date? = nil, on connection: PostgresConnection) async throws {
-        let payload = due.map { "due:\($0.timeIntervalSinceReferenceDate)" } ?? ""
+        let payload = Self.notificationPayload(scheduling: due)
         try await connection.query(
             """
             UPDATE \(unescaped: tables.head) SET last_sequence = \(lastSequence)
@@ -135,6 +141,11 @@ struct PostgresAppendWriter: Sendable {
             """,
             logger: logger
         )
+    }
+
+    /// The `NOTIFY` payload of a commit: empty, or the due time of the earliest event it scheduled.
+    static func notificationPayload(scheduling due: Date?) -> String {
+        due.map { "due:\($0.timeIntervalSinceReferenceDate)" } ?? ""
     }
 
     /// Moves the scheduled events due by now into the log after `lastSequence`, in order of due time (then
@@ -253,9 +264,18 @@ struct EventRows {
         records.append(ByteBuffer(bytes: EventRecordCodec.encode(event)))
     }
 
-    func insertEvents(into table: String, storedAt: Date) -> PostgresQuery {
+    /// Inserts the rows into the events table and, in the same statement, sets the head to `lastSequence`
+    /// and notifies the other nodes with `payload` (at commit), as
+    /// ``PostgresAppendWriter/moveHead(to:scheduling:on:)`` does.
+    func insertEvents(
+        into tables: PostgresTables,
+        storedAt: Date,
+        movingHeadTo lastSequence: Int64,
+        notifying payload: String
+    ) -> PostgresQuery {
         """
-        INSERT INTO \(unescaped: table) (sequence, source, id, type, subject, time, partition_key, stored_at, event)
+        WITH inserted AS (
+        INSERT INTO \(unescaped: tables.events) (sequence, source, id, type, subject, time, partition_key, stored_at, event)
         SELECT u.sequence, u.source, u.id, u.type, CASE WHEN u.has_subject THEN u.subject END,
             CASE WHEN u.has_time THEN u.time END, CASE WHEN u.has_key THEN u.key END, \(storedAt.timeIntervalSinceReferenceDate),
             u.event
@@ -263,6 +283,9 @@ struct EventRows {
             \(hasSubject)::bool[], \(times)::float8[], \(hasTime)::bool[], \(partitionKeys)::text[],
             \(hasPartitionKey)::bool[], \(records)::bytea[])
             AS u (sequence, source, id, type, subject, has_subject, time, has_time, key, has_key, event)
+        )
+        UPDATE \(unescaped: tables.head) SET last_sequence = \(lastSequence)
+        RETURNING pg_notify(\(tables.channel), \(payload))::text
         """
     }
 

@@ -188,8 +188,7 @@ extension PostgresEventStore {
                 let now = clock.now
                 let (deliveries, nextDue, expired) = try await withTransaction("poll") { connection in
                     let record = try await self.lockGroup(group, on: connection, url: url)
-                    try await self.takeNewEvents(record, now: now, on: connection)
-                    let expired = try await self.expireLeases(record, now: now, on: connection)
+                    let expired = try await self.takeNewEventsAndExpireLeases(record, now: now, on: connection)
                     let (deliveries, nextDue) = try await self.lease(record, max: max, now: now, on: connection)
                     return (deliveries, nextDue, expired)
                 }
@@ -223,14 +222,21 @@ extension PostgresEventStore {
     }
 
     /// Adds the group's events appended since its cursor to its pending deliveries, and moves the cursor
-    /// to the head, both as of one snapshot: the events visible then are exactly those up to the head.
-    private func takeNewEvents(_ group: PostgresGroupRecord, now: Date, on connection: PostgresConnection)
-        async throws
-    {
+    /// to the head, both as of one snapshot: the events visible then are exactly those up to the head. In
+    /// the same statement (one round trip), ends the leases that ran out as ``expireLeases(_:now:on:)``
+    /// does (the rows it adds are never leased, so the two touch different rows). Returns whether an
+    /// expired lease made an event deliverable again.
+    private func takeNewEventsAndExpireLeases(
+        _ group: PostgresGroupRecord,
+        now: Date,
+        on connection: PostgresConnection
+    ) async throws -> Bool {
         var bindings = PostgresBindings()
         bindings.append(group.id)
         bindings.append(now.timeIntervalSinceReferenceDate)
         bindings.append(group.cursor)
+        bindings.append(Int32(clamping: group.configuration.maxAttempts))
+        bindings.append(Self.leaseExpiredError(group))
         var condition = ""
         if let topic = PostgresTopicCondition.sql(group.configuration.topic, column: "e.type", bindings: &bindings) {
             condition = " AND " + topic
@@ -242,11 +248,31 @@ extension PostgresEventStore {
                 INSERT INTO \(t.pending) (group_id, sequence, state, attempt, available_at, partition_key)
                 SELECT $1, e.sequence, 0, 0, $2, e.partition_key FROM \(t.events) AS e, head
                 WHERE e.sequence > $3 AND e.sequence <= head.last_sequence\(condition)
+            ),
+            moved AS (
+                UPDATE \(t.groups) AS g SET cursor = head.last_sequence FROM head
+                WHERE g.group_id = $1 AND g.cursor < head.last_sequence
+            ),
+            expired AS (
+                UPDATE \(t.pending)
+                SET state = CASE WHEN attempt >= $4 THEN 2 ELSE 0 END, available_at = lease_until, last_error = $5,
+                    lease_until = NULL, delivery_id = NULL
+                WHERE group_id = $1 AND state = 1 AND lease_until <= $2
+                RETURNING state
             )
-            UPDATE \(t.groups) AS g SET cursor = head.last_sequence FROM head
-            WHERE g.group_id = $1 AND g.cursor < head.last_sequence
+            SELECT count(*) FROM expired WHERE state = 0
             """
-        try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        let redeliverable = try await single(
+            PostgresQuery(unsafeSQL: sql, binds: bindings),
+            Int64.self,
+            on: connection
+        )
+        return (redeliverable ?? 0) > 0
+    }
+
+    /// The `last_error` of a delivery whose lease ran out.
+    private static func leaseExpiredError(_ group: PostgresGroupRecord) -> String {
+        "lease expired after \(group.configuration.ackTimeout) without an ack"
     }
 
     /// Ends the group's leases that ran out: each counts as a failed attempt, and after the last one the
@@ -254,7 +280,7 @@ extension PostgresEventStore {
     private func expireLeases(_ group: PostgresGroupRecord, now: Date, on connection: PostgresConnection)
         async throws -> Bool
     {
-        let error = "lease expired after \(group.configuration.ackTimeout) without an ack"
+        let error = Self.leaseExpiredError(group)
         let rows = try await connection.query(
             """
             UPDATE \(unescaped: tables.pending)

@@ -7,6 +7,11 @@ struct LogSuite {
     let makeStore: @Sendable () async throws -> any EventLog & ConsumerGroupStore
     /// Closes a store made by `makeStore`.
     let closeStore: @Sendable (any EventLog & ConsumerGroupStore) async throws -> Void
+    /// Opens another node on the same database as the given store (a second process would), for the
+    /// latency case's consumer; closed with `closeStore`. `nil` when the store has no other nodes: the
+    /// consumer then polls the appending store itself.
+    var makeOtherNode:
+        (@Sendable (any EventLog & ConsumerGroupStore) async throws -> any EventLog & ConsumerGroupStore)? = nil
     /// The `impl` column.
     let impl: String
     /// Events per throughput case.
@@ -141,44 +146,60 @@ struct LogSuite {
         }
     }
 
-    /// Appends at 1,000 events/s; a group consumer records how long after the append began it received
-    /// each event (so the figure includes the append itself).
+    /// Appends at 1,000 events/s; a group consumer (on another node when ``makeOtherNode`` is set) records
+    /// how long after the append began it received each event (so the figure includes the append itself).
     func endToEndLatency() async throws -> BenchResult {
+        try await withStore { store in
+            guard let makeOtherNode else { return try await endToEndLatency(appendingTo: store, consumingFrom: store) }
+            let consumerNode = try await makeOtherNode(store)
+            do {
+                let result = try await endToEndLatency(appendingTo: store, consumingFrom: consumerNode)
+                try await closeStore(consumerNode)
+                return result
+            } catch {
+                try? await closeStore(consumerNode)
+                throw error
+            }
+        }
+    }
+
+    private func endToEndLatency(
+        appendingTo store: any EventLog & ConsumerGroupStore,
+        consumingFrom consumerNode: any EventLog & ConsumerGroupStore
+    ) async throws -> BenchResult {
         let count = max(1, Int(1_000 * latencyDuration.inSeconds))
         let events = Self.makeEvents(count, prefix: "lat")
         let samples = LatencySamples(events: count, deliveriesPerEvent: 1)
-        return try await withStore { store in
-            _ = try await store.createGroup(
-                ConsumerGroupConfiguration(name: "latency", topic: try TopicPattern("orders.>"), start: .latest))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    var received = 0
-                    while received < count {
-                        let deliveries = try await store.poll(group: "latency", max: 100, wait: .seconds(1))
-                        for delivery in deliveries {
-                            samples.markReceived(Int(delivery.event.id.dropFirst(4))!)
-                        }
-                        received += deliveries.count
-                        if !deliveries.isEmpty {
-                            _ = try await store.ack(group: "latency", deliveryIDs: deliveries.map(\.id))
-                        }
+        _ = try await consumerNode.createGroup(
+            ConsumerGroupConfiguration(name: "latency", topic: try TopicPattern("orders.>"), start: .latest))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var received = 0
+                while received < count {
+                    let deliveries = try await consumerNode.poll(group: "latency", max: 100, wait: .seconds(1))
+                    for delivery in deliveries {
+                        samples.markReceived(Int(delivery.event.id.dropFirst(4))!)
+                    }
+                    received += deliveries.count
+                    if !deliveries.isEmpty {
+                        _ = try await consumerNode.ack(group: "latency", deliveryIDs: deliveries.map(\.id))
                     }
                 }
-                group.addTask {
-                    for index in 0..<count {
-                        let due = UInt64(index) * 1_000_000
-                        while samples.now() < due { try await Task.sleep(for: .microseconds(50)) }
-                        samples.markSent(index)
-                        _ = try await store.append(events[index])
-                    }
-                }
-                try await group.waitForAll()
             }
-            let (p50, p99) = samples.percentiles()
-            return BenchResult(
-                suite: "log", case: "e2e_latency", impl: impl, eventsPerSecond: 1_000,
-                p50Microseconds: p50, p99Microseconds: p99)
+            group.addTask {
+                for index in 0..<count {
+                    let due = UInt64(index) * 1_000_000
+                    while samples.now() < due { try await Task.sleep(for: .microseconds(50)) }
+                    samples.markSent(index)
+                    _ = try await store.append(events[index])
+                }
+            }
+            try await group.waitForAll()
         }
+        let (p50, p99) = samples.percentiles()
+        return BenchResult(
+            suite: "log", case: "e2e_latency", impl: impl, eventsPerSecond: 1_000,
+            p50Microseconds: p50, p99Microseconds: p99)
     }
 
     private func appendAll(_ events: [Event], to store: any EventLog & ConsumerGroupStore) async throws {
