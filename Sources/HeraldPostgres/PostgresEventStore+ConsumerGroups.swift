@@ -187,7 +187,8 @@ extension PostgresEventStore {
                 try await promoteDueEvents()
                 let now = clock.now
                 let (deliveries, nextDue, expired) = try await withTransaction("poll") { connection in
-                    let record = try await self.lockGroup(group, on: connection, url: url)
+                    let record = try await self.lockGroup(
+                        group, on: connection, url: url, committingAsynchronously: true)
                     let expired = try await self.takeNewEventsAndExpireLeases(record, now: now, on: connection)
                     let (deliveries, nextDue) = try await self.lease(record, max: max, now: now, on: connection)
                     return (deliveries, nextDue, expired)
@@ -203,13 +204,23 @@ extension PostgresEventStore {
     }
 
     /// Locks the group's row until the transaction ends and returns it.
-    func lockGroup(_ name: String, on connection: PostgresConnection, url: PostgresURL) async throws
-        -> PostgresGroupRecord
-    {
+    ///
+    /// With `committingAsynchronously`, the transaction's commit does not wait for the disk
+    /// (`synchronous_commit = off`, set in the same statement). A poll uses it: what it writes (new pending
+    /// rows, the cursor, leases) is soft state that a database crash may undo only to the extent of
+    /// redelivering events, which consumer groups allow; an acknowledgement, committed synchronously after
+    /// it, flushes it too, since PostgreSQL writes its log in order.
+    func lockGroup(
+        _ name: String,
+        on connection: PostgresConnection,
+        url: PostgresURL,
+        committingAsynchronously: Bool = false
+    ) async throws -> PostgresGroupRecord {
+        let setting = committingAsynchronously ? ", set_config('synchronous_commit', 'off', true)" : ""
         let rows = try await connection.query(
             """
-            SELECT \(unescaped: PostgresGroupRecord.columns) FROM \(unescaped: tables.groups) WHERE name = \(name)
-            FOR UPDATE
+            SELECT \(unescaped: PostgresGroupRecord.columns)\(unescaped: setting) FROM \(unescaped: tables.groups)
+            WHERE name = \(name) FOR UPDATE
             """,
             logger: logger
         )
@@ -369,7 +380,8 @@ extension PostgresEventStore {
                     WITH g AS (SELECT group_id, ordered FROM \(unescaped: t.groups) WHERE name = \(group)),
                     acked AS (
                         DELETE FROM \(unescaped: t.pending) AS p USING g
-                        WHERE p.group_id = g.group_id AND p.delivery_id = ANY(\(ids)) AND p.state = 1
+                        WHERE p.group_id = g.group_id AND p.sequence = ANY(\(Self.sequences(in: ids)))
+                            AND p.delivery_id = ANY(\(ids)) AND p.state = 1
                             AND p.lease_until > \(now)
                         RETURNING p.delivery_id, g.ordered
                     )
@@ -421,7 +433,8 @@ extension PostgresEventStore {
                     current AS (
                         SELECT p.group_id, p.sequence, p.delivery_id FROM \(unescaped: t.pending) AS p, g
                         WHERE p.group_id = g.group_id AND p.state = 1
-                            AND p.lease_until > \(now.timeIntervalSinceReferenceDate) AND p.delivery_id = ANY(\(ids))
+                            AND p.lease_until > \(now.timeIntervalSinceReferenceDate)
+                            AND p.sequence = ANY(\(Self.sequences(in: ids))) AND p.delivery_id = ANY(\(ids))
                         FOR UPDATE OF p
                     )
                     UPDATE \(unescaped: t.pending) AS p
@@ -506,6 +519,12 @@ extension PostgresEventStore {
             if count > 0 { changes.signal() }
             return count
         }
+    }
+
+    /// The sequences that delivery ids (`LEASE-SEQUENCE`, see ``lease(_:max:now:on:)``) name, so that acks and
+    /// nacks find their rows by primary key; ids of another shape name none.
+    static func sequences(in deliveryIDs: [String]) -> [Int64] {
+        deliveryIDs.compactMap { id in id.lastIndex(of: "-").flatMap { Int64(id[id.index(after: $0)...]) } }
     }
 
     /// Throws ``EventLogError/Code/groupNotFound`` when no group has the name.

@@ -116,9 +116,32 @@ struct PostgresEventStoreTests {
             }
             #expect(error?.code == .storage)
             #expect(error?.message.contains("version 99") == true)
+        }
+    }
+
+    /// A schema made by the first release of this backend (version 1: no locks, no schedules, an index on
+    /// delivery ids) is migrated when a node connects, and keeps its events.
+    @Test func aVersionOneSchemaIsMigrated() async throws {
+        try await withStore { store in
+            _ = try await store.append(event("before"))
+            let schema = "\"\(store.schemaName)\""
             try await store.transaction { tx in
-                try await tx.query("UPDATE \(unescaped: "\"\(store.schemaName)\".schema_version") SET version = 1")
+                try await tx.query("DROP TABLE \(unescaped: schema).locks")
+                try await tx.query("DROP TABLE \(unescaped: schema).schedules")
+                try await tx.query(
+                    "CREATE INDEX group_pending_by_delivery ON \(unescaped: schema).group_pending (delivery_id)")
+                try await tx.query("UPDATE \(unescaped: schema).schema_version SET version = 1")
             }
+            let migrated = try await PostgresEventStore.connect(
+                url: try TestDatabase.requireURL(),
+                configuration: .init(schema: store.schemaName)
+            )
+            #expect(try await migrated.acquire("after", owner: "a", ttl: .seconds(60)) != nil)
+            let schedule = Schedule(
+                name: "after", trigger: .once(Date()), event: EventTemplate(type: "t", source: "/s"))
+            #expect(try await migrated.saveSchedule(schedule).created)
+            #expect(try await migrated.read(after: 0, filter: .all, limit: 10).events.map(\.event.id) == ["before"])
+            try await migrated.close()
         }
     }
 
