@@ -15,12 +15,6 @@ struct PostgresAppendWriter: Sendable {
     /// The store clock's time when the transaction began; every decision in it uses this instant.
     let now: Date
 
-    /// An event's identity for idempotence.
-    private struct EventKey: Hashable {
-        var source: String
-        var id: String
-    }
-
     /// Appends batches in order, each atomically: a batch whose stream expectation fails gets a
     /// ``EventLogError/Code/versionConflict`` and writes nothing, the others are written.
     ///
@@ -36,59 +30,23 @@ struct PostgresAppendWriter: Sendable {
             promoted = count > 0
             earliestDue = try await nextDue(on: connection)
         }
-        var keys: [EventKey] = []
-        var seenKeys = Set<EventKey>()
-        for batch in batches {
-            for event in batch.events {
-                let key = EventKey(source: event.source, id: event.id)
-                if seenKeys.insert(key).inserted { keys.append(key) }
-            }
-        }
-        var known = try await outcomes(of: keys, anyScheduled: earliestDue != nil, on: connection)
-        var versions = try await versions(of: Array(Set(batches.compactMap(\.expectation?.stream))), on: connection)
-
+        let keys = AppendPlanner.keys(of: batches)
+        let known = try await outcomes(of: keys, anyScheduled: earliestDue != nil, on: connection)
+        let versions = try await versions(of: Array(Set(batches.compactMap(\.expectation?.stream))), on: connection)
         var eventRows = EventRows()
         var scheduledRows = EventRows()
-        var results: [Result<[AppendResult], EventLogError>] = []
-        results.reserveCapacity(batches.count)
-        for batch in batches {
-            if let expectation = batch.expectation, let actual = versions[expectation.stream],
-                actual != expectation.version
-            {
-                results.append(
-                    .failure(
-                        EventLogError(
-                            .versionConflict,
-                            "stream '\(expectation.stream)' is at version \(actual), not the expected "
-                                + "\(expectation.version); nothing was appended. Read the stream again and retry "
-                                + "with version \(actual)."
-                        )
-                    )
-                )
-                continue
+        let (results, last) = AppendPlanner.plan(
+            batches,
+            known: known,
+            versions: versions,
+            lastSequence: lastSequence,
+            now: now,
+            store: { event, sequence in eventRows.append(event, position: Double(sequence), sequence: sequence) },
+            schedule: { event, deliverAt in
+                scheduledRows.append(event, position: deliverAt.timeIntervalSinceReferenceDate)
             }
-            var batchResults: [AppendResult] = []
-            batchResults.reserveCapacity(batch.events.count)
-            for event in batch.events {
-                let key = EventKey(source: event.source, id: event.id)
-                let outcome: AppendResult.Outcome
-                if let duplicate = known[key] {
-                    outcome = duplicate
-                } else if let deliverAt = event.deliverAt, deliverAt > now {
-                    scheduledRows.append(event, position: deliverAt.timeIntervalSinceReferenceDate)
-                    known[key] = .duplicateScheduled
-                    outcome = .scheduled
-                } else {
-                    lastSequence += 1
-                    eventRows.append(event, position: Double(lastSequence), sequence: lastSequence)
-                    known[key] = .duplicate(sequence: lastSequence)
-                    if let subject = event.subject, let version = versions[subject] { versions[subject] = version + 1 }
-                    outcome = .stored(sequence: lastSequence)
-                }
-                batchResults.append(AppendResult(id: event.id, source: event.source, outcome: outcome))
-            }
-            results.append(.success(batchResults))
-        }
+        )
+        lastSequence = last
         if !scheduledRows.isEmpty {
             try await connection.query(scheduledRows.insertScheduled(into: tables.scheduled), logger: logger)
         }

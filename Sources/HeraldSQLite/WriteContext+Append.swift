@@ -2,12 +2,6 @@ import Foundation
 import Herald
 import SQLiteNIO
 
-/// An event's identity for idempotence.
-private struct EventKey: Hashable {
-    var source: String
-    var id: String
-}
-
 extension WriteContext {
     private static let eventColumns = [
         "sequence", "source", "id", "type", "subject", "time", "partition_key", "stored_at", "event",
@@ -24,62 +18,25 @@ extension WriteContext {
     /// ``SQLiteEventStore/append(_:expecting:)`` before).
     func append(_ batches: [AppendBatch]) async throws -> [Result<[AppendResult], EventLogError>] {
         try await promoteDueEvents()
-        var keys: [EventKey] = []
-        var seenKeys = Set<EventKey>()
-        for batch in batches {
-            for event in batch.events {
-                let key = EventKey(source: event.source, id: event.id)
-                if seenKeys.insert(key).inserted { keys.append(key) }
-            }
-        }
-        var known = try await outcomes(of: keys)
-        var versions = try await versions(of: Array(Set(batches.compactMap(\.expectation?.stream))))
-
+        let known = try await outcomes(of: AppendPlanner.keys(of: batches))
+        let versions = try await versions(of: Array(Set(batches.compactMap(\.expectation?.stream))))
         var eventRows: [[SQLiteData]] = []
         var scheduledRows: [[SQLiteData]] = []
-        var results: [Result<[AppendResult], EventLogError>] = []
-        results.reserveCapacity(batches.count)
-        for batch in batches {
-            if let expectation = batch.expectation, let actual = versions[expectation.stream],
-                actual != expectation.version
-            {
-                results.append(
-                    .failure(
-                        EventLogError(
-                            .versionConflict,
-                            "stream '\(expectation.stream)' is at version \(actual), not the expected "
-                                + "\(expectation.version); nothing was appended. Read the stream again and retry "
-                                + "with version \(actual)."
-                        )
-                    )
-                )
-                continue
+        let (results, last) = AppendPlanner.plan(
+            batches,
+            known: known,
+            versions: versions,
+            lastSequence: lastSequence,
+            now: now,
+            store: { event, sequence in
+                eventRows.append(Self.columns(of: event, extra: [sequence.stored]) + [now.stored, encoded(event)])
+            },
+            schedule: { event, deliverAt in
+                scheduledRows.append(Self.columns(of: event, extra: []) + [deliverAt.stored, encoded(event)])
+                earliestDue = min(earliestDue ?? deliverAt, deliverAt)
             }
-            var batchResults: [AppendResult] = []
-            batchResults.reserveCapacity(batch.events.count)
-            for event in batch.events {
-                let key = EventKey(source: event.source, id: event.id)
-                let outcome: AppendResult.Outcome
-                if let duplicate = known[key] {
-                    outcome = duplicate
-                } else if let deliverAt = event.deliverAt, deliverAt > now {
-                    scheduledRows.append(Self.columns(of: event, extra: []) + [deliverAt.stored, encoded(event)])
-                    known[key] = .duplicateScheduled
-                    earliestDue = min(earliestDue ?? deliverAt, deliverAt)
-                    outcome = .scheduled
-                } else {
-                    lastSequence += 1
-                    eventRows.append(
-                        Self.columns(of: event, extra: [lastSequence.stored]) + [now.stored, encoded(event)]
-                    )
-                    known[key] = .duplicate(sequence: lastSequence)
-                    if let subject = event.subject, let version = versions[subject] { versions[subject] = version + 1 }
-                    outcome = .stored(sequence: lastSequence)
-                }
-                batchResults.append(AppendResult(id: event.id, source: event.source, outcome: outcome))
-            }
-            results.append(.success(batchResults))
-        }
+        )
+        lastSequence = last
         try await insert(into: "events", columns: Self.eventColumns, rows: eventRows)
         try await insert(into: "scheduled", columns: Self.scheduledColumns, rows: scheduledRows)
         if !eventRows.isEmpty || !scheduledRows.isEmpty { changed = true }
@@ -109,7 +66,7 @@ extension WriteContext {
             batchResults.reserveCapacity(batch.events.count)
             for event in batch.events {
                 if let deliverAt = event.deliverAt, deliverAt > now { return nil }
-                guard keys.insert(EventKey(source: event.source, id: event.id)).inserted else { return nil }
+                guard keys.insert(EventKey(event)).inserted else { return nil }
                 sequence += 1
                 rows.append(Self.columns(of: event, extra: [sequence.stored]) + [now.stored, encoded(event)])
                 batchResults.append(

@@ -1,6 +1,7 @@
 import Foundation
 import Herald
 import HeraldPostgres
+import HeraldTesting
 import PostgresNIO
 import Synchronization
 import Testing
@@ -87,7 +88,7 @@ struct MultiNodeStoreTests {
                 try await group.waitForAll()
             }
             _ = try await writers[0].append(Event(id: "done", source: "/no-skip", type: "test.done"))
-            let seen = try await withDeadline(.seconds(30), "the follower to reach the last event") {
+            let seen = try await withTimeLimit(.seconds(30), "the follower to reach the last event") {
                 try await following.value
             }
             let items = seen.filter { $0.event.type == "test.item" }
@@ -106,14 +107,14 @@ struct MultiNodeStoreTests {
             // Let the waiter reach its wait: it re-reads the head after every wake, so an append that lands
             // before it waits is found at once, and one after it must come by notification.
             _ = try await nodes[0].append(Event(id: "1", source: "/wake", type: "test.item"))
-            let woke = try await withDeadline(.seconds(10), "the waiter on the other node to wake") {
+            let woke = try await withTimeLimit(.seconds(10), "the waiter on the other node to wake") {
                 try await waiting.value
             }
             #expect(woke)
             let start = ContinuousClock.now
             let second = Task { try await nodes[1].waitForEvents(after: 1, timeout: .seconds(60)) }
             _ = try await nodes[0].append(Event(id: "2", source: "/wake", type: "test.item"))
-            #expect(try await withDeadline(.seconds(10), "the second wake") { try await second.value })
+            #expect(try await withTimeLimit(.seconds(10), "the second wake") { try await second.value })
             #expect(ContinuousClock.now - start < .seconds(10))
         }
     }
@@ -127,7 +128,7 @@ struct MultiNodeStoreTests {
             var event = Event(id: "delayed", source: "/delayed", type: "test.item")
             event.deliverAt = Date().addingTimeInterval(0.3)
             #expect(try await nodes[0].append(event).outcome == .scheduled)
-            let deliveries = try await withDeadline(.seconds(20), "the delayed event on the other node") {
+            let deliveries = try await withTimeLimit(.seconds(20), "the delayed event on the other node") {
                 try await polling.value
             }
             #expect(deliveries.map(\.event.id) == ["delayed"])
@@ -243,26 +244,5 @@ struct MultiNodeStoreTests {
         #expect(try await stores[3].lastSequence() == 1)
         for store in stores { try await store.close() }
         try await TestDatabase.dropSchema(schema)
-    }
-}
-
-/// Runs `body`, failing the test if it takes longer than `limit`: a guard against a lost event leaving a
-/// reader waiting forever.
-func withDeadline<Value: Sendable>(
-    _ limit: Duration,
-    _ what: String,
-    _ body: @escaping @Sendable () async throws -> Value
-) async throws -> Value {
-    try await withThrowingTaskGroup(of: Value?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let value = try await group.next() ?? nil else {
-            throw PostgresTestFailure("timed out after \(limit) waiting for \(what)")
-        }
-        return value
     }
 }

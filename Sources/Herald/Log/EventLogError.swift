@@ -37,7 +37,7 @@ public struct EventLogError: Error, Hashable, CustomStringConvertible {
 
     public var description: String { "EventLogError.\(code): \(message)" }
 
-    static func versionConflict(stream: String, expected: Int, actual: Int) -> EventLogError {
+    package static func versionConflict(stream: String, expected: Int, actual: Int) -> EventLogError {
         EventLogError(
             .versionConflict,
             "stream '\(stream)' is at version \(actual), not the expected \(expected); nothing was appended. "
