@@ -111,11 +111,9 @@ struct MultiNodeStoreTests {
                 try await waiting.value
             }
             #expect(woke)
-            let start = ContinuousClock.now
             let second = Task { try await nodes[1].waitForEvents(after: 1, timeout: .seconds(60)) }
             _ = try await nodes[0].append(Event(id: "2", source: "/wake", type: "test.item"))
             #expect(try await withTimeLimit(.seconds(10), "the second wake") { try await second.value })
-            #expect(ContinuousClock.now - start < .seconds(10))
         }
     }
 

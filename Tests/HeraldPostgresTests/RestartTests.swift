@@ -91,7 +91,8 @@ struct RestartTests {
         // The restart was felt: some appends failed, each quickly and as unavailable.
         #expect(progress.unavailableFailures >= 1, "no append failed during the restart")
         #expect(progress.otherFailures.isEmpty, "appends failed otherwise: \(progress.otherFailures.prefix(5))")
-        #expect(progress.slowestCall < .seconds(8), "an append took \(progress.slowestCall)")
+        // Each ends within the connect timeout (5 s) plus a loaded machine's delays; a hung append would not end.
+        #expect(progress.slowestCall < .seconds(30), "an append took \(progress.slowestCall)")
 
         // Every event whose append succeeded is in the log exactly once, and nothing else is.
         let acknowledged = progress.acknowledgedIDs

@@ -384,7 +384,8 @@ func idList(_ ids: [String]) -> String {
             #expect(try await client.poll("bulk", "").count == 15)
             let started = ContinuousClock.now
             #expect(try await client.poll("bulk", nil).isEmpty)
-            #expect(ContinuousClock.now - started < .seconds(2), "wait_ms defaults to 0")
+            // A default wait would be seconds long (30 s, say): far above this bound, which a loaded machine meets.
+            #expect(ContinuousClock.now - started < .seconds(10), "wait_ms defaults to 0")
         }
     }
 

@@ -186,12 +186,10 @@ import Testing
                 _ = try await store.append(Event(id: "e-1", source: "/shop", type: "orders.placed"))
                 #expect(try await stream.nextEvent()?.sequence == 1)
 
-                let started = ContinuousClock.now
+                // The client neither reads on nor disconnects, so a stream that held the shutdown up would keep
+                // it waiting until the 20 s deadline above fails the test.
                 await serviceGroup.triggerGracefulShutdown()
                 try await tasks.next()
-                // Well before the 20 s deadline, which a stream holding the shutdown up would reach: the bound
-                // leaves room for a loaded machine.
-                #expect(ContinuousClock.now - started < .seconds(8))
                 // The client sees its stream end.
                 #expect(await stream.eventsUntilEnd().isEmpty)
             }
@@ -228,16 +226,14 @@ import Testing
             // 32 KiB events, 8 per round, until the slow client's socket buffers and its 16 messages are full.
             let padding = String(repeating: "x", count: 32 * 1024)
             var published: Int64 = 0
-            var slowestPublish = Duration.zero
             for round in 0..<400 where dropped() == 0 {
                 let batch = (0..<8).map { index in
                     Event(
                         id: "load-\(round)-\(index)", source: "/load", type: "load.tick",
                         data: Data(#"{"pad":"\#(padding)"}"#.utf8))
                 }
-                let started = ContinuousClock.now
+                // A publish that waited for the slow client would never return: the deadline above fails it.
                 #expect(try await publishBatch(port: port, batch) == 201)
-                slowestPublish = max(slowestPublish, ContinuousClock.now - started)
                 published += 8
                 // Keep the fast client within its buffer: wait until it has everything so far.
                 let target = published
@@ -249,7 +245,6 @@ import Testing
             #expect(
                 try metrics.expectCounter("herald_stream_dropped_clients_total", [("transport", "sse")]).totalValue == 1
             )
-            #expect(slowestPublish < .seconds(5))
             #expect(fastReceived.withLock { $0 } == Array(1...published))
 
             // The slow client reads what reached it before the server closed its stream: a gapless prefix.
