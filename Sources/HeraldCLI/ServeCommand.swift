@@ -58,6 +58,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Listen on a non-loopback address without API keys: anyone who reaches the port can do anything.")
     var allowUnauthenticated = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve HTTPS and WSS with this certificate chain, a PEM file (the server's certificate first); needs "
+                + "--tls-key.",
+            valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The private key of --tls-cert, a PEM file, not encrypted.", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Encrypt stored event data with AES-256-GCM under this key, 32 bytes in base64 (openssl rand -base64 "
+                + "32); repeat to keep older keys for reading after a rotation: the first encrypts.",
+            valueName: "keyid:base64key"))
+    var encryptAtRest: [String] = []
+
     /// Where the events live, as `--store` or `HERALD_STORE` names it.
     enum StoreLocation: Equatable, CustomStringConvertible {
         case memory
@@ -97,6 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try resolved()
+        _ = try atRestEncryptor()
     }
 
     func run() async throws {
@@ -109,8 +127,9 @@ struct ServeCommand: AsyncParsableCommand {
         let announce: @Sendable (any Channel) async -> Void = { channel in
             let port = channel.localAddress?.port ?? configuration.port
             let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+            let scheme = configuration.tls == nil ? "http" : "https"
             logger.info(
-                "Herald is serving: dashboard at http://\(host):\(port)/, API at http://\(host):\(port)/v1/",
+                "Herald is serving: dashboard at \(scheme)://\(host):\(port)/, API at \(scheme)://\(host):\(port)/v1/",
                 metadata: ["store": "\(location)", "api_keys": "\(configuration.apiKeys.count)"])
         }
         let store: any EventLog & ConsumerGroupStore
@@ -135,7 +154,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await Self.serve(
                 buildHeraldApplication(
-                    store: store, configuration: configuration, logger: logger, metrics: metrics,
+                    store: try servedStore(store), configuration: configuration, logger: logger, metrics: metrics,
                     onServerRunning: announce),
                 logger: logger)
         } catch {
@@ -179,7 +198,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.message)
         }
-        return (configuration, location)
+        return (try withTLS(configuration), location)
     }
 
     static func port(_ text: String) throws -> Int {

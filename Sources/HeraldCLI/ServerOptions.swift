@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import HeraldClient
+import NIOSSL
 
 /// `--server` and `--api-key`, shared by the commands that talk to a running `herald serve`.
 struct ServerOptions: ParsableArguments {
@@ -14,8 +15,38 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "The API key, sent as 'Authorization: Bearer KEY'. (default: $HERALD_API_KEY)")
     var apiKey: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Also trust the certificate authorities in this PEM file for an https:// server, such as a self-signed "
+                + "server certificate. (default: $HERALD_CA_CERT)",
+            valueName: "file"))
+    var caCert: String?
+
     func validate() throws {
         _ = try serverURL()
+        _ = try httpClientConfiguration()
+    }
+
+    /// The HTTP client's settings: ``HeraldClient/fastFailingConfiguration``, trusting the authorities of
+    /// `--ca-cert` (else `HERALD_CA_CERT`) when given.
+    func httpClientConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> HTTPClient.Configuration
+    {
+        guard let path = caCert ?? environment["HERALD_CA_CERT"], !path.isEmpty else {
+            return HeraldClient.fastFailingConfiguration
+        }
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw ValidationError(
+                "the CA certificate file (--ca-cert or HERALD_CA_CERT) '\(path)' does not exist or cannot be read; "
+                    + "give the path of a PEM file")
+        }
+        let certificates = (try? NIOSSLCertificate.fromPEMBytes(Array(bytes))) ?? []
+        guard !certificates.isEmpty else {
+            throw ValidationError(
+                "the CA certificate file (--ca-cert or HERALD_CA_CERT) '\(path)' holds no PEM certificate; give "
+                    + "certificates in PEM form, starting '-----BEGIN CERTIFICATE-----'")
+        }
+        return HeraldClient.fastFailingConfiguration(trusting: certificates)
     }
 
     /// `--server`, else `HERALD_SERVER`, else the default, checked to be an http(s) URL with a host.
@@ -42,7 +73,7 @@ struct ServerOptions: ParsableArguments {
     /// reached) and ends the command with exit code 1.
     func withClient<Result>(_ body: (HeraldClient) async throws -> Result) async throws -> Result {
         let httpClient = HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: HeraldClient.fastFailingConfiguration)
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: try httpClientConfiguration())
         let client = HeraldClient(baseURL: try serverURL(), apiKey: resolvedAPIKey(), httpClient: httpClient)
         let result: Result
         do {

@@ -152,11 +152,16 @@ struct ServerSentEventsClient {
     private var buffer: [UInt8] = []
     private var scanned = 0
 
-    /// Connects to the stream of the server on `port`, with `query` (`topic=...&after=...`) and `headers`.
-    static func connect(port: Int, query: String = "", headers: [(String, String)] = []) async throws -> Self {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/stream\(query.isEmpty ? "" : "?" + query)")
+    /// Connects to the stream of the server on `port`, with `query` (`topic=...&after=...`) and `headers`, over
+    /// `scheme` (`http` or `https`) with `client`.
+    static func connect(
+        port: Int, query: String = "", headers: [(String, String)] = [], scheme: String = "http",
+        client: HTTPClient = .shared
+    ) async throws -> Self {
+        var request = HTTPClientRequest(
+            url: "\(scheme)://127.0.0.1:\(port)/v1/stream\(query.isEmpty ? "" : "?" + query)")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await client.execute(request, timeout: .seconds(10))
         return Self(response: response, body: response.body.makeAsyncIterator())
     }
 

@@ -18,6 +18,8 @@ import NIOCore
 /// fires schedules while the server runs and stops with it, and serves `/v1/schedules`
 /// (``SchedulesController``); otherwise those routes answer `501`. Pass the store's own clock.
 ///
+/// With ``HeraldServerConfiguration/tls`` set, the port speaks HTTPS and WSS only.
+///
 /// With ``HeraldServerConfiguration/apiKeys`` set, every route checks the client's key first
 /// (``APIKeyAuthenticator``, ``RequiredAccess``). Call ``HeraldServerConfiguration/validate()`` before serving:
 /// it refuses an unauthenticated server on a non-loopback host. `onServerRunning` is called with the listening
@@ -65,7 +67,8 @@ public func buildHeraldApplication(
     return Application(
         router: router,
         server: .heraldHTTP1(
-            webSocketRouter: router, webSocket: .init(maxFrameSize: configuration.maxBodyBytes)),
+            webSocketRouter: router, webSocket: .init(maxFrameSize: configuration.maxBodyBytes),
+            tls: configuration.tls),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "herald"

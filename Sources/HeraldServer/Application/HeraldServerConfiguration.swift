@@ -20,6 +20,8 @@ public struct HeraldServerConfiguration: Sendable, Hashable {
     /// Whether to listen on a non-loopback host without API keys, letting anyone who reaches the port publish,
     /// read and administer. Off by default.
     public var allowUnauthenticated: Bool
+    /// The certificate and key to serve HTTPS and WSS with; `nil` (the default) serves plain HTTP and WS.
+    public var tls: ServerTLS?
 
     /// The smallest ``maxBodyBytes`` allowed: an event of 64 KiB or less is always accepted.
     public static let minimumBodyLimit = 64 * 1024

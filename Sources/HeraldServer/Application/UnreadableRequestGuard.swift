@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -10,18 +11,23 @@ extension HTTPServerBuilder {
     /// HTTP/1.1 with WebSocket upgrades through `webSocketRouter`, answering a first request that cannot be parsed
     /// (headers over the 80 KiB limit, a malformed request line) instead of leaving the connection hanging.
     ///
+    /// With `tls`, each connection first completes a TLS handshake (HTTPS, and WSS for the upgrades).
+    ///
     /// HummingbirdWebSocket's upgrade pipeline turns Hummingbird's own error handling off while it waits for the
     /// first request head, so a request that fails to parse there would get no answer and keep its connection.
     static func heraldHTTP1<WebSocketRouter: HTTPResponderBuilder>(
         webSocketRouter: WebSocketRouter,
-        webSocket: WebSocketServerConfiguration = .init()
+        webSocket: WebSocketServerConfiguration = .init(),
+        tls: ServerTLS? = nil
     ) -> HTTPServerBuilder where WebSocketRouter.Responder.Context: WebSocketRequestContext {
         let webSocketResponder = webSocketRouter.buildResponder()
         return HTTPServerBuilder { responder in
-            UnreadableRequestGuardedChannel(
+            let channel = UnreadableRequestGuardedChannel(
                 base: HTTP1WebSocketUpgradeChannel(
                     responder: responder, webSocketResponder: webSocketResponder,
                     configuration: .init(ws: webSocket)))
+            guard let tls else { return channel }
+            return try TLSChannel(channel, tlsConfiguration: tls.tlsConfiguration)
         }
     }
 }
