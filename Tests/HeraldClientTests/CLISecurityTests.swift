@@ -123,4 +123,31 @@ struct CLISecurityTests {
         }
         #expect(twice.message.contains("an id is given twice"))
     }
+
+    @Test func aServerEncryptingAtRestAnswersPlaintextOnQueriesStreamsAndGroups() async throws {
+        let base = InMemoryEventStore()
+        let store = EncryptedAtRestStore(base: base, encryptor: EventEncryptor(current: try .random(id: "rest")))
+        let application = buildHeraldApplication(
+            store: store, configuration: HeraldServerConfiguration(host: "127.0.0.1", port: 0))
+        let original = orderEvent(id: "secret-1", data: #"{"card":"4111-secret"}"#)
+        try await application.test(.live) { testClient in
+            try await withHeraldClient(port: try #require(testClient.port)) { client in
+                _ = try await client.createGroup(.init(name: "billing", topic: try TopicPattern("orders.>")))
+                _ = try await client.publish(original)
+                #expect(try await client.query(after: 0).events.map(\.event) == [original])
+                var stream = client.stream(after: 0, reconnects: false).makeAsyncIterator()
+                #expect(try await stream.next()?.event == original)
+                #expect(try await client.poll(group: "billing", max: 1, wait: .zero).map(\.event) == [original])
+
+                var forged = orderEvent(id: "forged")
+                forged.extensions[EncryptedAtRestStore.keyIDAttribute] = .string("rest")
+                let error = await clientError { _ = try await client.publish(forged) }
+                #expect(error.map { "\($0)" }?.contains("atrestkeyid") == true)
+            }
+        }
+        let underneath = try await base.read(after: 0, filter: .all, limit: 10).events.map(\.event)
+        #expect(underneath.count == 1)
+        #expect(underneath.first?.data != original.data)
+        #expect(underneath.first?.dataContentType == EventEncryptor.encryptedContentType)
+    }
 }
