@@ -370,7 +370,7 @@ extension PostgresEventStore {
     /// ``ConsumerGroupStore/ackReturningIDs(group:deliveryIDs:)``.
     public func ackReturningIDs(group: String, deliveryIDs: [String]) async throws -> Set<String> {
         try await operation("ack") {
-            let ids = Array(Set(deliveryIDs))
+            let ids = Array(Set(deliveryIDs.filter(PostgresText.isStorable)))
             let now = clock.now.timeIntervalSinceReferenceDate
             let t = tables
             // Acknowledging unblocks the next event of a key in an ordered group: wake its pollers.
@@ -421,8 +421,9 @@ extension PostgresEventStore {
         guard delay >= .zero else {
             throw EventLogError(.invalidArgument, "nack delay must not be negative, got \(delay)")
         }
+        let error = error.map(PostgresText.storable)
         return try await operation("nack") {
-            let ids = Array(Set(deliveryIDs))
+            let ids = Array(Set(deliveryIDs.filter(PostgresText.isStorable)))
             let now = clock.now
             let availableAt = now.adding(delay.clampedToAYear).timeIntervalSinceReferenceDate
             let t = tables

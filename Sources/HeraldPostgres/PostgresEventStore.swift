@@ -245,6 +245,7 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// results or error, and one request's failure (such as a version conflict) does not fail the others.
     public func append(_ events: [Event], expecting expectation: StreamExpectation?) async throws -> [AppendResult] {
         try AppendBatch.validate(events, expecting: expectation)
+        try PostgresText.checkStorable(events)
         guard !events.isEmpty else { return [] }
         if PostgresOutboxScope.store == ObjectIdentifier(self) {
             throw EventLogError(
@@ -282,11 +283,16 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
                 SELECT e.sequence, e.event, head.last_sequence FROM head
                 LEFT JOIN LATERAL (SELECT sequence, event FROM \(tables.events) WHERE sequence > $1
                 """
-            if let source = filter.source {
+            // No stored source, subject or type holds a NUL (PostgresText), so such a filter matches nothing.
+            let filterTexts = [filter.source, filter.subject, filter.topic?.text].compactMap { $0 }
+            if !filterTexts.allSatisfy(PostgresText.isStorable) {
+                sql += " AND false"
+            }
+            if let source = filter.source, PostgresText.isStorable(source) {
                 bindings.append(source)
                 sql += " AND source = $\(bindings.count)"
             }
-            if let subject = filter.subject {
+            if let subject = filter.subject, PostgresText.isStorable(subject) {
                 bindings.append(subject)
                 sql += " AND subject = $\(bindings.count)"
             }
@@ -296,7 +302,7 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
                 bindings.append(time.upperBound.timeIntervalSinceReferenceDate)
                 sql += " AND time < $\(bindings.count)"
             }
-            if let topic = filter.topic,
+            if let topic = filter.topic, PostgresText.isStorable(topic.text),
                 let condition = PostgresTopicCondition.sql(topic, column: "type", bindings: &bindings)
             {
                 sql += " AND " + condition
@@ -333,7 +339,8 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
 
     /// How many stored events have `stream` as their subject.
     public func streamVersion(_ stream: String) async throws -> Int {
-        try await operation("streamVersion") {
+        guard PostgresText.isStorable(stream) else { return 0 }
+        return try await operation("streamVersion") {
             try await promoteDueEvents()
             let query: PostgresQuery = "SELECT count(*) FROM \(unescaped: tables.events) WHERE subject = \(stream)"
             return try await withConnection("streamVersion") { connection in

@@ -54,6 +54,7 @@ public final class PostgresOutboxTransaction {
     {
         try checkActive()
         try AppendBatch.validate(events, expecting: expectation)
+        try PostgresText.checkStorable(events)
         guard !events.isEmpty else { return [] }
         // A savepoint, so that a publish failing in PostgreSQL leaves the transaction usable.
         try await connection.query("SAVEPOINT herald_publish", logger: writer.logger)

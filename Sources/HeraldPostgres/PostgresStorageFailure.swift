@@ -27,6 +27,13 @@ enum PostgresStorageFailure {
                     "PostgreSQL at \(url) refused the login: \(message); check the user and password in the URL"
                 )
             }
+            // 22021: a NUL (or other byte) that text cannot hold, from a value a client gave.
+            if state == "22021" {
+                return EventLogError(
+                    .invalidArgument,
+                    "\(operation) failed: PostgreSQL cannot store or compare a text value with a NUL character "
+                        + "(U+0000): \(message); remove the NUL")
+            }
             if state == "3D000" {
                 return EventLogError(
                     .storage,
