@@ -5,23 +5,7 @@ import HeraldTesting
 import Testing
 
 /// Attribute values that break naive SQL or PostgreSQL's text type, stored and read back verbatim.
-@Suite("PostgreSQL: hostile attribute values")
-struct PostgresHostileInputTests {
-    func withStore(_ body: (PostgresEventStore) async throws -> Void) async throws {
-        let schema = TestDatabase.uniqueSchema("hostile")
-        let store = try await PostgresEventStore.connect(
-            url: try TestDatabase.requireURL(), configuration: .init(schema: schema, maximumConnections: 2))
-        do {
-            try await body(store)
-        } catch {
-            try? await store.close()
-            try? await TestDatabase.dropSchema(schema)
-            throw error
-        }
-        try await store.close()
-        try await TestDatabase.dropSchema(schema)
-    }
-
+extension PostgresEventStoreTests {
     @Test func sqlMetaCharactersInTheOtherAttributesDataAndExtensionsAreStoredVerbatim() async throws {
         try await withStore { store in
             let hostile = #"'; DROP TABLE events; -- \ $1 $$ " % _ E'\x00' ::text"#
