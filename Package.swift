@@ -107,7 +107,7 @@ let package = Package(
         ),
         .target(
             name: "HeraldExamples",
-            dependencies: ["Herald"],
+            dependencies: ["Herald", .product(name: "Logging", package: "swift-log")],
             path: "Examples",
             swiftSettings: swiftSettings
         ),
@@ -219,7 +219,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldExamplesTests",
-            dependencies: ["HeraldExamples", "HeraldTesting"],
+            dependencies: ["HeraldExamples", "HeraldTesting", "HeraldSQLite"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -22,41 +22,7 @@ import ServiceLifecycle
 ///   `outcome="failed"`; `herald_process_conflicts_total{process}` counts repeated steps.
 public struct ProcessManagerRunner<Manager: ProcessManager>: Service {
     /// How the runner consumes and retries.
-    public struct Configuration: Sendable {
-        /// Where a new consumer group starts reading.
-        public var start: ConsumerGroupConfiguration.StartPosition
-        /// How many events one poll leases.
-        public var batchSize: Int
-        /// How long an idle poll waits for events.
-        public var pollWait: Duration
-        /// How long a step may take before its event goes to another consumer.
-        public var ackTimeout: Duration
-        /// How many times an event is delivered before it is dead lettered.
-        public var maxAttempts: Int
-        /// How many times a step is repeated on version conflicts before its event is redelivered.
-        public var conflictRetries: Int
-        /// How long a failed step's event waits before it is delivered again.
-        public var retryDelay: Duration
-
-        /// Creates a configuration; the defaults suit most managers.
-        public init(
-            start: ConsumerGroupConfiguration.StartPosition = .earliest,
-            batchSize: Int = 64,
-            pollWait: Duration = .seconds(5),
-            ackTimeout: Duration = .seconds(30),
-            maxAttempts: Int = 5,
-            conflictRetries: Int = 50,
-            retryDelay: Duration = .milliseconds(200)
-        ) {
-            self.start = start
-            self.batchSize = batchSize
-            self.pollWait = pollWait
-            self.ackTimeout = ackTimeout
-            self.maxAttempts = maxAttempts
-            self.conflictRetries = conflictRetries
-            self.retryDelay = retryDelay
-        }
-    }
+    public typealias Configuration = ProcessManagerRunnerConfiguration
 
     /// The manager this runner feeds.
     public let manager: Manager
@@ -259,5 +225,15 @@ public struct ProcessManagerRunner<Manager: ProcessManager>: Service {
             label: "herald_process_steps_total", dimensions: [("process", manager.name), ("outcome", outcome)],
             factory: metricsFactory
         ).increment()
+    }
+}
+
+extension ProcessRecord {
+    /// The manager state stored in this record by a ``ProcessManagerRunner``, decoded as `type` (the manager's
+    /// `State`): for reports and dashboards that read process instances.
+    ///
+    /// - Throws: `DecodingError` when the record was not written by a runner of a manager with this state.
+    public func state<State: Codable & Sendable>(as type: State.Type) throws -> State {
+        try ProcessDocument<State>.decode(document).state
     }
 }
