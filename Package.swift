@@ -192,6 +192,7 @@ let package = Package(
             name: "HeraldServerTests",
             dependencies: [
                 "HeraldServer",
+                "HeraldExamples",
                 "HeraldSQLite",
                 "HeraldPostgres",
                 "HeraldTesting",

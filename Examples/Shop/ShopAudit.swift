@@ -14,10 +14,17 @@ public struct ShopAudit: Sendable, Hashable {
     /// Items left per product.
     public var stock: [String: Int] = [:]
 
-    /// Reads every order, product, payment and notification in `store` and checks them.
-    public static func audit(_ store: any ProcessStore, initialStock: [String: Int]) async throws -> ShopAudit {
+    /// Reads the orders (those whose ids start with `orderPrefix`, or all), products, payments and notifications
+    /// in `store` and checks them.
+    ///
+    /// Check when the shop is quiet: while events are in flight, a cancelled order's stock may not be released
+    /// yet.
+    public static func audit(_ store: any ProcessStore, initialStock: [String: Int], orderPrefix: String? = nil)
+        async throws -> ShopAudit
+    {
         var audit = ShopAudit()
         let orders = try await states(OrderProcess.State.self, of: "order", in: store)
+            .filter { orderPrefix.map($0.key.hasPrefix) ?? true }
         let products = try await states(StockKeeper.State.self, of: "stock", in: store)
         let payments = try await states(PaymentProvider.State.self, of: "payment", in: store)
         let notifications = try await states(Notifier.State.self, of: "notifier", in: store)

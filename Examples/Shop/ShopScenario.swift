@@ -57,7 +57,7 @@ public enum ShopScenario {
 
     /// How a run went.
     public struct Report: Sendable {
-        /// The audit of everything in the store after the run.
+        /// The audit of this run's orders, and of the stock of the whole store, after the run.
         public var audit: ShopAudit
         /// How long the run took, from the first order to the last finished one.
         public var duration: Duration
@@ -112,7 +112,9 @@ public enum ShopScenario {
         }
         let duration = ContinuousClock.now - started
         let report = Report(
-            audit: try await ShopAudit.audit(store, initialStock: configuration.initialStock), duration: duration,
+            audit: try await ShopAudit.audit(
+                store, initialStock: configuration.initialStock, orderPrefix: "\(configuration.runID)-"),
+            duration: duration,
             events: try await store.lastSequence() - firstSequence)
         printSummary(report, print: print)
         return report
@@ -135,23 +137,16 @@ public enum ShopScenario {
         }
     }
 
-    /// Waits until every order of this run has finished, checking the store every 50 ms.
-    static func waitForOrders(_ configuration: Configuration, in store: any ProcessStore, print: (String) -> Void)
-        async throws
-    {
+    /// Waits until every order of this run has finished and the process managers have nothing left to do (a
+    /// cancelled order's stock release may still be on its way), checking the store every 50 ms.
+    static func waitForOrders(
+        _ configuration: Configuration, in store: any ProcessStore & ConsumerGroupStore, print: (String) -> Void
+    ) async throws {
         let deadline = ContinuousClock.now + configuration.deadline
         var reported = ContinuousClock.now
         while true {
-            var finished = 0
-            var after = "\(configuration.runID)-"
-            while true {
-                let page = try await store.processRecords("order", after: after, limit: 1_000)
-                let ours = page.prefix { $0.key.hasPrefix("\(configuration.runID)-") }
-                finished += ours.filter(\.isFinished).count
-                guard ours.count == 1_000, let last = ours.last?.key else { break }
-                after = last
-            }
-            if finished >= configuration.orders { return }
+            let finished = try await finishedOrders(configuration.runID, in: store)
+            if finished >= configuration.orders, try await isQuiet(store) { return }
             if ContinuousClock.now > deadline {
                 throw ProcessManagerError(
                     "\(configuration.orders - finished) of \(configuration.orders) orders did not finish within "
@@ -163,6 +158,28 @@ public enum ShopScenario {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
+    }
+
+    /// How many orders of run `runID` have finished.
+    static func finishedOrders(_ runID: String, in store: any ProcessStore) async throws -> Int {
+        var finished = 0
+        var after = "\(runID)-"
+        while true {
+            let page = try await store.processRecords("order", after: after, limit: 1_000)
+            let ours = page.prefix { $0.key.hasPrefix("\(runID)-") }
+            finished += ours.filter(\.isFinished).count
+            guard ours.count == 1_000, let last = ours.last?.key else { return finished }
+            after = last
+        }
+    }
+
+    /// Whether every process manager's consumer group has nothing waiting or in flight.
+    static func isQuiet(_ store: any ConsumerGroupStore) async throws -> Bool {
+        for name in ["order", "stock", "payment", "courier", "notifier"] {
+            guard let info = try await store.groupInfo(named: "process.\(name)") else { return false }
+            if info.lag > 0 || info.inFlight > 0 { return false }
+        }
+        return true
     }
 
     static func printSummary(_ report: Report, print: (String) -> Void) {
