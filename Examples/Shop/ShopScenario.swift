@@ -80,8 +80,11 @@ public enum ShopScenario {
         print: @Sendable (String) -> Void = { Swift.print($0) }
     ) async throws -> Report {
         let groups = DuplicateDeliveries(store, rate: configuration.duplicateRate, seed: configuration.seed)
-        var logger = Logger(label: "herald.demo.shop")
-        logger.logLevel = .error
+        let logger = {
+            var logger = Logger(label: "herald.demo.shop")
+            logger.logLevel = .error
+            return logger
+        }()
         let settings = ProcessManagerRunnerConfiguration(
             pollWait: .milliseconds(100), ackTimeout: .seconds(10), maxAttempts: 20)
         let stopping = Atomic(false)
@@ -91,7 +94,17 @@ public enum ShopScenario {
             return {
                 try await runner.createGroup()
                 // Each loop ends after settling its last poll, so that no lease is left for other nodes to wait out.
-                while !stopping.load(ordering: .relaxed) { try await runner.runOnce(wait: settings.pollWait) }
+                while !stopping.load(ordering: .relaxed) {
+                    do {
+                        try await runner.runOnce(wait: settings.pollWait)
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        // The store failed (a database restarting): the events come back; try again shortly.
+                        logger.error("\(manager.name): \(error)")
+                        try await Task.sleep(for: .milliseconds(200))
+                    }
+                }
             }
         }
         let loops = [

@@ -66,11 +66,26 @@ public struct ProcessManagerRunner<Manager: ProcessManager>: Service {
     ///
     /// - Throws: ``EventLogError`` when the group exists with other settings, or the manager's name is invalid;
     ///   ``TopicPatternError`` when its topic is.
+    ///
+    /// A store that fails while the runner runs (a database restarting) does not stop it: it logs the error
+    /// and tries again after a pause that grows from 100 ms to 5 s.
     public func run() async throws {
         try await createGroup()
         try await cancelWhenGracefulShutdown {
+            var pause = Duration.milliseconds(100)
             while !Task.isCancelled {
-                try await runOnce(wait: configuration.pollWait)
+                do {
+                    try await runOnce(wait: configuration.pollWait)
+                    pause = .milliseconds(100)
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error(
+                        "process manager cannot reach its store; trying again",
+                        metadata: ["process": "\(manager.name)", "error": "\(error)", "pause": "\(pause)"])
+                    try await Task.sleep(for: pause)
+                    pause = min(pause * 2, .seconds(5))
+                }
             }
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Herald
 import HeraldTesting
 import Logging
+import Synchronization
 import Testing
 
 /// A small order process for the runner's tests: an order waits for payment with a timeout, ships when paid,
@@ -263,5 +264,64 @@ private struct TestOrderProcess: ProcessManager {
             #expect(state.events.count == 2, "\(order): \(state.events)")
             #expect(record.isFinished)
         }
+    }
+
+    /// A store that fails for a while (a database restarting) does not stop a running runner.
+    @Test func aRunningRunnerOutlivesAStoreOutage() async throws {
+        let store = InMemoryEventStore()
+        let outage = FailingPolls(base: store, failures: 3)
+        let runner = ProcessManagerRunner(
+            TestOrderProcess(), groups: outage, processes: store,
+            configuration: .init(pollWait: .milliseconds(20)), logger: Harness.quietLogger)
+        let running = Task { try await runner.run() }
+        defer { running.cancel() }
+        _ = try await store.append(Event(id: "s-1", source: "/test", type: "test.order.submitted", subject: "o-9"))
+        try await withTimeLimit(.seconds(30), "the runner to handle the order after the outage") {
+            while try await store.processRecord("test-order", key: "o-9") == nil {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        #expect(outage.remainingFailures == 0)
+    }
+}
+
+/// A consumer-group store whose first polls fail as an unreachable database would.
+private final class FailingPolls: ConsumerGroupStore {
+    let base: InMemoryEventStore
+    private let failures: Mutex<Int>
+
+    init(base: InMemoryEventStore, failures: Int) {
+        self.base = base
+        self.failures = Mutex(failures)
+    }
+
+    var remainingFailures: Int { failures.withLock { $0 } }
+
+    func poll(group: String, max: Int, wait: Duration) async throws -> [Delivery] {
+        let fails = failures.withLock { remaining in
+            defer { remaining = Swift.max(0, remaining - 1) }
+            return remaining > 0
+        }
+        if fails { throw EventLogError(.unavailable, "the database cannot be reached (test)") }
+        return try await base.poll(group: group, max: max, wait: wait)
+    }
+
+    func createGroup(_ configuration: ConsumerGroupConfiguration) async throws -> Bool {
+        try await base.createGroup(configuration)
+    }
+    func deleteGroup(named name: String) async throws -> Bool { try await base.deleteGroup(named: name) }
+    func groupInfo(named name: String) async throws -> ConsumerGroupInfo? { try await base.groupInfo(named: name) }
+    func groups() async throws -> [ConsumerGroupInfo] { try await base.groups() }
+    func ack(group: String, deliveryIDs: [String]) async throws -> Int {
+        try await base.ack(group: group, deliveryIDs: deliveryIDs)
+    }
+    func nack(group: String, deliveryIDs: [String], delay: Duration, error: String?) async throws -> Int {
+        try await base.nack(group: group, deliveryIDs: deliveryIDs, delay: delay, error: error)
+    }
+    func deadLetters(group: String, limit: Int) async throws -> [DeadLetteredEvent] {
+        try await base.deadLetters(group: group, limit: limit)
+    }
+    func requeueDeadLetters(group: String, sequences: [Int64]?) async throws -> Int {
+        try await base.requeueDeadLetters(group: group, sequences: sequences)
     }
 }
