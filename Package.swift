@@ -116,7 +116,7 @@ let package = Package(
         ),
         .target(
             name: "HeraldExamples",
-            dependencies: ["Herald"],
+            dependencies: ["Herald", .product(name: "Logging", package: "swift-log")],
             path: "Examples",
             swiftSettings: swiftSettings
         ),
@@ -204,6 +204,7 @@ let package = Package(
             name: "HeraldServerTests",
             dependencies: [
                 "HeraldServer",
+                "HeraldExamples",
                 "HeraldSQLite",
                 "HeraldPostgres",
                 "HeraldTesting",
@@ -235,7 +236,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldExamplesTests",
-            dependencies: ["HeraldExamples", "HeraldTesting"],
+            dependencies: ["HeraldExamples", "HeraldTesting", "HeraldSQLite"],
             swiftSettings: swiftSettings
         ),
     ]
