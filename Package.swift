@@ -107,7 +107,7 @@ let package = Package(
         ),
         .target(
             name: "HeraldExamples",
-            dependencies: ["Herald"],
+            dependencies: ["Herald", "HeraldSQLite", "HeraldClient"],
             path: "Examples",
             swiftSettings: swiftSettings
         ),
@@ -219,7 +219,15 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldExamplesTests",
-            dependencies: ["HeraldExamples", "HeraldTesting"],
+            dependencies: [
+                "HeraldExamples",
+                "HeraldTesting",
+                "HeraldSQLite",
+                "HeraldClient",
+                "HeraldServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -6,7 +6,7 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run a scenario in the terminal.",
-        subcommands: [Observers.self]
+        subcommands: [Observers.self, Sensors.self]
     )
 
     /// `herald demo observers`.
