@@ -6,7 +6,7 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run a scenario in the terminal.",
-        subcommands: [Observers.self, Sensors.self]
+        subcommands: [Observers.self, Sensors.self, Signup.self]
     )
 
     /// `herald demo observers`.
