@@ -47,6 +47,27 @@ import Testing
         try await store.close()
     }
 
+    @Test func withAServerEveryUserEventIsForwardedToIt() async throws {
+        var configuration = SignupScenario.Configuration()
+        configuration.users = 5
+        configuration.duplicateRate = 0
+        let store = try await SQLiteEventStore.openTemporary()
+        let server = LiveServer()
+        try await server.run { [configuration] client in
+            let report = try await withTimeLimit(.seconds(60), "the signup scenario with a server") {
+                try await SignupScenario.run(
+                    configuration, store: store, clock: SimulatedWallClock(start: Date()), server: client
+                ) { _ in }
+            }
+            #expect(report.users.count == 5)
+        }
+        let forwarded = try await server.store.read(after: 0, filter: .all, limit: 100).events.map(\.event)
+        let local = try await Self.events(in: store, type: "user.>")
+        #expect(forwarded.map(\.id) == local.map(\.id))
+        #expect(forwarded.count { $0.type == UserRegistered.eventType } == 5)
+        try await store.close()
+    }
+
     @Test func aFailureAfterTheInsertRollsBackTheUserAndPublishesNothing() async throws {
         let store = try await SQLiteEventStore.openTemporary()
         let database = try await SignupDatabase(store: store)
