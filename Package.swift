@@ -107,7 +107,7 @@ let package = Package(
         ),
         .target(
             name: "HeraldExamples",
-            dependencies: ["Herald", "HeraldSQLite", "HeraldClient"],
+            dependencies: ["Herald", "HeraldSQLite", "HeraldClient", .product(name: "Logging", package: "swift-log")],
             path: "Examples",
             swiftSettings: swiftSettings
         ),
@@ -192,6 +192,7 @@ let package = Package(
             name: "HeraldServerTests",
             dependencies: [
                 "HeraldServer",
+                "HeraldExamples",
                 "HeraldSQLite",
                 "HeraldPostgres",
                 "HeraldTesting",
