@@ -101,6 +101,7 @@ let package = Package(
             name: "HeraldTesting",
             dependencies: [
                 "Herald",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
