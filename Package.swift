@@ -79,6 +79,7 @@ let package = Package(
             dependencies: [
                 "Herald",
                 "HeraldSQLite",
+                "HeraldSecurity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -193,6 +194,8 @@ let package = Package(
             name: "HeraldServerTests",
             dependencies: [
                 "HeraldServer",
+                "HeraldSecurity",
+                .product(name: "Crypto", package: "swift-crypto"),
                 "HeraldSQLite",
                 "HeraldPostgres",
                 "HeraldTesting",

@@ -20,6 +20,11 @@ public struct HeraldServerConfiguration: Sendable, Hashable {
     /// Whether to listen on a non-loopback host without API keys, letting anyone who reaches the port publish,
     /// read and administer. Off by default.
     public var allowUnauthenticated: Bool
+    /// How many requests each API key may make, unless the key has its own ``APIKey/rateLimit``; `nil` (the
+    /// default) for no limit. Needs API keys: a server without keys is not limited.
+    public var rateLimit: RateLimit? = nil
+    /// Topics whose published events must be signed, and the keys to check them with; off by default.
+    public var signatureRequirement = SignatureRequirement()
 
     /// The smallest ``maxBodyBytes`` allowed: an event of 64 KiB or less is always accepted.
     public static let minimumBodyLimit = 64 * 1024
@@ -72,6 +77,16 @@ public struct HeraldServerConfiguration: Sendable, Hashable {
                 throw HeraldServerConfigurationError(
                     "API key '\(key.name)' has no scopes; give it publish, subscribe, admin or all")
             }
+        }
+        guard rateLimit == nil || !apiKeys.isEmpty else {
+            throw HeraldServerConfigurationError(
+                "--rate-limit limits each API key, and this server has none; add keys with --api-key, or leave "
+                    + "--rate-limit out")
+        }
+        guard !signatureRequirement.isEnabled || !signatureRequirement.keys.isEmpty else {
+            throw HeraldServerConfigurationError(
+                "--require-signature needs at least one --verification-key KEYID:hmac:BASE64 or "
+                    + "KEYID:ed25519:BASE64PUBLICKEY to check signatures with")
         }
         guard (0...65535).contains(port) else {
             throw HeraldServerConfigurationError("port (--port) must be from 0 to 65535, got \(port)")
