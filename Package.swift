@@ -109,7 +109,7 @@ let package = Package(
         ),
         .target(
             name: "HeraldExamples",
-            dependencies: ["Herald"],
+            dependencies: ["Herald", .product(name: "Logging", package: "swift-log")],
             path: "Examples",
             swiftSettings: swiftSettings
         ),
@@ -196,6 +196,7 @@ let package = Package(
                 "HeraldServer",
                 "HeraldSecurity",
                 .product(name: "Crypto", package: "swift-crypto"),
+                "HeraldExamples",
                 "HeraldSQLite",
                 "HeraldPostgres",
                 "HeraldTesting",
@@ -223,7 +224,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldExamplesTests",
-            dependencies: ["HeraldExamples", "HeraldTesting"],
+            dependencies: ["HeraldExamples", "HeraldTesting", "HeraldSQLite"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -85,43 +85,6 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "keyid:alg:base64"))
     var verificationKey: [String] = []
 
-    /// Where the events live, as `--store` or `HERALD_STORE` names it.
-    enum StoreLocation: Equatable, CustomStringConvertible {
-        case memory
-        case sqlite(path: String)
-        /// A PostgreSQL database, which several servers may share; `url` is the text as given.
-        case postgres(url: String, parsed: PostgresURL)
-
-        /// The location for logs: a PostgreSQL password is left out.
-        var description: String {
-            switch self {
-            case .memory: "memory"
-            case .sqlite(let path): "sqlite:\(path)"
-            case .postgres(_, let parsed): parsed.description
-            }
-        }
-
-        init(_ text: String) throws {
-            let scheme = text.prefix { $0 != ":" }.lowercased()
-            if text == "memory" {
-                self = .memory
-            } else if text.hasPrefix("sqlite:"), text.count > "sqlite:".count {
-                self = .sqlite(path: String(text.dropFirst("sqlite:".count)))
-            } else if scheme == "postgres" || scheme == "postgresql" {
-                do {
-                    self = .postgres(url: text, parsed: try PostgresURL(text))
-                } catch let error as EventLogError {
-                    throw ValidationError("store: \(error.message)")
-                }
-            } else {
-                throw ValidationError(
-                    "store '\(text)' is not one Herald knows; use 'memory', 'sqlite:PATH' such as "
-                        + "'sqlite:./herald.db', or 'postgres://USER@HOST:PORT/DATABASE' such as "
-                        + "'postgres://postgres@127.0.0.1:5432/postgres'")
-            }
-        }
-    }
-
     func validate() throws {
         _ = try resolved()
     }
@@ -140,25 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "Herald is serving: dashboard at http://\(host):\(port)/, API at http://\(host):\(port)/v1/",
                 metadata: ["store": "\(location)", "api_keys": "\(configuration.apiKeys.count)"])
         }
-        let store: any EventLog & ConsumerGroupStore
-        let close: @Sendable () async throws -> Void
-        switch location {
-        case .memory:
-            (store, close) = (InMemoryEventStore(), {})
-        case .sqlite(let path):
-            let sqlite = try await SQLiteEventStore.open(path: path)
-            (store, close) = (sqlite, { try await sqlite.close() })
-        case .postgres(let url, _):
-            let postgres: PostgresEventStore
-            do {
-                postgres = try await PostgresEventStore.connect(url: url)
-            } catch let error as EventLogError {
-                // One clear line and exit status 1, rather than the error's type and fields.
-                Output.error("error: cannot open the store \(location): \(error.message)")
-                throw ExitCode.failure
-            }
-            (store, close) = (postgres, { try await postgres.close() })
-        }
+        let (store, close) = try await location.open()
         do {
             try await Self.serve(
                 buildHeraldApplication(

@@ -116,11 +116,25 @@ enum PostgresSchema {
                 // index fewer for every lease to update.
                 "DROP INDEX \(t.schema).group_pending_by_delivery"
             ],
+            [
+                // Process manager instances (`PostgresEventStore+Processes.swift`).
+                """
+                CREATE TABLE \(t.processes) (
+                    process text NOT NULL,
+                    key text COLLATE "C" NOT NULL,
+                    version bigint NOT NULL,
+                    document bytea NOT NULL,
+                    finished boolean NOT NULL,
+                    updated_at float8 NOT NULL,
+                    PRIMARY KEY (process, key)
+                )
+                """
+            ],
         ]
     }
 
     /// The newest schema version this build reads and writes.
-    static let currentVersion = 3
+    static let currentVersion = 4
 
     /// Creates the schema when missing and migrates it to ``currentVersion``, safely when several nodes
     /// start at once: the migrating transaction holds an advisory lock named after the schema.

@@ -9,6 +9,7 @@ struct PostgresTables: Sendable {
     let version: String
     let locks: String
     let schedules: String
+    let processes: String
     /// The `LISTEN`/`NOTIFY` channel: one per schema, so that stores in other schemas do not wake this one.
     let channel: String
 
@@ -22,6 +23,7 @@ struct PostgresTables: Sendable {
         version = "\"\(schema)\".schema_version"
         locks = "\"\(schema)\".locks"
         schedules = "\"\(schema)\".schedules"
+        processes = "\"\(schema)\".processes"
         channel = "herald_\(schema.lowercased())"
     }
 

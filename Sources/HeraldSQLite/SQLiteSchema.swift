@@ -109,6 +109,21 @@ enum SQLiteSchema {
             ) WITHOUT ROWID
             """
         ],
+        // Process manager instances (`SQLiteEventStore+Processes.swift`): the runner's document, and the version
+        // that optimistic concurrency compares.
+        [
+            """
+            CREATE TABLE processes (
+                process TEXT NOT NULL,
+                key TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                document BLOB NOT NULL,
+                finished INTEGER NOT NULL,
+                updated_at REAL NOT NULL,
+                PRIMARY KEY (process, key)
+            ) WITHOUT ROWID
+            """
+        ],
     ]
 
     /// The newest schema version this build reads and writes.

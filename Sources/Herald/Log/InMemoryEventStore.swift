@@ -39,6 +39,8 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
     private struct State {
         var log = InMemoryLog()
         var groups: [String: InMemoryConsumerGroup] = [:]
+        /// Process manager instances, by process name, then key (see `InMemoryEventStore+Processes.swift`).
+        var processes: [String: [String: ProcessRecord]] = [:]
         var waiters: [UInt64: CheckedContinuation<Wake, any Error>] = [:]
         var lastWaiterID: UInt64 = 0
         /// Set when something changed that waiting calls may be waiting for.
@@ -241,6 +243,19 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
     }
 
     // MARK: Locking and waiting
+
+    /// Runs `body` under the lock with the process records and the log, at the clock's current time, waking
+    /// waiting calls when `body` appended events (see `InMemoryEventStore+Processes.swift`).
+    func withProcesses<Value: Sendable>(
+        _ body: (inout [String: [String: ProcessRecord]], inout InMemoryLog, Date) throws -> Value
+    ) throws -> Value {
+        try mutate { state, now in
+            let before = state.log.lastSequence
+            let earliestDue = state.log.nextDue
+            defer { if state.log.lastSequence != before || state.log.nextDue != earliestDue { state.changed = true } }
+            return try body(&state.processes, &state.log, now)
+        }
+    }
 
     /// Runs `body` under the lock at the clock's current time, after appending the scheduled events that
     /// are due, then wakes the waiting calls if anything they may wait for changed.

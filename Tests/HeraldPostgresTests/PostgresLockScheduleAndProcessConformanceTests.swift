@@ -4,9 +4,9 @@ import HeraldPostgres
 import HeraldTesting
 import Testing
 
-/// Makes PostgreSQL stores, each in a schema of its own that tear-down drops, for the lock and schedule
-/// conformance suites.
-struct PostgresStoreFixture: LockStoreFixture, ScheduleStoreFixture {
+/// Makes PostgreSQL stores, each in a schema of its own that tear-down drops, for the lock, schedule and
+/// process conformance suites.
+struct PostgresStoreFixture: LockStoreFixture, ScheduleStoreFixture, ProcessStoreFixture {
     let schema = TestDatabase.uniqueSchema("conformance")
 
     var capabilities: Capabilities { [.durableRestart, .controllableClock] }
@@ -22,6 +22,20 @@ struct PostgresStoreFixture: LockStoreFixture, ScheduleStoreFixture {
     func makeStore(clock: any WallClock) async throws -> any LockStore { try await connect(clock: clock) }
 
     func makeStore(clock: any WallClock) async throws -> any ScheduleStore { try await connect(clock: clock) }
+
+    func makeStore(clock: any WallClock) async throws -> any ProcessStore & EventLog { try await connect(clock: clock) }
+
+    func reopen(_ store: any ProcessStore & EventLog, clock: any WallClock) async throws
+        -> any ProcessStore & EventLog
+    {
+        try await (store as? PostgresEventStore)?.close()
+        return try await connect(clock: clock)
+    }
+
+    func tearDown(_ store: any ProcessStore & EventLog) async throws {
+        try await (store as? PostgresEventStore)?.close()
+        try await TestDatabase.dropSchema(schema)
+    }
 
     func reopen(_ store: any LockStore, clock: any WallClock) async throws -> any LockStore {
         try await (store as? PostgresEventStore)?.close()
@@ -45,7 +59,7 @@ struct PostgresStoreFixture: LockStoreFixture, ScheduleStoreFixture {
 }
 
 @Suite(.enabled(if: TestDatabase.isEnabled, "set HERALD_TEST_POSTGRES_URL, or run ./scripts/test"))
-struct PostgresLockAndScheduleConformanceTests {
+struct PostgresLockScheduleAndProcessConformanceTests {
     @Test(arguments: LockStoreConformance.cases(supporting: [.durableRestart, .controllableClock]))
     func locks(_ testCase: LockStoreConformanceCase) async throws {
         try await testCase.run(PostgresStoreFixture())
@@ -53,6 +67,11 @@ struct PostgresLockAndScheduleConformanceTests {
 
     @Test(arguments: ScheduleStoreConformance.cases(supporting: [.durableRestart, .controllableClock]))
     func schedules(_ testCase: ScheduleStoreConformanceCase) async throws {
+        try await testCase.run(PostgresStoreFixture())
+    }
+
+    @Test(arguments: ProcessStoreConformance.cases(supporting: [.durableRestart, .controllableClock]))
+    func processes(_ testCase: ProcessStoreConformanceCase) async throws {
         try await testCase.run(PostgresStoreFixture())
     }
 }

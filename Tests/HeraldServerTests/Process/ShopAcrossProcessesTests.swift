@@ -1,0 +1,53 @@
+import Foundation
+import Herald
+import HeraldExamples
+import HeraldPostgres
+import Testing
+
+/// `herald demo shop` in two processes on one PostgreSQL database: they share the consumer groups of the five
+/// process managers, so each process handles steps of the other's orders and both compete for the same stock,
+/// with duplicate deliveries injected. The saga state they leave must be consistent.
+@Suite(.enabled(if: ProcessTestDatabase.isEnabled, "needs PostgreSQL: set HERALD_TEST_POSTGRES_URL"))
+struct ShopAcrossProcessesTests {
+    @Test(.timeLimit(.minutes(3)))
+    func twoProcessesRunTheShopOnOneDatabaseAndLeaveItConsistent() async throws {
+        let schema = ProcessTestDatabase.uniqueSchema("shop")
+        let url = try ProcessTestDatabase.storeURL(schema: schema)
+        let ordersEach = 120
+        let shared = [
+            "demo", "shop", "--store", url, "--orders", "\(ordersEach)", "--products", "3", "--stock", "70",
+            "--payment-failure-rate", "0.1", "--payment-timeout-rate", "0.05", "--duplicate-rate", "0.2",
+            "--payment-timeout-ms", "5000",
+        ]
+        // The schema is created by whichever process starts first; both migrate safely at once.
+        let nodes = try ["a", "b"].map { run in
+            try ServeProcess.run(shared + ["--run-id", run, "--seed", run == "a" ? "11" : "12"])
+        }
+        for node in nodes {
+            let status = try await node.waitForExit(timeout: .seconds(150))
+            let errors = try await node.allErrorLines(timeout: .seconds(5))
+            #expect(status == 0, "\(errors.suffix(10))")
+        }
+
+        let store = try await PostgresEventStore.connect(url: url)
+        let audit = try await ShopAudit.audit(
+            store, initialStock: ["product-1": 70, "product-2": 70, "product-3": 70])
+        let groups = try await store.groups().filter { $0.configuration.name.hasPrefix("process.") }
+        try await store.close()
+        try await ProcessTestDatabase.dropSchema(schema)
+        #expect(audit.violations.isEmpty, "\(audit.violations.prefix(10))")
+        #expect(audit.doubleCharges == 0)
+        #expect(audit.ordersByStatus.values.reduce(0, +) == 2 * ordersEach)
+        #expect(Set(audit.ordersByStatus.keys).isSubset(of: [.shipped, .cancelled]), "\(audit.ordersByStatus)")
+        // 240 orders of about 2 items each for 210 items: some orders find no stock.
+        #expect((audit.cancellations["out of stock"] ?? 0) > 0, "\(audit.cancellations)")
+        #expect(audit.stock.values.allSatisfy { $0 >= 0 }, "\(audit.stock)")
+        // One group per process manager, shared by both processes, with nothing left in it.
+        #expect(
+            groups.map(\.configuration.name).sorted() == [
+                "process.courier", "process.notifier", "process.order",
+                "process.payment", "process.stock",
+            ])
+        #expect(groups.allSatisfy { $0.lag == 0 && $0.inFlight == 0 && $0.deadLetters == 0 }, "\(groups)")
+    }
+}
