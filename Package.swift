@@ -109,7 +109,7 @@ let package = Package(
         ),
         .target(
             name: "HeraldExamples",
-            dependencies: ["Herald", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Herald", "HeraldSQLite", "HeraldClient", .product(name: "Logging", package: "swift-log")],
             path: "Examples",
             swiftSettings: swiftSettings
         ),
@@ -224,7 +224,15 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldExamplesTests",
-            dependencies: ["HeraldExamples", "HeraldTesting", "HeraldSQLite"],
+            dependencies: [
+                "HeraldExamples",
+                "HeraldTesting",
+                "HeraldSQLite",
+                "HeraldClient",
+                "HeraldServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,11 +1,15 @@
 import Herald
 import Synchronization
 
-/// The observer scenario: observers register on a topic, count what they see, and one unregisters.
+/// The observer scenario: observers register on a topic, count what they see, and one unregisters; then a
+/// durable observer misses events while down and catches up after a restart.
 ///
-/// Three observers subscribe to `news.>`; events are published and each observer's count shown; one
-/// observer is removed, more events go only to the other two, and the final counts are printed.
-/// `herald demo observers` runs it; `Tests/HeraldExamplesTests` checks its counts.
+/// Three observers subscribe to `news.>` on an in-process ``EventBus``; events are published and each
+/// observer's count shown; one observer is removed, more events go only to the other two, and the final
+/// counts are printed. An in-process subscription forgets what it missed; a persistent one does not:
+/// `ObserverScenario+Restart.swift` shows an observer on a ``PersistentEventBus`` handling, after a
+/// restart, exactly the events published while it was down. `herald demo observers` runs it;
+/// `Tests/HeraldExamplesTests` checks its counts.
 public enum ObserverScenario {
     /// How many events each observer saw, by name, after each phase.
     public struct Report: Sendable, Hashable {
@@ -15,6 +19,8 @@ public enum ObserverScenario {
         public var final: [String: Int]
         /// How many observers the topic had in each round.
         public var observersPerRound: [Int]
+        /// What the durable observer saw before and after its restart.
+        public var restart: RestartReport
     }
 
     /// The observers' names; the second one leaves after the first round.
@@ -59,8 +65,10 @@ public enum ObserverScenario {
         let final = counters.mapValues(\.value)
         print("final counts: " + observerNames.map { "\($0)=\(final[$0]!)" }.joined(separator: ", "))
         await bus.shutdown()
+        let restart = try await runRestart(eventsPerRound: eventsPerRound, print: print)
         return Report(
-            afterFirstRound: afterFirstRound, final: final, observersPerRound: [firstObservers, secondObservers])
+            afterFirstRound: afterFirstRound, final: final, observersPerRound: [firstObservers, secondObservers],
+            restart: restart)
     }
 }
 

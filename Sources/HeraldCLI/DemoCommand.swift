@@ -7,7 +7,7 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run a scenario in the terminal.",
-        subcommands: [Observers.self, Shop.self]
+        subcommands: [Observers.self, Shop.self, Sensors.self, Signup.self]
     )
 
     /// `herald demo observers`.

@@ -24,6 +24,12 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(help: "Only events with this subject.")
     var subject: String?
 
+    @Option(help: "Only events whose time is at or after this RFC 3339 time, such as 2026-01-01T12:00:00Z.")
+    var from: String?
+
+    @Option(help: "Only events whose time is before this RFC 3339 time.")
+    var until: String?
+
     @Option(help: "Only events after this sequence.")
     var after: Int64?
 
@@ -36,6 +42,10 @@ struct QueryCommand: AsyncParsableCommand {
     @OptionGroup var serverOptions: ServerOptions
 
     func validate() throws {
+        let range = try timeRange()
+        if let from = range.from, let until = range.until, from > until {
+            throw ValidationError("--from (\(self.from!)) is later than --until (\(self.until!))")
+        }
         if let after, after < 0 { throw ValidationError("--after must be 0 or more, got \(after)") }
         if let limit, !(1...1000).contains(limit) {
             throw ValidationError("--limit must be from 1 to 1000, got \(limit)")
@@ -52,7 +62,24 @@ struct QueryCommand: AsyncParsableCommand {
 
     /// The page the options ask for.
     func page(using client: HeraldClient) async throws -> EventPage {
-        try await client.query(topic: topic, source: source, subject: subject, after: after, limit: limit)
+        let range = try timeRange()
+        return try await client.query(
+            topic: topic, source: source, subject: subject, from: range.from, until: range.until, after: after,
+            limit: limit)
+    }
+
+    /// `--from` and `--until` as dates.
+    func timeRange() throws -> (from: Date?, until: Date?) {
+        func date(_ text: String?, option: String) throws -> Date? {
+            guard let text else { return nil }
+            guard let date = RFC3339.parse(text) else {
+                throw ValidationError(
+                    "\(option) must be an RFC 3339 time such as 2026-01-01T12:00:00Z or 2026-01-01T14:00:00+02:00, "
+                        + "got '\(text)'")
+            }
+            return date
+        }
+        return (try date(from, option: "--from"), try date(until, option: "--until"))
     }
 
     /// The lines printed for a page.

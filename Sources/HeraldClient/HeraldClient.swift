@@ -96,20 +96,26 @@ public struct HeraldClient: Sendable {
     ///   - topic: A pattern the event types must match, such as `orders.*` or `orders.>`.
     ///   - source: Only events with this `source`.
     ///   - subject: Only events with this `subject`.
+    ///   - from: Only events whose `time` is at or after this instant (`time_from`).
+    ///   - until: Only events whose `time` is before this instant (`time_until`). With `from` or `until`,
+    ///     events without a `time` are left out.
     ///   - after: Only events with a higher sequence; pass the previous page's `nextAfter` to read on.
     ///   - limit: At most this many events (the server's default is 100, its maximum 1000).
     public func query(
         topic: String? = nil,
         source: String? = nil,
         subject: String? = nil,
+        from: Date? = nil,
+        until: Date? = nil,
         after: Int64? = nil,
         limit: Int? = nil
     ) async throws -> EventPage {
         let response = try await send(
             .GET, path: "/v1/events",
             query: [
-                ("topic", topic), ("source", source), ("subject", subject), ("after", after.map(String.init)),
-                ("limit", limit.map(String.init)),
+                ("topic", topic), ("source", source), ("subject", subject),
+                ("time_from", from.map(RFC3339.format)), ("time_until", until.map(RFC3339.format)),
+                ("after", after.map(String.init)), ("limit", limit.map(String.init)),
             ])
         return EventPage(
             events: try response.member("events").elements().map { try $0.storedEvent() },

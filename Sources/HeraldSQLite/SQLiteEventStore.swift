@@ -345,8 +345,12 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
             }
             return value
         } catch {
-            // SQLite may have rolled back already (disk full, I/O error); then this fails harmlessly.
-            _ = try? await context.query("ROLLBACK")
+            // SQLite may have rolled back already (disk full, I/O error); then this fails harmlessly. In a task
+            // of its own, because in a cancelled task every statement fails before it runs (NIO's thread pool
+            // checks for cancellation), which would leave the transaction open on the write connection and
+            // make every later BEGIN fail.
+            let connection = context.connection
+            _ = await Task { try? await connection.query("ROLLBACK") }.value
             throw error
         }
     }

@@ -121,6 +121,13 @@ struct CLICommandTests {
     @Test func queryTailAndGroupsValidateTheirNumbers() {
         #expect(parseError { _ = try QueryCommand.parse(["--limit", "0"]) }.contains("--limit must be from 1 to 1000"))
         #expect(parseError { _ = try QueryCommand.parse(["--after=-1"]) }.contains("--after must be 0 or more"))
+        #expect(parseError { _ = try QueryCommand.parse(["--from", "noon"]) }.contains("--from must be an RFC 3339"))
+        #expect(
+            parseError { _ = try QueryCommand.parse(["--until", "2026-01-01 00:00"]) }.contains("--until must be"))
+        let backwards = parseError {
+            _ = try QueryCommand.parse(["--from", "2026-01-02T00:00:00Z", "--until", "2026-01-01T00:00:00Z"])
+        }
+        #expect(backwards.contains("--from (2026-01-02T00:00:00Z) is later than --until"))
         #expect(parseError { _ = try TailCommand.parse(["--after", "x"]) }.contains("--after"))
         let start = parseError { _ = try GroupsCommand.Create.parse(["g", "--topic", "a.>", "--start", "middle"]) }
         #expect(start.contains("--start must be 'earliest' or 'latest'"))

@@ -41,6 +41,24 @@ struct CLIEndToEndTests {
         }
     }
 
+    @Test func queryCommandSelectsATimeRange() async throws {
+        let server = LiveServer()
+        try await server.run { client, port in
+            let base = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:00:00Z
+            _ = try await client.publish(
+                (0..<4).map { hour in
+                    Event(
+                        id: "h-\(hour)", source: "/cli", type: "reading",
+                        time: base.addingTimeInterval(Double(hour) * 3_600))
+                })
+            let command = try QueryCommand.parse([
+                "--from", "2026-01-01T01:00:00Z", "--until", "2026-01-01T04:00:00+01:00",
+                "--server", "http://127.0.0.1:\(port)",
+            ])
+            #expect(try await command.page(using: client).events.map(\.event.id) == ["h-1", "h-2"])
+        }
+    }
+
     @Test func serverErrorsEndTheCommandWithExitCodeOne() async throws {
         try await LiveServer().run { _, port in
             let command = try QueryCommand.parse(["--topic", "orders..x", "--server", "http://127.0.0.1:\(port)"])

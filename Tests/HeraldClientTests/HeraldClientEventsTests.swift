@@ -70,6 +70,24 @@ struct HeraldClientEventsTests {
         }
     }
 
+    @Test func queryByTimeRangeReturnsExactlyTheEventsInIt() async throws {
+        let server = LiveServer()
+        let base = Date(timeIntervalSince1970: 1_767_225_600.25)
+        try await server.run { client, _ in
+            _ = try await client.publish(
+                (0..<6).map { second in
+                    Event(
+                        id: "r-\(second)", source: "/sensors", type: "sensor.reading", subject: "s-\(second % 2)",
+                        time: base.addingTimeInterval(Double(second)))
+                })
+            let page = try await client.query(
+                subject: "s-0", from: base.addingTimeInterval(2), until: base.addingTimeInterval(5))
+            #expect(page.events.map(\.event.id) == ["r-2", "r-4"])
+            #expect(try await client.query(from: base.addingTimeInterval(4)).events.map(\.event.id) == ["r-4", "r-5"])
+            #expect(try await client.query(until: base.addingTimeInterval(1)).events.map(\.event.id) == ["r-0"])
+        }
+    }
+
     @Test func invalidQueryThrowsTheServersProblem() async throws {
         try await LiveServer().run { client, _ in
             let error = await clientError { _ = try await client.query(topic: "orders..placed") }
@@ -79,6 +97,12 @@ struct HeraldClientEventsTests {
 
             let limit = await clientError { _ = try await client.query(limit: 5000) }
             #expect(limit?.problem?.detail.contains("'limit'") == true)
+
+            let backwards = await clientError {
+                _ = try await client.query(from: Date(timeIntervalSince1970: 10), until: Date(timeIntervalSince1970: 5))
+            }
+            #expect(backwards?.status == 400)
+            #expect(backwards?.problem?.detail.contains("'time_from'") == true)
         }
     }
 

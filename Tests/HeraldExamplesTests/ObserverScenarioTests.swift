@@ -1,4 +1,5 @@
 import HeraldExamples
+import HeraldTesting
 import Synchronization
 import Testing
 
@@ -10,5 +11,13 @@ import Testing
         #expect(report.afterFirstRound == ["audit-log": 7, "mobile-push": 7, "search-index": 7])
         #expect(report.final == ["audit-log": 14, "mobile-push": 7, "search-index": 14])
         #expect(lines.withLock { $0 }.contains("removed observer mobile-push"))
+    }
+
+    @Test func durableObserverCatchesUpOnExactlyWhatItMissedAfterARestart() async throws {
+        let report = try await withTimeLimit(.seconds(60), "the observer scenario") {
+            try await ObserverScenario.run(eventsPerRound: 4) { _ in }
+        }
+        #expect(report.restart.beforeRestart == (1...4).map { "story-3-\($0)" })
+        #expect(report.restart.afterRestart == (1...4).map { "story-4-\($0)" })
     }
 }

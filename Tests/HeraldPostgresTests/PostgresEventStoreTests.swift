@@ -119,8 +119,8 @@ struct PostgresEventStoreTests {
         }
     }
 
-    /// A schema made by the first release of this backend (version 1: no locks, no schedules, an index on
-    /// delivery ids) is migrated when a node connects, and keeps its events.
+    /// A schema made by the first release of this backend (version 1: no locks, no schedules, no process state,
+    /// an index on delivery ids) is migrated when a node connects, and keeps its events.
     @Test func aVersionOneSchemaIsMigrated() async throws {
         try await withStore { store in
             _ = try await store.append(event("before"))
@@ -128,6 +128,7 @@ struct PostgresEventStoreTests {
             try await store.transaction { tx in
                 try await tx.query("DROP TABLE \(unescaped: schema).locks")
                 try await tx.query("DROP TABLE \(unescaped: schema).schedules")
+                try await tx.query("DROP TABLE \(unescaped: schema).processes")
                 try await tx.query(
                     "CREATE INDEX group_pending_by_delivery ON \(unescaped: schema).group_pending (delivery_id)")
                 try await tx.query("UPDATE \(unescaped: schema).schema_version SET version = 1")
@@ -140,6 +141,9 @@ struct PostgresEventStoreTests {
             let schedule = Schedule(
                 name: "after", trigger: .once(Date()), event: EventTemplate(type: "t", source: "/s"))
             #expect(try await migrated.saveSchedule(schedule).created)
+            try await migrated.saveProcess(
+                "after", key: "k", document: Data(), isFinished: false, expectedVersion: 0, publishing: [])
+            #expect(try await migrated.processRecord("after", key: "k")?.version == 1)
             #expect(try await migrated.read(after: 0, filter: .all, limit: 10).events.map(\.event.id) == ["before"])
             try await migrated.close()
         }

@@ -7,15 +7,16 @@ import Testing
 /// What the SQLite store adds to the lock conformance suite: the migration of older files, and the
 /// errors of a closed store.
 @Suite struct LockTests {
-    @Test func aVersionOneDatabaseGetsTheLocksAndSchedulesTables() async throws {
+    @Test func aVersionOneDatabaseGetsTheLocksSchedulesAndProcessesTables() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("events.sqlite").path
-            // Make the file a version 1 database: the schema before locks and schedules.
+            // Make the file a version 1 database: the schema before locks, schedules and process state.
             try await withStore(at: path) { store in
                 _ = try await store.append(makeEvent("before-locks"))
                 try await store.transaction { tx in
                     try await tx.execute("DROP TABLE locks")
                     try await tx.execute("DROP TABLE schedules")
+                    try await tx.execute("DROP TABLE processes")
                     try await tx.execute("PRAGMA user_version = 1")
                 }
             }
@@ -25,6 +26,9 @@ import Testing
                 let schedule = Schedule(
                     name: "migrated", trigger: .once(Date()), event: EventTemplate(type: "t", source: "/s"))
                 #expect(try await store.saveSchedule(schedule).created)
+                try await store.saveProcess(
+                    "migrated", key: "k", document: Data(), isFinished: false, expectedVersion: 0, publishing: [])
+                #expect(try await store.processRecord("migrated", key: "k")?.version == 1)
                 #expect(
                     try await store.read(after: 0, filter: .all, limit: 10).events.map(\.event.id) == ["before-locks"])
             }

@@ -43,6 +43,32 @@ import Testing
         }
     }
 
+    @Test func aTransactionWhoseTaskIsCancelledIsRolledBackAndTheStoreStaysUsable() async throws {
+        try await withTemporaryStore { store in
+            try await store.transaction { tx in try await tx.execute("CREATE TABLE orders (id TEXT PRIMARY KEY)") }
+            let (inserted, insertedContinuation) = AsyncStream<Void>.makeStream()
+            // A stream nobody yields to: iterating it ends only when the task is cancelled.
+            let (cancelled, keepOpen) = AsyncStream<Void>.makeStream()
+            let task = Task {
+                try await store.transaction { tx in
+                    try await tx.execute("INSERT INTO orders (id) VALUES ('o-1')")
+                    insertedContinuation.yield()
+                    for await _ in cancelled {}
+                    // In a cancelled task this statement fails before it runs, and so would a plain ROLLBACK.
+                    try await tx.execute("INSERT INTO orders (id) VALUES ('o-2')")
+                }
+            }
+            for await _ in inserted { break }
+            task.cancel()
+            await #expect(throws: CancellationError.self) { try await task.value }
+            keepOpen.finish()
+
+            let rows = try await store.transaction { tx in try await tx.query("SELECT id FROM orders") }
+            #expect(rows.isEmpty)
+            #expect(try await store.append(makeEvent("placed-1")).outcome == .stored(sequence: 1))
+        }
+    }
+
     @Test func aFailedPublishLeavesTheTransactionUsable() async throws {
         try await withTemporaryStore { store in
             _ = try await store.append(makeEvent(subject: "s"))

@@ -42,7 +42,32 @@ import Testing
         }
     }
 
+    @Test func filtersByTimeFromInclusiveToTimeUntilExclusive() async throws {
+        let server = ServerUnderTest()
+        let base = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:00:00Z
+        _ = try await server.store.append(
+            (0..<5).map { minute in
+                Event(
+                    id: "t-\(minute)", source: "/sensors", type: "sensor.reading",
+                    time: base.addingTimeInterval(Double(minute) * 60))
+            } + [Event(id: "untimed", source: "/sensors", type: "sensor.reading")])
+        try await server.run { client async throws in
+            func ids(_ query: String) async throws -> [String] {
+                try ReadBody(try await client.execute(uri: "/v1/events?\(query)", method: .get)).events.map(\.event.id)
+            }
+            #expect(
+                try await ids("time_from=2026-01-01T00:01:00Z&time_until=2026-01-01T00:03:00Z") == ["t-1", "t-2"])
+            #expect(try await ids("time_from=2026-01-01T00:03:00Z") == ["t-3", "t-4"])
+            #expect(try await ids("time_until=2026-01-01T00:01:00.5Z") == ["t-0", "t-1"])
+            #expect(try await ids("time_from=2026-01-01T01:01:00%2B01:00&time_until=2026-01-01T00:02:00Z") == ["t-1"])
+            #expect(try await ids("time_from=2026-01-01T00:02:00Z&time_until=2026-01-01T00:02:00Z").isEmpty)
+        }
+    }
+
     @Test(arguments: [
+        ("time_from=yesterday", "'time_from'"),
+        ("time_until=2026-13-01T00:00:00Z", "'time_until'"),
+        ("time_from=2026-01-02T00:00:00Z&time_until=2026-01-01T00:00:00Z", "'time_from'"),
         ("topic=orders..placed", "'topic'"),
         ("limit=0", "'limit'"),
         ("limit=1001", "'limit'"),

@@ -114,6 +114,7 @@ public struct EventsController: Sendable {
         try access.checkSubscribe(filter.topic)
         filter.source = query["source"].map(String.init)
         filter.subject = query["subject"].map(String.init)
+        filter.time = try Self.timeRange(from: query["time_from"], until: query["time_until"])
         let after = try Self.integer(query["after"], named: "after", default: 0, in: 0...Int64.max)
         let limit = try Self.integer(
             query["limit"], named: "limit", default: Int64(Self.defaultReadLimit),
@@ -143,6 +144,29 @@ public struct EventsController: Sendable {
         let start = bytes.firstIndex { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") } ?? bytes.endIndex
         let lowered = bytes[start...].map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 | 0x20 : $0 }
         return String(decoding: lowered, as: UTF8.self)
+    }
+
+    /// The range of event times that `time_from` (inclusive) and `time_until` (exclusive), both RFC 3339,
+    /// select; `nil` when neither is given.
+    static func timeRange(from: Substring?, until: Substring?) throws(ProblemDetails) -> Range<Date>? {
+        guard from != nil || until != nil else { return nil }
+        let lower = try time(from, named: "time_from") ?? .distantPast
+        let upper = try time(until, named: "time_until") ?? .distantFuture
+        guard lower <= upper else {
+            throw .invalidQuery(
+                "query parameter 'time_from' (\(from!)) is later than 'time_until' (\(until!)); the range is "
+                    + "time_from inclusive to time_until exclusive")
+        }
+        return lower..<upper
+    }
+
+    private static func time(_ text: Substring?, named name: String) throws(ProblemDetails) -> Date? {
+        guard let text else { return nil }
+        guard let date = RFC3339.parse(text) else {
+            throw .invalidQuery(
+                "query parameter '\(name)' must be an RFC 3339 time such as 2026-01-01T12:00:00Z, got '\(text)'")
+        }
+        return date
     }
 
     private static func integer(
