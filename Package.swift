@@ -82,6 +82,7 @@ let package = Package(
             dependencies: [
                 "Herald",
                 "HeraldSQLite",
+                "HeraldSecurity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -107,6 +108,7 @@ let package = Package(
             name: "HeraldTesting",
             dependencies: [
                 "Herald",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -204,6 +206,8 @@ let package = Package(
             name: "HeraldServerTests",
             dependencies: [
                 "HeraldServer",
+                "HeraldSecurity",
+                .product(name: "Crypto", package: "swift-crypto"),
                 "HeraldExamples",
                 "HeraldSQLite",
                 "HeraldPostgres",

@@ -22,7 +22,9 @@ struct ServeCommand: AsyncParsableCommand {
             GET /v1/events, probe with GET /healthz and GET /readyz, scrape GET /metrics. Flags win over the \
             environment variables HERALD_HOST, HERALD_PORT, HERALD_STORE and HERALD_API_KEYS (keys separated by \
             ';' or spaces). Without API keys the server listens on a loopback address only, unless \
-            --allow-unauthenticated is given. With --store postgres://USER@HOST:PORT/DATABASE several servers \
+            --allow-unauthenticated is given. Keys can be limited to topics per scope and rate-limited; topics \
+            can require signed events (--require-signature with --verification-key). Admin requests are logged \
+            with the key's name, never its secret. With --store postgres://USER@HOST:PORT/DATABASE several servers \
             share one PostgreSQL database: every server streams every event, and consumer groups span them; \
             while the database is unreachable, requests get 503 with Retry-After.
             """
@@ -51,7 +53,10 @@ struct ServeCommand: AsyncParsableCommand {
         name: .customLong("api-key"),
         help: ArgumentHelp(
             "A key clients send as 'Authorization: Bearer SECRET', as NAME:SECRET:SCOPES with SCOPES a comma list of "
-                + "publish, subscribe, admin, or all. Repeat for more keys. (default: $HERALD_API_KEYS)",
+                + "publish, subscribe, admin, or all, each optionally limited to topic patterns joined by '|' "
+                + "(publish=orders.>,subscribe=sensors.>|alerts.*,admin), plus an optional rate=N/s or rate=N/m of "
+                + "the key's own. A limited key must name a topic within its patterns to read or stream, and sees "
+                + "only those topics, groups and schedules. Repeat for more keys. (default: $HERALD_API_KEYS)",
             valueName: "name:secret:scopes"))
     var apiKeys: [String] = []
 
@@ -74,6 +79,28 @@ struct ServeCommand: AsyncParsableCommand {
                 + "32); repeat to keep older keys for reading after a rotation: the first encrypts.",
             valueName: "keyid:base64key"))
     var encryptAtRest: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "How many requests each API key may make, as N/s or N/m (a token bucket: bursts of N, then N per "
+                + "second or minute), unless the key has its own rate=; over it, 429 with Retry-After. Needs API "
+                + "keys: a server without keys is not limited.",
+            valueName: "n/s"))
+    var rateLimit: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Refuse events published to topics matching PATTERN unless signed by a --verification-key: 400 when "
+                + "unsigned or malformed, 403 for an unknown key or a bad signature. Repeat for more patterns.",
+            valueName: "pattern"))
+    var requireSignature: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "A key signatures are checked with, as KEYID:hmac:BASE64SECRET or KEYID:ed25519:BASE64PUBLICKEY. "
+                + "Repeat for several keys (rotation).",
+            valueName: "keyid:alg:base64"))
+    var verificationKey: [String] = []
 
     func validate() throws {
         _ = try resolved()
@@ -136,14 +163,36 @@ struct ServeCommand: AsyncParsableCommand {
             } else {
                 keys = try apiKeys.map { text throws(HeraldServerConfigurationError) in try APIKey(parsing: text) }
             }
-            configuration = HeraldServerConfiguration(
+            var settings = HeraldServerConfiguration(
                 host: host, port: port, maxBodyBytes: maxBodyBytes, apiKeys: keys,
                 allowUnauthenticated: allowUnauthenticated)
-            try configuration.validate()
+            settings.rateLimit = try rateLimit.map { text throws(HeraldServerConfigurationError) in
+                try RateLimit(parsing: text)
+            }
+            settings.signatureRequirement = try signatureRequirement()
+            try settings.validate()
+            configuration = settings
         } catch {
             throw ValidationError(error.message)
         }
         return (try withTLS(configuration), location)
+    }
+
+    /// `--require-signature` and `--verification-key`.
+    func signatureRequirement() throws(HeraldServerConfigurationError) -> SignatureRequirement {
+        var requirement = SignatureRequirement()
+        for text in requireSignature {
+            do {
+                requirement.topics.append(try TopicPattern(text))
+            } catch {
+                throw HeraldServerConfigurationError(
+                    "--require-signature '\(text.prefix(80))' is not a valid topic pattern: \(error)")
+            }
+        }
+        for text in verificationKey {
+            requirement.keys.append(try SignatureRequirement.parseVerificationKey(text))
+        }
+        return requirement
     }
 
     static func port(_ text: String) throws -> Int {

@@ -67,9 +67,11 @@ public struct EventSigningKey: Sendable {
 }
 
 /// A key that checks event signatures: an HMAC secret, or an Ed25519 public key.
-public struct EventVerificationKey: Sendable {
+///
+/// Two keys are equal when their id, algorithm and bytes are.
+public struct EventVerificationKey: Sendable, Hashable {
     /// Raw bytes, since swift-crypto's key types are not `Sendable`.
-    enum Material: Sendable {
+    enum Material: Sendable, Hashable {
         case hmacSHA256(Data)
         case ed25519(publicKey: Data)
     }

@@ -22,7 +22,9 @@ import NIOCore
 ///
 /// With ``HeraldServerConfiguration/apiKeys`` set, every route checks the client's key first
 /// (``APIKeyAuthenticator``, ``RequiredAccess``). Call ``HeraldServerConfiguration/validate()`` before serving:
-/// it refuses an unauthenticated server on a non-loopback host. `onServerRunning` is called with the listening
+/// it refuses an unauthenticated server on a non-loopback host. Keys may be limited to topics per scope
+/// (``TopicAccess``) and held to a rate limit (``RateLimitMiddleware``, on `clock`); topics may require signed
+/// events (``SignatureRequirement``). `onServerRunning` is called with the listening
 /// channel once the server accepts connections; its `localAddress` has the port when configured with port 0.
 public func buildHeraldApplication(
     store: any EventLog & ConsumerGroupStore,
@@ -36,10 +38,16 @@ public func buildHeraldApplication(
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: RouteNotFoundMiddleware())
     router.add(middleware: APIKeyAuthenticator(keys: configuration.apiKeys, logger: logger))
+    let rateLimits = RateLimitMiddleware(
+        limiter: RateLimiter(clock: clock), defaultLimit: configuration.rateLimit, metrics: metrics, logger: logger)
+    router.add(middleware: rateLimits)
     HealthController(store: store).addRoutes(to: router)
     MetricsController(store: store, metrics: metrics).addRoutes(to: router)
-    EventsController(store: store, maxBodyBytes: configuration.maxBodyBytes, metrics: metrics)
-        .addRoutes(to: router.group("v1/events"))
+    EventsController(
+        store: store, maxBodyBytes: configuration.maxBodyBytes, metrics: metrics,
+        signatures: configuration.signatureRequirement
+    )
+    .addRoutes(to: router.group("v1/events"))
     GroupsController(store: store, maxBodyBytes: configuration.maxBodyBytes, metrics: metrics)
         .addRoutes(to: router.group("v1/groups"))
     let topicRates = TopicRateTracker()
@@ -52,7 +60,8 @@ public func buildHeraldApplication(
     ServerSentEventsController(hub: streamHub, heartbeatInterval: configuration.streamHeartbeatInterval)
         .addRoutes(to: router.group("v1/stream"))
     WebSocketStreamController(
-        hub: streamHub, store: store, maxMessageBytes: configuration.maxBodyBytes, metrics: metrics
+        hub: streamHub, store: store, maxMessageBytes: configuration.maxBodyBytes, metrics: metrics,
+        signatures: configuration.signatureRequirement, rateLimits: rateLimits
     )
     .addRoutes(to: router.group("v1/ws"))
     let scheduleStore = store as? any EventLog & ScheduleStore & LockStore

@@ -16,6 +16,9 @@ public struct HeraldRequestContext: RequestContext, WebSocketRequestContext {
     /// Why authentication failed, for a WebSocket upgrade request: such a request is let through to its route,
     /// which reports this problem as a message and closes, because a refused upgrade can only be an empty 400.
     public var authenticationProblem: ProblemDetails?
+    /// The topics ``apiKey`` may use with each scope; unrestricted until the authentication middleware sets the
+    /// key, and without keys.
+    public var topicAccess: TopicAccess
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
@@ -23,5 +26,6 @@ public struct HeraldRequestContext: RequestContext, WebSocketRequestContext {
         self.apiKey = nil
         self.grantedScopes = Set(APIKey.Scope.all)
         self.authenticationProblem = nil
+        self.topicAccess = .unrestricted
     }
 }

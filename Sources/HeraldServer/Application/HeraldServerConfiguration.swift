@@ -22,6 +22,11 @@ public struct HeraldServerConfiguration: Sendable, Hashable {
     public var allowUnauthenticated: Bool
     /// The certificate and key to serve HTTPS and WSS with; `nil` (the default) serves plain HTTP and WS.
     public var tls: ServerTLS?
+    /// How many requests each API key may make, unless the key has its own ``APIKey/rateLimit``; `nil` (the
+    /// default) for no limit. Needs API keys: a server without keys is not limited.
+    public var rateLimit: RateLimit? = nil
+    /// Topics whose published events must be signed, and the keys to check them with; off by default.
+    public var signatureRequirement = SignatureRequirement()
 
     /// The smallest ``maxBodyBytes`` allowed: an event of 64 KiB or less is always accepted.
     public static let minimumBodyLimit = 64 * 1024
@@ -74,6 +79,16 @@ public struct HeraldServerConfiguration: Sendable, Hashable {
                 throw HeraldServerConfigurationError(
                     "API key '\(key.name)' has no scopes; give it publish, subscribe, admin or all")
             }
+        }
+        guard rateLimit == nil || !apiKeys.isEmpty else {
+            throw HeraldServerConfigurationError(
+                "--rate-limit limits each API key, and this server has none; add keys with --api-key, or leave "
+                    + "--rate-limit out")
+        }
+        guard !signatureRequirement.isEnabled || !signatureRequirement.keys.isEmpty else {
+            throw HeraldServerConfigurationError(
+                "--require-signature needs at least one --verification-key KEYID:hmac:BASE64 or "
+                    + "KEYID:ed25519:BASE64PUBLICKEY to check signatures with")
         }
         guard (0...65535).contains(port) else {
             throw HeraldServerConfigurationError("port (--port) must be from 0 to 65535, got \(port)")

@@ -71,6 +71,7 @@ public struct APIKeyAuthenticator: RouterMiddleware {
         }
         context.apiKey = key
         context.grantedScopes = key.scopes
+        context.topicAccess = TopicAccess(key: key)
         if case .scope(let scope) = access {
             guard key.scopes.contains(scope) else {
                 return ProblemDetails.forbidden(

@@ -14,19 +14,27 @@ public struct EventsController: Sendable {
     let store: any EventLog & ConsumerGroupStore
     let maxBodyBytes: Int
     let metrics: ServerMetrics
+    let signatures: SignatureRequirement
 
-    /// Creates the routes over `store`, refusing request bodies larger than `maxBodyBytes` and counting what
-    /// is published in `metrics`.
-    public init(store: any EventLog & ConsumerGroupStore, maxBodyBytes: Int, metrics: ServerMetrics = ServerMetrics()) {
+    /// Creates the routes over `store`, refusing request bodies larger than `maxBodyBytes`, requiring the
+    /// signatures `signatures` asks for, and counting what is published in `metrics`.
+    ///
+    /// Each request is held to its API key's topics (``TopicAccess``): every published event's type must be
+    /// within the key's `publish` topics, and a read's `topic` within its `subscribe` topics.
+    public init(
+        store: any EventLog & ConsumerGroupStore, maxBodyBytes: Int, metrics: ServerMetrics = ServerMetrics(),
+        signatures: SignatureRequirement = SignatureRequirement()
+    ) {
         self.store = store
         self.maxBodyBytes = maxBodyBytes
         self.metrics = metrics
+        self.signatures = signatures
     }
 
     /// Adds `POST /v1/events` and `GET /v1/events` to `group`.
     public func addRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
-        group.post { request, _ in try await publish(request) }
-        group.get { request, _ in try await read(request) }
+        group.post { request, context in try await publish(request, access: TopicAccess.of(context)) }
+        group.get { request, context in try await read(request, access: TopicAccess.of(context)) }
     }
 
     private static let acceptedMediaTypes =
@@ -34,7 +42,7 @@ public struct EventsController: Sendable {
         + "or binary mode: the attributes in ce-* headers (ce-specversion, ce-id, ce-source, ce-type) with any "
         + "Content-Type for the data"
 
-    func publish(_ request: Request) async throws -> Response {
+    func publish(_ request: Request, access: TopicAccess) async throws -> Response {
         let contentType = request.headers[.contentType]
         let events: [Event]
         switch Self.mediaType(of: contentType) {
@@ -62,9 +70,19 @@ public struct EventsController: Sendable {
             events = [try BinaryModeEvent.decode(headers: request.headers, contentType: contentType, body: body)]
         }
 
+        try Self.checkAdmission(events, access: access, signatures: signatures, metrics: metrics)
         let results = try await Self.append(events, to: store)
         metrics.recordPublished(results)
         return Self.json(status: .created, PublishedEvents(results: results).jsonData())
+    }
+
+    /// Checks that `events` may be published, all or nothing: within the key's `publish` topics, then signed as
+    /// `signatures` requires. Every way of publishing (HTTP, WebSocket) goes through here.
+    static func checkAdmission(
+        _ events: [Event], access: TopicAccess, signatures: SignatureRequirement, metrics: ServerMetrics
+    ) throws(ProblemDetails) {
+        try access.checkPublish(events)
+        try signatures.check(events, metrics: metrics)
     }
 
     /// Appends `events` to `store`, turning what the store refuses into the problem a client is answered
@@ -83,7 +101,7 @@ public struct EventsController: Sendable {
         }
     }
 
-    func read(_ request: Request) async throws -> Response {
+    func read(_ request: Request, access: TopicAccess) async throws -> Response {
         let query = request.uri.queryParameters
         var filter = EventFilter()
         if let topic = query["topic"] {
@@ -93,6 +111,7 @@ public struct EventsController: Sendable {
                 throw ProblemDetails.invalidQuery("query parameter 'topic' is not a valid pattern: \(error)")
             }
         }
+        try access.checkSubscribe(filter.topic)
         filter.source = query["source"].map(String.init)
         filter.subject = query["subject"].map(String.init)
         filter.time = try Self.timeRange(from: query["time_from"], until: query["time_until"])

@@ -21,7 +21,10 @@ import ServiceLifecycle
 ///   `POST /v1/groups/{name}/dead-letters/requeue` (``RequeueRequest``) answers `{"requeued":N}`.
 ///
 /// A name breaking the naming rule gets `400`, an unknown group `404`; bodies are read by
-/// ``JSONRequestReader``. Authorization is the authentication middleware's business.
+/// ``JSONRequestReader``. Scopes are the authentication middleware's business; topics are checked here
+/// (``TopicAccess``): a key whose `subscribe` scope is limited lists, shows, polls, settles and reads the dead
+/// letters of only the groups whose topic its patterns cover, and one whose `admin` scope is limited creates,
+/// deletes and requeues only those; others get `403`.
 public struct GroupsController: Sendable {
     /// The `limit` of a dead-letter listing that gives none.
     public static let defaultDeadLetterLimit = 100
@@ -42,34 +45,53 @@ public struct GroupsController: Sendable {
 
     /// Adds the routes to `group`, which should be at `/v1/groups`.
     public func addRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
-        group.get { _, _ in try await list() }
-        group.put(":name") { request, context in try await create(try name(context), request) }
-        group.get(":name") { _, context in try await show(try name(context)) }
-        group.delete(":name") { _, context in try await delete(try name(context)) }
-        group.post(":name/poll") { request, context in try await poll(try name(context), request) }
-        group.post(":name/ack") { request, context in try await ack(try name(context), request) }
-        group.post(":name/nack") { request, context in try await nack(try name(context), request) }
-        group.get(":name/dead-letters") { request, context in try await deadLetters(try name(context), request) }
-        group.post(":name/dead-letters/requeue") { request, context in try await requeue(try name(context), request) }
+        group.get { _, context in try await list(access: TopicAccess.of(context)) }
+        group.put(":name") { request, context in
+            try await create(try name(context), request, access: TopicAccess.of(context))
+        }
+        group.get(":name") { _, context in
+            try await show(try await authorized(context, for: .subscribe))
+        }
+        group.delete(":name") { _, context in
+            try await delete(try await authorized(context, for: .admin))
+        }
+        group.post(":name/poll") { request, context in
+            try await poll(try await authorized(context, for: .subscribe), request)
+        }
+        group.post(":name/ack") { request, context in
+            try await ack(try await authorized(context, for: .subscribe), request)
+        }
+        group.post(":name/nack") { request, context in
+            try await nack(try await authorized(context, for: .subscribe), request)
+        }
+        group.get(":name/dead-letters") { request, context in
+            try await deadLetters(try await authorized(context, for: .subscribe), request)
+        }
+        group.post(":name/dead-letters/requeue") { request, context in
+            try await requeue(try await authorized(context, for: .admin), request)
+        }
     }
 
     // MARK: Routes
 
-    func list() async throws -> Response {
-        let groups = try await storeCall(group: nil) { try await store.groups() }
+    func list(access: TopicAccess = .unrestricted) async throws -> Response {
+        let groups = try await storeCall(group: nil) { try await store.groups() }.filter {
+            access.permits(.subscribe, pattern: $0.configuration.topic)
+        }
         return Self.json(.ok, EventCarryingJSON.encode(["groups": groups.map(GroupResource.init)]))
     }
 
-    func create(_ name: String, _ request: Request) async throws -> Response {
+    func create(_ name: String, _ request: Request, access: TopicAccess = .unrestricted) async throws -> Response {
         let settings = try await reader.read(
             GroupSettingsRequest.self, from: request, fields: GroupSettingsRequest.CodingKeys.allCases.map(\.rawValue),
             whenEmpty: nil, example: GroupSettingsRequest.example)
         let configuration = try settings.configuration(name: name)
+        try access.checkGroupCreation(topic: configuration.topic)
         let created: Bool
         do {
             created = try await storeCall(group: name) { try await store.createGroup(configuration) }
         } catch let problem as ProblemDetails where problem.statusCode == 409 {
-            throw try await conflict(configuration, fallback: problem)
+            throw try await conflict(configuration, fallback: problem, access: access)
         }
         let info =
             try await storeCall(group: name) { try await store.groupInfo(named: name) }
@@ -190,6 +212,19 @@ public struct GroupsController: Sendable {
         }
     }
 
+    /// The group name in the path, once the request's key may use the group with `scope`: when the scope is
+    /// limited to some topics, the group must exist (else `404`) and its topic be covered (else `403`).
+    private func authorized(_ context: some RequestContext, for scope: APIKey.Scope) async throws -> String {
+        let name = try name(context)
+        let access = TopicAccess.of(context)
+        guard access.isLimited(scope) else { return name }
+        guard let info = try await storeCall(group: name, { try await store.groupInfo(named: name) }) else {
+            throw ProblemDetails.groupNotFound(name)
+        }
+        try access.checkGroup(name, topic: info.configuration.topic, scope: scope)
+        return name
+    }
+
     /// The group name in the path, checked against the naming rule.
     private func name(_ context: some RequestContext) throws -> String {
         let name = try context.parameters.require("name")
@@ -222,13 +257,15 @@ public struct GroupsController: Sendable {
     }
 
     /// The 409 problem for a group that exists with other settings, naming each that differs.
-    private func conflict(_ requested: ConsumerGroupConfiguration, fallback: ProblemDetails) async throws
-        -> ProblemDetails
-    {
+    /// The existing group's settings are named only when the key may administer its topic.
+    private func conflict(
+        _ requested: ConsumerGroupConfiguration, fallback: ProblemDetails, access: TopicAccess
+    ) async throws -> ProblemDetails {
         let name = requested.name
         guard let existing = try await storeCall(group: name, { try await store.groupInfo(named: name) }) else {
             return fallback
         }
+        try access.checkGroup(name, topic: existing.configuration.topic, scope: .admin)
         let differences = GroupResource.differences(existing: existing.configuration, requested: requested)
         return .groupConflict(
             "consumer group '\(name)' exists with other settings: \(differences.joined(separator: "; ")); "

@@ -14,6 +14,11 @@ import Prometheus
 ///   `stored`, `duplicate` or `scheduled`.
 /// - `herald_events_delivered_total{transport}`: events handed to clients, by `sse`, `ws` (counted by the
 ///   stream hub) or `group` (deliveries of consumer-group polls, redeliveries included).
+/// - `herald_rate_limited_requests_total{key}`: requests refused with 429 because their API key was over its rate
+///   limit, by key name.
+/// - `herald_signature_rejections_total{reason}`: published events refused because a topic requires signatures
+///   and theirs was missing, malformed, by an unknown key or bad; the same name and reasons as HeraldSecurity's
+///   `VerifySignaturesMiddleware`.
 /// - `herald_log_last_sequence`: the newest sequence in the log, read at scrape time.
 /// - `herald_group_lag{group}`, `herald_group_in_flight{group}`, `herald_group_dead_letters{group}`: per
 ///   consumer group, read at scrape time.
@@ -42,6 +47,23 @@ public struct ServerMetrics: Sendable {
         // The stream hub counts the `sse` and `ws` transports of the same metric.
         groupDeliveredCounter = registry.makeCounter(
             name: "herald_events_delivered_total", labels: [("transport", "group")])
+    }
+
+    /// Counts a request refused because `key` was over its rate limit.
+    func recordRateLimited(key: String) {
+        // The registry hands back the same counter for the same name and labels.
+        registry.makeCounter(
+            name: "herald_rate_limited_requests_total", labels: [("key", key)],
+            help: "Requests refused with 429 because their API key was over its rate limit."
+        ).increment()
+    }
+
+    /// Counts a published event refused for its signature, by `reason` (the `EventSecurityError` code).
+    func recordSignatureRejection(reason: String) {
+        registry.makeCounter(
+            name: "herald_signature_rejections_total", labels: [("reason", reason)],
+            help: "Events refused because their signature was missing, malformed, by an unknown key or bad."
+        ).increment()
     }
 
     /// Counts deliveries a consumer-group poll handed out.

@@ -104,6 +104,23 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
         ProblemDetails(type: "urn:herald:problem:forbidden", title: "Forbidden", status: 403, detail: detail)
     }
 
+    /// The request's API key is over its rate limit (429, with `Retry-After`).
+    static func rateLimited(key: String, limit: RateLimit, retryAfterSeconds: Int) -> ProblemDetails {
+        var problem = ProblemDetails(
+            type: "urn:herald:problem:rate-limited", title: "Too many requests", status: 429,
+            detail: "API key '\(key)' is over its rate limit of \(limit) requests; try again in \(retryAfterSeconds) "
+                + "s (see Retry-After), or ask the server's operator for a higher limit")
+        problem.retryAfterSeconds = retryAfterSeconds
+        return problem
+    }
+
+    /// The request's API key may not use the topic, group or schedule it asked for (403). The detail names the key
+    /// and what was asked for, and nothing about other topics.
+    static func topicForbidden(_ detail: String, errors: [EventError]? = nil) -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:forbidden", title: "Forbidden", status: 403, detail: detail, errors: errors)
+    }
+
     /// The store cannot serve requests (503).
     static func storeUnavailable(_ detail: String) -> ProblemDetails {
         ProblemDetails(

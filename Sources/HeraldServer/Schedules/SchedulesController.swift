@@ -16,8 +16,10 @@ import NIOCore
 /// An invalid definition or name gets a `400` problem whose `field` names the field at fault (`cron.hour`,
 /// `timezone`, `every_ms`, `event.source`, `name`...), an unknown schedule `404`, a body over the server's
 /// limit `413`. On a server whose store keeps no schedules every route answers `501`. After each change
-/// the scheduler is woken, so that it takes effect at once. Authorization is the authentication
-/// middleware's business (writes need `admin`, reads `subscribe`).
+/// the scheduler is woken, so that it takes effect at once. Scopes are the authentication middleware's business
+/// (writes need `admin`, reads `subscribe`); topics are checked here (``TopicAccess``): a key limited to some
+/// topics lists and shows only schedules whose event type its `subscribe` topics match, and writes only those
+/// whose type (before and after a replacement) its `admin` and `publish` topics match; others get `403`.
 public struct SchedulesController: Sendable {
     /// How many upcoming instants a schedule shows in `next`.
     public static let upcomingCount = 5
@@ -41,22 +43,34 @@ public struct SchedulesController: Sendable {
 
     /// Adds the routes to `group`, which should be at `/v1/schedules`.
     public func addRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
-        group.get { _, _ in try await list() }
-        group.put(":name") { request, context in try await save(try name(context), request) }
-        group.get(":name") { _, context in try await show(try name(context)) }
-        group.delete(":name") { _, context in try await delete(try name(context)) }
-        group.post(":name/pause") { _, context in try await setPaused(try name(context), true) }
-        group.post(":name/resume") { _, context in try await setPaused(try name(context), false) }
+        group.get { _, context in try await list(access: TopicAccess.of(context)) }
+        group.put(":name") { request, context in
+            try await save(try name(context), request, access: TopicAccess.of(context))
+        }
+        group.get(":name") { _, context in
+            try await show(try await authorized(context, for: [.subscribe]))
+        }
+        group.delete(":name") { _, context in
+            try await delete(try await authorized(context, for: TopicAccess.scheduleAdministration))
+        }
+        group.post(":name/pause") { _, context in
+            try await setPaused(try await authorized(context, for: TopicAccess.scheduleAdministration), true)
+        }
+        group.post(":name/resume") { _, context in
+            try await setPaused(try await authorized(context, for: TopicAccess.scheduleAdministration), false)
+        }
     }
 
     // MARK: Routes
 
-    func list() async throws -> Response {
-        let schedules = try await storeCall { store in try await store.schedules() }
+    func list(access: TopicAccess = .unrestricted) async throws -> Response {
+        let schedules = try await storeCall { store in try await store.schedules() }.filter {
+            access.permitsSchedule(eventType: $0.schedule.event.type, scopes: [.subscribe])
+        }
         return Self.json(.ok, .object(["schedules": .array(schedules.map { ScheduleResource(stored: $0).jsonValue })]))
     }
 
-    func save(_ name: String, _ request: Request) async throws -> Response {
+    func save(_ name: String, _ request: Request, access: TopicAccess = .unrestricted) async throws -> Response {
         let store = try requireStore()
         let body = try await request.collectBody(limit: maxBodyBytes)
         let schedule: Schedule
@@ -64,6 +78,13 @@ public struct SchedulesController: Sendable {
             schedule = try Schedule.decode(json: body, name: name, now: clock.now)
         } catch {
             throw ProblemDetails.invalidSchedule(error)
+        }
+        try access.checkSchedule(name, eventType: schedule.event.type, scopes: TopicAccess.scheduleAdministration)
+        if access.isLimited(.admin) || access.isLimited(.publish),
+            let existing = try await storeCall({ store in try await store.schedule(named: name) })
+        {
+            try access.checkSchedule(
+                name, eventType: existing.schedule.event.type, scopes: TopicAccess.scheduleAdministration)
         }
         let (stored, created) = try await storeCall { _ in try await store.saveSchedule(schedule) }
         scheduler?.wake()
@@ -95,6 +116,20 @@ public struct SchedulesController: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The schedule name in the path, once the request's key may use the schedule with each of `scopes`: when one
+    /// is limited to some topics, the schedule must exist (else `404`) and its event type be within them (else
+    /// `403`).
+    private func authorized(_ context: some RequestContext, for scopes: [APIKey.Scope]) async throws -> String {
+        let name = try name(context)
+        let access = TopicAccess.of(context)
+        guard scopes.contains(where: access.isLimited) else { return name }
+        guard let stored = try await storeCall({ store in try await store.schedule(named: name) }) else {
+            throw ProblemDetails.scheduleNotFound(name)
+        }
+        try access.checkSchedule(name, eventType: stored.schedule.event.type, scopes: scopes)
+        return name
+    }
 
     /// The schedule name in the path, checked against the naming rule.
     private func name(_ context: some RequestContext) throws -> String {

@@ -33,14 +33,15 @@ public struct ServerSentEventsController: Sendable {
 
     /// Adds `GET` to `group`, which should be `/v1/stream`.
     public func addRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
-        group.get { request, _ in try await stream(request) }
+        group.get { request, context in try await stream(request, access: TopicAccess.of(context)) }
     }
 
     /// The media type of a Server-Sent Events stream.
     static let mediaType = "text/event-stream"
 
-    func stream(_ request: Request) async throws -> Response {
+    func stream(_ request: Request, access: TopicAccess = .unrestricted) async throws -> Response {
         let parameters = try StreamParameters(request: request, readsLastEventID: true)
+        try access.checkSubscribe(parameters.topic)
         let after: Int64
         do {
             if let given = parameters.after {

@@ -25,16 +25,26 @@ public struct WebSocketStreamController: Sendable {
     let store: any EventLog
     let maxMessageBytes: Int
     let metrics: ServerMetrics
+    let signatures: SignatureRequirement
+    let rateLimits: RateLimitMiddleware?
 
-    /// Creates the route over `hub`, publishing into `store`, reading messages of up to `maxMessageBytes` and
-    /// counting what is published in `metrics`.
+    /// Creates the route over `hub`, publishing into `store`, reading messages of up to `maxMessageBytes`,
+    /// counting what is published in `metrics`, requiring the signatures `signatures` asks for, and holding each
+    /// published message to the key's rate limit in `rateLimits`.
+    ///
+    /// The connection's key must cover the `topic` asked for with its `subscribe` topics, and each published
+    /// event's type with its `publish` topics (``TopicAccess``); a refused subscription gets the problem as a
+    /// message and close code 1008, a refused publish gets the problem as the answer.
     public init(
-        hub: EventStreamHub, store: any EventLog, maxMessageBytes: Int, metrics: ServerMetrics = ServerMetrics()
+        hub: EventStreamHub, store: any EventLog, maxMessageBytes: Int, metrics: ServerMetrics = ServerMetrics(),
+        signatures: SignatureRequirement = SignatureRequirement(), rateLimits: RateLimitMiddleware? = nil
     ) {
         self.hub = hub
         self.store = store
         self.maxMessageBytes = maxMessageBytes
         self.metrics = metrics
+        self.signatures = signatures
+        self.rateLimits = rateLimits
     }
 
     /// Adds the WebSocket route to `group`, which should be `/v1/ws`; the server must be built with
@@ -72,6 +82,14 @@ public struct WebSocketStreamController: Sendable {
             try await outbound.close(.policyViolation, reason: "invalid query; the problem message says why")
             return
         }
+        let requestContext = context.requestContext
+        do {
+            try requestContext.topicAccess.checkSubscribe(parameters.topic)
+        } catch {
+            try await outbound.writeTextMessage(String(decoding: error.jsonData(), as: UTF8.self))
+            try await outbound.close(.policyViolation, reason: "topic not permitted; the problem message says why")
+            return
+        }
         let after: Int64
         if let given = parameters.after {
             after = given
@@ -86,7 +104,9 @@ public struct WebSocketStreamController: Sendable {
                 return
             }
         }
-        let canPublish = context.requestContext.grantedScopes.contains(.publish)
+        let publisher = Publisher(
+            canPublish: requestContext.grantedScopes.contains(.publish), key: requestContext.apiKey,
+            access: requestContext.topicAccess)
         let termination = StreamTermination()
         do {
             try await withGracefulShutdownHandler {
@@ -98,7 +118,7 @@ public struct WebSocketStreamController: Sendable {
                         }
                     }
                     group.addTask {
-                        try await receive(from: inbound, answeringOn: outbound, canPublish: canPublish)
+                        try await receive(from: inbound, answeringOn: outbound, publisher: publisher)
                         termination.end(.clientDisconnected)
                     }
                     defer { group.cancelAll() }
@@ -135,13 +155,13 @@ public struct WebSocketStreamController: Sendable {
     private func receive(
         from inbound: WebSocketInboundStream,
         answeringOn outbound: WebSocketOutboundWriter,
-        canPublish: Bool
+        publisher: Publisher
     ) async throws {
         for try await message in inbound.messages(maxSize: maxMessageBytes) {
             let answer: Data
             switch message {
             case .text(let text):
-                answer = await publish(text, canPublish: canPublish)
+                answer = await publish(text, publisher: publisher)
             case .binary:
                 answer = ProblemDetails.invalidEvent(
                     "binary messages are not read; send each event as a text message holding one event in the "
@@ -152,14 +172,28 @@ public struct WebSocketStreamController: Sendable {
         }
     }
 
+    /// Who publishes over a connection: whether its key may publish at all, the key, and its topics.
+    private struct Publisher: Sendable {
+        var canPublish: Bool
+        var key: APIKey?
+        var access: TopicAccess
+    }
+
     /// Publishes the event in `text`, answering what `POST /v1/events` would.
-    private func publish(_ text: String, canPublish: Bool) async -> Data {
-        guard canPublish else { return ProblemDetails.publishScopeRequired().jsonData() }
+    private func publish(_ text: String, publisher: Publisher) async -> Data {
+        guard publisher.canPublish else { return ProblemDetails.publishScopeRequired().jsonData() }
         let event: Event
         do {
+            if let key = publisher.key { try rateLimits?.check(key) }
             event = try Event.decode(json: Data(text.utf8))
-        } catch {
+            try EventsController.checkAdmission(
+                [event], access: publisher.access, signatures: signatures, metrics: metrics)
+        } catch let problem as ProblemDetails {
+            return problem.jsonData()
+        } catch let error as EventDecodingError {
             return ProblemDetails.invalidEvent(error.description).jsonData()
+        } catch {
+            return ProblemDetails.invalidEvent("\(error)").jsonData()
         }
         do {
             let results = try await EventsController.append([event], to: store)

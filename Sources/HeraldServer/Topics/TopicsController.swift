@@ -14,7 +14,8 @@ import NIOCore
 /// Sorted by type. `count` and `last_sequence` come from the store (``EventLog/eventTypes()``), which
 /// answers from an index or running totals rather than reading the events. `rate_per_second` is measured
 /// by the server from the events it observes being appended since it started, over the last minute (see
-/// ``TopicRateTracker``), rounded to three decimals; it is 0 for a type with no event in that time.
+/// ``TopicRateTracker``), rounded to three decimals; it is 0 for a type with no event in that time. A key whose
+/// `subscribe` scope is limited to some topics sees only the types they match (``TopicAccess``).
 public struct TopicsController: Sendable {
     let store: any EventLog
     let rates: TopicRateTracker
@@ -27,7 +28,7 @@ public struct TopicsController: Sendable {
 
     /// Adds `GET` to `group`, which should be at `/v1/topics`.
     public func addRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
-        group.get { _, _ in try await list() }
+        group.get { _, context in try await list(access: TopicAccess.of(context)) }
     }
 
     struct Topic: Encodable {
@@ -41,7 +42,7 @@ public struct TopicsController: Sendable {
         }
     }
 
-    func list() async throws -> Response {
+    func list(access: TopicAccess = .unrestricted) async throws -> Response {
         let summaries: [EventTypeSummary]
         do {
             summaries = try await store.eventTypes()
@@ -49,7 +50,7 @@ public struct TopicsController: Sendable {
             throw ProblemDetails.storeError(error)
         }
         let current = rates.ratesPerSecond()
-        let topics = summaries.map { summary in
+        let topics = summaries.filter { access.permits(.subscribe, topic: $0.type) }.map { summary in
             Topic(
                 type: summary.type, count: summary.count, lastSequence: summary.lastSequence,
                 ratePerSecond: ((current[summary.type] ?? 0) * 1_000).rounded() / 1_000)

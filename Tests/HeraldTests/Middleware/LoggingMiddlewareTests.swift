@@ -1,4 +1,5 @@
 import Herald
+import HeraldTesting
 import Logging
 import Testing
 

@@ -14,40 +14,6 @@ final class Recorded<Value: Sendable>: Sendable {
     }
 }
 
-/// The log records a ``CapturingLogHandler`` received.
-final class CapturedLogs: Sendable {
-    struct Record: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: Logger.Metadata
-    }
-
-    private let storage = Mutex<[Record]>([])
-
-    var records: [Record] { storage.withLock { $0 } }
-
-    fileprivate func append(_ record: Record) {
-        storage.withLock { $0.append(record) }
-    }
-}
-
-/// A log handler that keeps every record, with the handler's metadata merged in, for assertions.
-struct CapturingLogHandler: LogHandler {
-    let logs: CapturedLogs
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        logs.append(.init(level: event.level, message: event.message.description, metadata: merged))
-    }
-}
-
 /// An error a test handler throws, told apart by its name.
 struct HandlerFailure: Error, Equatable {
     var name = "boom"
