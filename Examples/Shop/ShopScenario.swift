@@ -144,8 +144,16 @@ public enum ShopScenario {
         let deadline = ContinuousClock.now + configuration.deadline
         var reported = ContinuousClock.now
         while true {
-            let finished = try await finishedOrders(configuration.runID, in: store)
-            if finished >= configuration.orders, try await isQuiet(store) { return }
+            let finished: Int
+            do {
+                finished = try await finishedOrders(configuration.runID, in: store)
+                if finished >= configuration.orders, try await isQuiet(store) { return }
+            } catch let error as EventLogError where error.code == .unavailable && ContinuousClock.now < deadline {
+                // The database is restarting or overloaded: the shop's state is safe in it; look again.
+                print("waiting for the store: \(error.message)")
+                try await Task.sleep(for: .milliseconds(500))
+                continue
+            }
             if ContinuousClock.now > deadline {
                 throw ProcessManagerError(
                     "\(configuration.orders - finished) of \(configuration.orders) orders did not finish within "

@@ -125,7 +125,11 @@ struct DemoCommand: AsyncParsableCommand {
                     try? FileManager.default.removeItem(atPath: temporary.path + suffix)
                 }
             }
-            if !report.audit.violations.isEmpty { throw ExitCode.failure }
+            if !report.audit.violations.isEmpty {
+                Output.error(
+                    "error: the shop is inconsistent: " + report.audit.violations.prefix(5).joined(separator: "; "))
+                throw ExitCode.failure
+            }
         }
     }
 }
