@@ -13,9 +13,9 @@ struct ShopAcrossProcessesTests {
     func twoProcessesRunTheShopOnOneDatabaseAndLeaveItConsistent() async throws {
         let schema = ProcessTestDatabase.uniqueSchema("shop")
         let url = try ProcessTestDatabase.storeURL(schema: schema)
-        let ordersEach = 120
+        let ordersEach = 80
         let shared = [
-            "demo", "shop", "--store", url, "--orders", "\(ordersEach)", "--products", "3", "--stock", "70",
+            "demo", "shop", "--store", url, "--orders", "\(ordersEach)", "--products", "3", "--stock", "90",
             "--payment-failure-rate", "0.1", "--payment-timeout-rate", "0.05", "--duplicate-rate", "0.2",
             "--payment-timeout-ms", "5000",
         ]
@@ -31,7 +31,7 @@ struct ShopAcrossProcessesTests {
 
         let store = try await PostgresEventStore.connect(url: url)
         let audit = try await ShopAudit.audit(
-            store, initialStock: ["product-1": 70, "product-2": 70, "product-3": 70])
+            store, initialStock: ["product-1": 90, "product-2": 90, "product-3": 90])
         let groups = try await store.groups().filter { $0.configuration.name.hasPrefix("process.") }
         try await store.close()
         try await ProcessTestDatabase.dropSchema(schema)
@@ -39,7 +39,7 @@ struct ShopAcrossProcessesTests {
         #expect(audit.doubleCharges == 0)
         #expect(audit.ordersByStatus.values.reduce(0, +) == 2 * ordersEach)
         #expect(Set(audit.ordersByStatus.keys).isSubset(of: [.shipped, .cancelled]), "\(audit.ordersByStatus)")
-        // 240 orders of about 2 items each for 210 items: some orders find no stock.
+        // 160 orders of about 2 items each for 270 items: some orders find no stock.
         #expect((audit.cancellations["out of stock"] ?? 0) > 0, "\(audit.cancellations)")
         #expect(audit.stock.values.allSatisfy { $0 >= 0 }, "\(audit.stock)")
         // One group per process manager, shared by both processes, with nothing left in it.
