@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Herald
 import HeraldClient
+import HeraldSecurity
 
 /// `herald publish`: publishes one event to a running server.
 struct PublishCommand: AsyncParsableCommand {
@@ -34,6 +35,13 @@ struct PublishCommand: AsyncParsableCommand {
 
     @Option(help: "The partitionkey extension: ordered consumer groups deliver a key's events in order.")
     var partitionKey: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Sign the event (HeraldSecurity's canonical form) with this key, for a server or consumers that require "
+                + "signatures: KEYID:hmac:BASE64SECRET or KEYID:ed25519:BASE64PRIVATEKEY.",
+            valueName: "keyid:alg:base64"))
+    var signWith: String?
 
     @OptionGroup var serverOptions: ServerOptions
 
@@ -74,7 +82,8 @@ struct PublishCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("the event is not valid: \(error)")
         }
-        return event
+        guard let signWith else { return event }
+        return try EventSigner(key: try SigningKeyOption.parse(signWith)).sign(event)
     }
 
     /// `text` when it is one JSON value, else an error that says where it breaks and how to quote.

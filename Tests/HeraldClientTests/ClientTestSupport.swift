@@ -12,11 +12,18 @@ struct LiveServer {
     let store = InMemoryEventStore()
     /// The keys the server requires; none by default.
     var apiKeys: [APIKey] = []
+    /// Topics whose events must be signed; none by default.
+    var signatureRequirement = SignatureRequirement()
 
     /// Starts the server, and calls `test` with a client for it (without an API key) and its port.
     func run(_ test: @Sendable (HeraldClient, Int) async throws -> Void) async throws {
         let application = buildHeraldApplication(
-            store: store, configuration: HeraldServerConfiguration(host: "127.0.0.1", port: 0, apiKeys: apiKeys))
+            store: store,
+            configuration: {
+                var configuration = HeraldServerConfiguration(host: "127.0.0.1", port: 0, apiKeys: apiKeys)
+                configuration.signatureRequirement = signatureRequirement
+                return configuration
+            }())
         try await application.test(.live) { testClient in
             let port = try #require(testClient.port)
             try await withHeraldClient(port: port) { client in try await test(client, port) }
