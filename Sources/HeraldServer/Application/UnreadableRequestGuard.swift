@@ -107,6 +107,8 @@ final class UnreadableRequestResponder: ChannelInboundHandler, RemovableChannelH
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))))
             .whenFailure { _ in }
         context.write(wrapOutboundOut(.body(.byteBuffer(body)))).whenFailure { _ in }
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        // The completion runs on the channel's event loop, where the context may be used.
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in boundContext.value.close(promise: nil) }
     }
 }

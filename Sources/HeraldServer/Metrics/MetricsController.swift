@@ -56,7 +56,7 @@ final class StoreGauges: Sendable {
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
         self.lastSequence = registry.makeGauge(
-            name: "herald_log_last_sequence", help: "The newest sequence in the event log.")
+            descriptor: .herald("herald_log_last_sequence", help: "The newest sequence in the event log."))
     }
 
     func update(lastSequence sequence: Int64, groups infos: [ConsumerGroupInfo]) {

@@ -39,14 +39,14 @@ public struct ServerMetrics: Sendable {
         self.factory = PrometheusMetricsFactory(registry: registry)
         let help = "Events accepted over HTTP or WebSocket, by outcome."
         storedCounter = registry.makeCounter(
-            name: "herald_events_published_total", labels: [("outcome", "stored")], help: help)
+            descriptor: .herald("herald_events_published_total", help: help), labels: [("outcome", "stored")])
         duplicateCounter = registry.makeCounter(
-            name: "herald_events_published_total", labels: [("outcome", "duplicate")], help: help)
+            descriptor: .herald("herald_events_published_total", help: help), labels: [("outcome", "duplicate")])
         scheduledCounter = registry.makeCounter(
-            name: "herald_events_published_total", labels: [("outcome", "scheduled")], help: help)
+            descriptor: .herald("herald_events_published_total", help: help), labels: [("outcome", "scheduled")])
         // The stream hub counts the `sse` and `ws` transports of the same metric.
         groupDeliveredCounter = registry.makeCounter(
-            name: "herald_events_delivered_total", labels: [("transport", "group")])
+            descriptor: .herald("herald_events_delivered_total"), labels: [("transport", "group")])
     }
 
     /// Counts a request refused because `key` was over its rate limit.
