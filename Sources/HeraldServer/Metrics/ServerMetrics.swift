@@ -53,16 +53,20 @@ public struct ServerMetrics: Sendable {
     func recordRateLimited(key: String) {
         // The registry hands back the same counter for the same name and labels.
         registry.makeCounter(
-            name: "herald_rate_limited_requests_total", labels: [("key", key)],
-            help: "Requests refused with 429 because their API key was over its rate limit."
+            descriptor: .herald(
+                "herald_rate_limited_requests_total",
+                help: "Requests refused with 429 because their API key was over its rate limit."),
+            labels: [("key", key)]
         ).increment()
     }
 
     /// Counts a published event refused for its signature, by `reason` (the `EventSecurityError` code).
     func recordSignatureRejection(reason: String) {
         registry.makeCounter(
-            name: "herald_signature_rejections_total", labels: [("reason", reason)],
-            help: "Events refused because their signature was missing, malformed, by an unknown key or bad."
+            descriptor: .herald(
+                "herald_signature_rejections_total",
+                help: "Events refused because their signature was missing, malformed, by an unknown key or bad."),
+            labels: [("reason", reason)]
         ).increment()
     }
 
