@@ -70,14 +70,20 @@ final class StoreGauges: Sendable {
                     known[name]
                     ?? GroupGauges(
                         lag: registry.makeGauge(
-                            name: "herald_group_lag", labels: [("group", name)],
-                            help: "Events of the group's topic not yet acknowledged by the group."),
+                            descriptor: .herald(
+                                "herald_group_lag",
+                                help: "Events of the group's topic not yet acknowledged by the group."),
+                            labels: [("group", name)]),
                         inFlight: registry.makeGauge(
-                            name: "herald_group_in_flight", labels: [("group", name)],
-                            help: "Deliveries of the group leased to a consumer and not yet settled."),
+                            descriptor: .herald(
+                                "herald_group_in_flight",
+                                help: "Deliveries of the group leased to a consumer and not yet settled."),
+                            labels: [("group", name)]),
                         deadLetters: registry.makeGauge(
-                            name: "herald_group_dead_letters", labels: [("group", name)],
-                            help: "Events the group gave up on after its maximum attempts."))
+                            descriptor: .herald(
+                                "herald_group_dead_letters",
+                                help: "Events the group gave up on after its maximum attempts."),
+                            labels: [("group", name)]))
                 known[name] = gauges
                 gauges.lag.set(Double(info.lag))
                 gauges.inFlight.set(Double(info.inFlight))
