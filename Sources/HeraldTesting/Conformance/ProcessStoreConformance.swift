@@ -288,19 +288,10 @@ public struct ProcessStoreConformanceCase: Sendable, CustomStringConvertible {
     /// Runs the case against `fixture`; returns at once when the fixture lacks a requirement.
     public func run(_ fixture: any ProcessStoreFixture) async throws {
         guard fixture.capabilities.isSuperset(of: requirements) else { return }
-        let clock = TestClock()
-        let wallClock = clock.wallClock(epoch: ProcessStoreConformance.epoch)
-        var store = try await fixture.makeStore(clock: wallClock)
-        do {
-            if let afterReopen = try await body(store, clock) {
-                store = try await fixture.reopen(store, clock: wallClock)
-                try await afterReopen(store)
-            }
-        } catch {
-            try? await fixture.tearDown(store)
-            throw error
-        }
-        try await fixture.tearDown(store)
+        try await ReopeningCaseRun.run(
+            epoch: ProcessStoreConformance.epoch, makeStore: fixture.makeStore(clock:),
+            reopen: fixture.reopen(_:clock:),
+            tearDown: fixture.tearDown(_:), body: body)
     }
 
     public var description: String { name }
