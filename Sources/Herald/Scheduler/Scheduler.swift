@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// Fires the schedules of a ``ScheduleStore`` into an ``EventLog``: a ServiceLifecycle `Service` that one or
@@ -19,7 +20,9 @@ import ServiceLifecycle
 ///   `deliverat`, so a test clock runs months of schedule in milliseconds.
 ///
 /// Changes made on this node (``wake()``) take effect at once; changes made on other nodes within
-/// ``Configuration/refreshInterval``.
+/// ``Configuration/refreshInterval``. Each due schedule counts in `herald_schedule_firings_total{schedule,
+/// outcome}`: `fired` (a new event), `duplicate` (the log had it: a firing repeated by accident) or `skipped`
+/// (missed instants under ``MissedFirePolicy/skip``).
 public final class Scheduler: Service, Sendable {
     /// How the scheduler coordinates with other nodes.
     public struct Configuration: Sendable {
@@ -53,6 +56,7 @@ public final class Scheduler: Service, Sendable {
     private let clock: any WallClock
     private let configuration: Configuration
     private let logger: Logger
+    private let metricsFactory: any MetricsFactory
     private let changes = ChangeSignal()
 
     /// Creates a scheduler over a store that keeps events, schedules and locks, reading time from `clock`
@@ -61,10 +65,12 @@ public final class Scheduler: Service, Sendable {
         store: some EventLog & ScheduleStore & LockStore,
         clock: any WallClock = SystemWallClock(),
         configuration: Configuration = Configuration(),
-        logger: Logger = Logger(label: "herald.scheduler")
+        logger: Logger = Logger(label: "herald.scheduler"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.init(
-            log: store, schedules: store, locks: store, clock: clock, configuration: configuration, logger: logger)
+            log: store, schedules: store, locks: store, clock: clock, configuration: configuration, logger: logger,
+            metricsFactory: metricsFactory)
     }
 
     /// Creates a scheduler from separate stores.
@@ -74,8 +80,10 @@ public final class Scheduler: Service, Sendable {
         locks: any LockStore,
         clock: any WallClock = SystemWallClock(),
         configuration: Configuration = Configuration(),
-        logger: Logger = Logger(label: "herald.scheduler")
+        logger: Logger = Logger(label: "herald.scheduler"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
+        self.metricsFactory = metricsFactory
         self.log = log
         self.schedules = schedules
         self.locks = locks
@@ -160,12 +168,14 @@ public final class Scheduler: Service, Sendable {
             case .skip: onTime ? latest : nil
             }
         if let instant {
-            _ = try await log.append(schedule.event.event(schedule: schedule.name, instant: instant))
+            let result = try await log.append(schedule.event.event(schedule: schedule.name, instant: instant))
+            count(schedule.name, result.isDuplicate ? "duplicate" : "fired")
             logger.debug(
                 "fired a schedule",
                 metadata: ["schedule": "\(schedule.name)", "instant": "\(RFC3339.format(instant))"]
             )
         } else {
+            count(schedule.name, "skipped")
             logger.info(
                 "skipped missed instants of a schedule",
                 metadata: ["schedule": "\(schedule.name)", "first": "\(RFC3339.format(due))"]
@@ -180,5 +190,12 @@ public final class Scheduler: Service, Sendable {
             nextFireAt: next
         )
         return next
+    }
+
+    private func count(_ schedule: String, _ outcome: String) {
+        Counter(
+            label: "herald_schedule_firings_total", dimensions: [("schedule", schedule), ("outcome", outcome)],
+            factory: metricsFactory
+        ).increment()
     }
 }

@@ -66,7 +66,8 @@ public func buildHeraldApplication(
     .addRoutes(to: router.group("v1/ws"))
     let scheduleStore = store as? any EventLog & ScheduleStore & LockStore
     let scheduler = scheduleStore.map { store in
-        Scheduler(log: store, schedules: store, locks: store, clock: clock, logger: logger)
+        Scheduler(
+            log: store, schedules: store, locks: store, clock: clock, logger: logger, metricsFactory: metrics.factory)
     }
     SchedulesController(
         store: scheduleStore, scheduler: scheduler, clock: clock, maxBodyBytes: configuration.maxBodyBytes

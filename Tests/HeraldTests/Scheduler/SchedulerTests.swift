@@ -1,6 +1,7 @@
 import Foundation
 import Herald
 import HeraldTesting
+import MetricsTestKit
 import Testing
 
 /// The scheduler on a test clock: months of schedule run in milliseconds.
@@ -14,13 +15,14 @@ import Testing
         let store: InMemoryEventStore
         let scheduler: Scheduler
 
-        init(epoch: Date = SchedulerTests.epoch, owner: String = "node-a") {
+        init(epoch: Date = SchedulerTests.epoch, owner: String = "node-a", metrics: TestMetrics = TestMetrics()) {
             wallClock = clock.wallClock(epoch: epoch)
             store = InMemoryEventStore(clock: wallClock)
             scheduler = Scheduler(
                 store: store,
                 clock: wallClock,
-                configuration: .init(owner: owner, leaseDuration: .seconds(15), refreshInterval: .seconds(4))
+                configuration: .init(owner: owner, leaseDuration: .seconds(15), refreshInterval: .seconds(4)),
+                metricsFactory: metrics
             )
         }
 
@@ -164,6 +166,33 @@ import Testing
         harness.clock.advance(by: .seconds(30))
         try await restarted.fireDueSchedules()
         #expect(try await harness.fired().compactMap(\.time).last == Self.epoch.addingTimeInterval(780))
+    }
+
+    /// `herald_schedule_firings_total` tells firings from repeats (a node that appended an instant and died
+    /// before recording it) and from skipped downtime.
+    @Test func firingsAreCountedByOutcome() async throws {
+        let metrics = TestMetrics()
+        let harness = Harness(metrics: metrics)
+        let schedule = Schedule(
+            name: "minutely", trigger: .interval(.seconds(60), anchor: Self.epoch), event: template(),
+            missedFires: .skip)
+        _ = try await harness.store.saveSchedule(schedule)
+        func count(_ outcome: String) throws -> Int64 {
+            try metrics.expectCounter(
+                "herald_schedule_firings_total", [("schedule", "minutely"), ("outcome", outcome)]
+            ).totalValue
+        }
+        _ = try await harness.store.append(template().event(schedule: "minutely", instant: Self.epoch + 60))
+        try await harness.run(for: .seconds(60), step: .seconds(60))
+        #expect(try count("duplicate") == 1)
+        try await harness.run(for: .seconds(60), step: .seconds(60))
+        #expect(try count("fired") == 1)
+        // Downtime: the latest missed instant is 30 s behind, past the on-time tolerance.
+        harness.clock.advance(by: .seconds(630))
+        try await harness.scheduler.fireDueSchedules()
+        #expect(try count("skipped") == 1)
+        #expect(try count("fired") == 1)
+        #expect(try await harness.fired().count == 2)
     }
 
     @Test func aPausedScheduleDoesNotFireAndResumingSkipsThePause() async throws {
