@@ -37,12 +37,12 @@ struct RestartTests {
         quiet.logLevel = .error
         // The appending node fails fast; the other waits on notifications alone (its fallback check is a minute
         // away), so that only a re-established LISTEN can wake it soon after the restart.
-        let writer = try await PostgresEventStore.connect(
-            url: cluster.url, configuration: .init(schema: "restart", connectTimeout: .seconds(2)), logger: quiet)
+        let writer = try await connect(
+            cluster, configuration: .init(schema: "restart", connectTimeout: .seconds(2)), logger: quiet)
         let reader: PostgresEventStore
         do {
-            reader = try await PostgresEventStore.connect(
-                url: cluster.url,
+            reader = try await connect(
+                cluster,
                 configuration: .init(
                     schema: "restart", connectTimeout: .seconds(2), fallbackPollInterval: .seconds(60)),
                 logger: quiet)
@@ -59,6 +59,23 @@ struct RestartTests {
         }
         try await reader.close()
         try await writer.close()
+    }
+
+    /// Connects to the new cluster, trying again for up to a minute: with the whole suite starting at once, the
+    /// first connection and the migration can take longer than the 2 s the stores give an operation, which is
+    /// short so that appends fail fast during the restart under test.
+    static func connect(
+        _ cluster: PostgresTestCluster, configuration: PostgresEventStore.Configuration, logger: Logger
+    ) async throws -> PostgresEventStore {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            do {
+                return try await PostgresEventStore.connect(
+                    url: cluster.url, configuration: configuration, logger: logger)
+            } catch let error as EventLogError where error.code == .unavailable && ContinuousClock.now < deadline {
+                continue
+            }
+        }
     }
 
     static func run(writer: PostgresEventStore, reader: PostgresEventStore, cluster: PostgresTestCluster) async throws {
