@@ -37,7 +37,7 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     let client: PostgresClient
     private let clientTask: Task<Void, Never>
     private let listenerTask: Mutex<Task<Void, Never>?> = Mutex(nil)
-    let appendQueue = GroupCommitQueue()
+    let appendQueue = GroupCommitQueue<AppendRequest>()
     let changes = ChangeSignal()
     private let state = Mutex(State())
 

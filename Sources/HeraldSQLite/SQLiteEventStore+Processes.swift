@@ -2,8 +2,9 @@ import Foundation
 import Herald
 import SQLiteNIO
 
-/// Process manager state: a row per instance in the `processes` table. A save is one write transaction that
-/// checks the version, writes the row and appends the step's events, so both commit or neither does.
+/// Process manager state: a row per instance in the `processes` table. A save checks the version, writes the row
+/// and appends the step's events in one transaction (with concurrent saves, in one savepoint of a shared
+/// transaction), so both commit or neither does.
 extension SQLiteEventStore: ProcessStore {
     /// The record of `process`'s instance `key`; see ``ProcessStore/processRecord(_:key:)``.
     public func processRecord(_ process: String, key: String) async throws -> ProcessRecord? {
@@ -18,6 +19,10 @@ extension SQLiteEventStore: ProcessStore {
 
     /// Saves the next version of an instance with its events; see
     /// ``ProcessStore/saveProcess(_:key:document:isFinished:expectedVersion:publishing:)``.
+    ///
+    /// Saves made concurrently (the steps of one poll, for different instances) are committed in one
+    /// transaction, each in a savepoint of its own, so that one save's version conflict does not fail the
+    /// others and they share one sync to the disk.
     @discardableResult
     public func saveProcess(
         _ process: String, key: String, document: Data, isFinished: Bool, expectedVersion: Int64,
@@ -25,35 +30,90 @@ extension SQLiteEventStore: ProcessStore {
     ) async throws -> ProcessRecord {
         try ProcessStoreValidation.check(process: process, key: key, expectedVersion: expectedVersion)
         try AppendBatch.validate(events, expecting: nil)
+        if OutboxScope.store == ObjectIdentifier(self) {
+            throw EventLogError(
+                .invalidArgument,
+                "saveProcess was called inside a transaction of the same store, which would wait for itself")
+        }
         return try await operation("saveProcess") {
-            try await writeTransaction { context in
-                let current = try await context.query(
-                    "SELECT version FROM processes WHERE process = ? AND key = ?", [.text(process), .text(key)]
-                ).first?.column("version")?.integer
-                guard Int64(current ?? 0) == expectedVersion else {
-                    throw ProcessStoreValidation.conflict(
-                        process: process, key: key, expected: expectedVersion, actual: Int64(current ?? 0))
+            try await withCheckedThrowingContinuation { continuation in
+                let request = ProcessSaveRequest(
+                    process: process, key: key, document: document, isFinished: isFinished,
+                    expectedVersion: expectedVersion, events: events, continuation: continuation)
+                if processSaveQueue.enqueue(request) {
+                    Task { await self.flushProcessSaves() }
                 }
-                if !events.isEmpty {
-                    _ = try await context.append([AppendBatch(events: events, expectation: nil)])[0].get()
-                }
-                let record = ProcessRecord(
-                    process: process, key: key, version: expectedVersion + 1, document: document,
-                    isFinished: isFinished, updatedAt: context.now)
-                try await context.query(
-                    """
-                    INSERT INTO processes (process, key, version, document, finished, updated_at)
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                    ON CONFLICT (process, key) DO UPDATE SET version = excluded.version,
-                        document = excluded.document, finished = excluded.finished, updated_at = excluded.updated_at
-                    """,
-                    [
-                        .text(process), .text(key), record.version.stored, document.sqliteData ?? .null,
-                        .integer(isFinished ? 1 : 0), record.updatedAt.stored,
-                    ])
-                return record
             }
         }
+    }
+
+    /// Commits queued saves until the queue is empty.
+    func flushProcessSaves() async {
+        while true {
+            let requests = processSaveQueue.next()
+            if requests.isEmpty { return }
+            await commit(requests)
+        }
+    }
+
+    /// Commits saves in one transaction, each in a savepoint; when the transaction fails as a whole (a full
+    /// disk), each save is tried again alone, so that one cannot fail the others.
+    private func commit(_ requests: [ProcessSaveRequest]) async {
+        do {
+            let outcomes = try await writeTransaction { context in
+                var outcomes: [Result<ProcessRecord, any Error>] = []
+                for request in requests {
+                    try await context.query("SAVEPOINT herald_process")
+                    do {
+                        outcomes.append(.success(try await save(request, in: context)))
+                        try await context.query("RELEASE herald_process")
+                    } catch let error as EventLogError {
+                        try await context.query("ROLLBACK TO herald_process")
+                        try await context.query("RELEASE herald_process")
+                        outcomes.append(.failure(error))
+                    }
+                }
+                return outcomes
+            }
+            for (request, outcome) in zip(requests, outcomes) { request.continuation.resume(with: outcome) }
+        } catch {
+            if requests.count > 1 {
+                for request in requests { await commit([request]) }
+            } else {
+                requests[0].continuation.resume(
+                    throwing: SQLiteStorageFailure.map(error, path: path, operation: "saveProcess"))
+            }
+        }
+    }
+
+    /// Checks the version, appends the events and writes the row of one save, inside the caller's transaction.
+    private func save(_ request: ProcessSaveRequest, in context: WriteContext) async throws -> ProcessRecord {
+        let current = try await context.query(
+            "SELECT version FROM processes WHERE process = ? AND key = ?", [.text(request.process), .text(request.key)]
+        ).first?.column("version")?.integer
+        guard Int64(current ?? 0) == request.expectedVersion else {
+            throw ProcessStoreValidation.conflict(
+                process: request.process, key: request.key, expected: request.expectedVersion,
+                actual: Int64(current ?? 0))
+        }
+        if !request.events.isEmpty {
+            _ = try await context.append([AppendBatch(events: request.events, expectation: nil)])[0].get()
+        }
+        let record = ProcessRecord(
+            process: request.process, key: request.key, version: request.expectedVersion + 1,
+            document: request.document, isFinished: request.isFinished, updatedAt: context.now)
+        try await context.query(
+            """
+            INSERT INTO processes (process, key, version, document, finished, updated_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            ON CONFLICT (process, key) DO UPDATE SET version = excluded.version,
+                document = excluded.document, finished = excluded.finished, updated_at = excluded.updated_at
+            """,
+            [
+                .text(request.process), .text(request.key), record.version.stored,
+                request.document.sqliteData ?? .null, .integer(request.isFinished ? 1 : 0), record.updatedAt.stored,
+            ])
+        return record
     }
 
     /// Records of `process` after `key`, in key order; see ``ProcessStore/processRecords(_:after:limit:)``.

@@ -30,7 +30,9 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     private let threadPool: NIOThreadPool
     private let nextReader = Atomic<Int>(0)
     private let writeLock = AsyncLock()
-    let appendQueue = GroupCommitQueue()
+    let appendQueue = GroupCommitQueue<AppendRequest>()
+    /// Process saves waiting to be committed together (`SQLiteEventStore+Processes.swift`).
+    let processSaveQueue = GroupCommitQueue<ProcessSaveRequest>()
     let changes = ChangeSignal()
     let state: Mutex<State>
     /// A directory the store created for itself and removes on close (``openTemporary(clock:logger:)``).

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// One caller's append, waiting in the queue for its results.
-package struct AppendRequest: Sendable {
+package struct AppendRequest: GroupCommitRequest {
     package var batch: AppendBatch
     package var continuation: CheckedContinuation<[AppendResult], any Error>
 
@@ -10,6 +10,9 @@ package struct AppendRequest: Sendable {
         self.batch = batch
         self.continuation = continuation
     }
+
+    /// How many events the request carries.
+    package var weight: Int { batch.events.count }
 }
 
 /// The appends waiting to be committed, and whether a task is committing them.
@@ -17,12 +20,12 @@ package struct AppendRequest: Sendable {
 /// The first append that finds no commit under way starts one; that task takes everything queued, writes
 /// it in one transaction, answers each caller, and goes on while more has queued meanwhile. So under load
 /// a transaction carries the appends that arrived while the previous one was syncing to the disk.
-package final class GroupCommitQueue: Sendable {
+package final class GroupCommitQueue<Request: GroupCommitRequest>: Sendable {
     /// The most events one transaction takes, so that one commit stays short; a larger batch goes alone.
-    package static let maximumEventsPerCommit = 4_096
+    package static var maximumEventsPerCommit: Int { 4_096 }
 
     private struct State {
-        var pending: [AppendRequest] = []
+        var pending: [Request] = []
         var isCommitting = false
     }
 
@@ -32,7 +35,7 @@ package final class GroupCommitQueue: Sendable {
     package init() {}
 
     /// Queues a request; returns `true` when the caller must start the committing task.
-    package func enqueue(_ request: AppendRequest) -> Bool {
+    package func enqueue(_ request: Request) -> Bool {
         state.withLock { state in
             state.pending.append(request)
             guard !state.isCommitting else { return false }
@@ -42,7 +45,7 @@ package final class GroupCommitQueue: Sendable {
     }
 
     /// Takes the requests for the next transaction; an empty array ends the committing task's turn.
-    package func next() -> [AppendRequest] {
+    package func next() -> [Request] {
         state.withLock { state in
             guard !state.pending.isEmpty else {
                 state.isCommitting = false
@@ -51,12 +54,18 @@ package final class GroupCommitQueue: Sendable {
             var events = 0
             var count = 0
             for request in state.pending {
-                if count > 0 && events + request.batch.events.count > Self.maximumEventsPerCommit { break }
-                events += request.batch.events.count
+                if count > 0 && events + request.weight > Self.maximumEventsPerCommit { break }
+                events += request.weight
                 count += 1
             }
             defer { state.pending.removeFirst(count) }
             return Array(state.pending.prefix(count))
         }
     }
+}
+
+/// A caller's write waiting in a ``GroupCommitQueue``: an append, or a process manager's save.
+package protocol GroupCommitRequest: Sendable {
+    /// How many rows the request writes, which bounds how many requests one transaction takes.
+    var weight: Int { get }
 }

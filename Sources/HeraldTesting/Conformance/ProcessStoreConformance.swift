@@ -15,6 +15,7 @@ public enum ProcessStoreConformance {
     /// Every case, in a stable order.
     public static let cases: [ProcessStoreConformanceCase] = [
         firstSaveIsVersionOne, staleVersionsAreRefused, eventsAreSavedWithTheRecord, oneOfConcurrentSavesWins,
+        concurrentSavesOfOtherInstancesAreIndependent,
         savedEventsAreIdempotentAndMayBeScheduled, recordsListInKeyOrderPerProcess, recordsSurviveAReopen,
         invalidArgumentsAreRefused,
     ]
@@ -122,6 +123,33 @@ public enum ProcessStoreConformance {
         let appended = try await ids(in: store)
         #expect(appended.count == 3)
         #expect(appended.last.map { Data($0.utf8) } == record.document)
+    }
+
+    static let concurrentSavesOfOtherInstancesAreIndependent = ProcessStoreConformanceCase(
+        name: "concurrent saves of different instances all succeed, and a stale one among them fails alone"
+    ) { store, _ in
+        try await store.saveProcess(
+            "order", key: "stale", document: Data("1".utf8), isFinished: false, expectedVersion: 0, publishing: [])
+        let outcomes = try await withThrowingTaskGroup(of: (String, Bool).self) { tasks in
+            for index in 0..<20 {
+                tasks.addTask {
+                    let key = index == 7 ? "stale" : "order-\(index)"
+                    do {
+                        try await store.saveProcess(
+                            "order", key: key, document: Data(key.utf8), isFinished: false, expectedVersion: 0,
+                            publishing: [event("out-\(index)")])
+                        return (key, true)
+                    } catch let error as EventLogError where error.code == .versionConflict {
+                        return (key, false)
+                    }
+                }
+            }
+            return try await tasks.reduce(into: [String: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(outcomes.filter { !$0.value }.map(\.key) == ["stale"])
+        #expect(try await ids(in: store).count == 19)
+        #expect(try await store.processRecord("order", key: "stale")?.document == Data("1".utf8))
+        #expect(try await store.processRecords("order", after: nil, limit: 100).count == 20)
     }
 
     static let savedEventsAreIdempotentAndMayBeScheduled = ProcessStoreConformanceCase(
