@@ -42,12 +42,13 @@ struct ShopAcrossProcessesTests {
         // 160 orders of about 2 items each for 270 items: some orders find no stock.
         #expect((audit.cancellations["out of stock"] ?? 0) > 0, "\(audit.cancellations)")
         #expect(audit.stock.values.allSatisfy { $0 >= 0 }, "\(audit.stock)")
-        // One group per process manager, shared by both processes, with nothing left in it.
+        // One group per process manager, shared by both processes; none holds a lease, no step gave up. The lag
+        // may not be 0: payment timeouts cancelled by a payment in time still come due after the processes end,
+        // to be ignored by the next run.
         #expect(
             groups.map(\.configuration.name).sorted() == [
-                "process.courier", "process.notifier", "process.order",
-                "process.payment", "process.stock",
+                "process.courier", "process.notifier", "process.order", "process.payment", "process.stock",
             ])
-        #expect(groups.allSatisfy { $0.lag == 0 && $0.inFlight == 0 && $0.deadLetters == 0 }, "\(groups)")
+        #expect(groups.allSatisfy { $0.inFlight == 0 && $0.deadLetters == 0 }, "\(groups)")
     }
 }
