@@ -276,51 +276,14 @@ extension ProcessStoreFixture {
 }
 
 /// One behaviour of the process suite, runnable against any ``ProcessStoreFixture``.
-///
-/// The body gets a fresh store and a test clock (which the store reads when the fixture supports
-/// ``Capabilities/controllableClock``); a case that checks durability returns a second body, which runs
-/// against the reopened store.
-public struct ProcessStoreConformanceCase: Sendable, CustomStringConvertible {
-    /// The store type the cases work on.
-    public typealias Store = any ProcessStore & EventLog
-    /// What the case checks, as a sentence.
-    public var name: String
-    /// The capabilities a fixture needs for the case.
-    public var requirements: Capabilities
-    private var body: @Sendable (Store, TestClock) async throws -> (@Sendable (Store) async throws -> Void)?
+public typealias ProcessStoreConformanceCase = ReopeningConformanceCase<any ProcessStore & EventLog>
 
-    init(
-        name: String,
-        requirements: Capabilities = [],
-        check: @escaping @Sendable (Store, TestClock) async throws -> Void
-    ) {
-        self.name = name
-        self.requirements = requirements
-        self.body = { store, clock in
-            try await check(store, clock)
-            return nil
-        }
-    }
-
-    /// A case whose body returns the checks to run after the store is reopened.
-    static func checkingAfterReopen(
-        name: String,
-        requirements: Capabilities,
-        _ body: @escaping @Sendable (Store, TestClock) async throws -> (@Sendable (Store) async throws -> Void)?
-    ) -> ProcessStoreConformanceCase {
-        var testCase = ProcessStoreConformanceCase(name: name, requirements: requirements) { _, _ in }
-        testCase.body = body
-        return testCase
-    }
-
+extension ReopeningConformanceCase where Store == any ProcessStore & EventLog {
     /// Runs the case against `fixture`; returns at once when the fixture lacks a requirement.
     public func run(_ fixture: any ProcessStoreFixture) async throws {
-        guard fixture.capabilities.isSuperset(of: requirements) else { return }
-        try await ReopeningCaseRun.run(
-            epoch: ProcessStoreConformance.epoch, makeStore: fixture.makeStore(clock:),
-            reopen: fixture.reopen(_:clock:),
-            tearDown: fixture.tearDown(_:), body: body)
+        try await run(
+            capabilities: fixture.capabilities, epoch: ProcessStoreConformance.epoch,
+            makeStore: fixture.makeStore(clock:),
+            reopen: fixture.reopen(_:clock:), tearDown: fixture.tearDown(_:))
     }
-
-    public var description: String { name }
 }

@@ -196,53 +196,14 @@ extension ScheduleStoreFixture {
 }
 
 /// One behaviour of the schedule suite, runnable against any ``ScheduleStoreFixture``.
-///
-/// The body gets a fresh store and a test clock (which the store reads when the fixture supports
-/// ``Capabilities/controllableClock``); a case that checks durability returns a second body, which runs
-/// against the reopened store.
-public struct ScheduleStoreConformanceCase: Sendable, CustomStringConvertible {
-    /// What the case checks, as a sentence.
-    public var name: String
-    /// The capabilities a fixture needs for the case.
-    public var requirements: Capabilities
-    private var body:
-        @Sendable (any ScheduleStore, TestClock) async throws -> (@Sendable (any ScheduleStore) async throws -> Void)?
+public typealias ScheduleStoreConformanceCase = ReopeningConformanceCase<any ScheduleStore>
 
-    init(
-        name: String,
-        requirements: Capabilities = [],
-        check: @escaping @Sendable (any ScheduleStore, TestClock) async throws -> Void
-    ) {
-        self.name = name
-        self.requirements = requirements
-        self.body = { store, clock in
-            try await check(store, clock)
-            return nil
-        }
-    }
-
-    /// A case whose body returns the checks to run after the store is reopened.
-    static func checkingAfterReopen(
-        name: String,
-        requirements: Capabilities,
-        _ body:
-            @escaping @Sendable (any ScheduleStore, TestClock) async throws -> (
-                @Sendable (any ScheduleStore) async throws -> Void
-            )?
-    ) -> ScheduleStoreConformanceCase {
-        var testCase = ScheduleStoreConformanceCase(name: name, requirements: requirements) { _, _ in }
-        testCase.body = body
-        return testCase
-    }
-
+extension ReopeningConformanceCase where Store == any ScheduleStore {
     /// Runs the case against `fixture`; returns at once when the fixture lacks a requirement.
     public func run(_ fixture: any ScheduleStoreFixture) async throws {
-        guard fixture.capabilities.isSuperset(of: requirements) else { return }
-        try await ReopeningCaseRun.run(
-            epoch: ScheduleStoreConformance.epoch, makeStore: fixture.makeStore(clock:),
-            reopen: fixture.reopen(_:clock:),
-            tearDown: fixture.tearDown(_:), body: body)
+        try await run(
+            capabilities: fixture.capabilities, epoch: ScheduleStoreConformance.epoch,
+            makeStore: fixture.makeStore(clock:),
+            reopen: fixture.reopen(_:clock:), tearDown: fixture.tearDown(_:))
     }
-
-    public var description: String { name }
 }
