@@ -71,8 +71,9 @@ extension Event {
     /// Encodes the event in the CloudEvents JSON format (`application/cloudevents+json`), compactly.
     ///
     /// ``data`` is written as the `data` member's JSON value when the content type is JSON (absent,
-    /// `*/json` or `*/*+json`) and the bytes are valid JSON; otherwise, including for text types, as
-    /// base64 in `data_base64`. Extensions are written in name order; timestamps in UTC, as
+    /// `*/json` or `*/*+json`) and the bytes are valid JSON; as a JSON string in `data` when the content
+    /// type is text (``isTextContentType(_:)``) and the bytes are valid UTF-8, as the CloudEvents JSON format
+    /// asks for data that is neither JSON nor binary; otherwise as base64 in `data_base64`. Extensions are written in name order; timestamps in UTC, as
     /// ``RFC3339/format(_:)`` does. Encoding does not validate: call ``validate()`` first if the event
     /// did not come from a path that already did, since an invalid event may not decode again.
     public func jsonData() -> Data {
@@ -106,6 +107,23 @@ extension Event {
             reversedSubtype.prefix(4).map({ $0 | 0x20 }).elementsEqual("nosj".utf8)
         else { return false }
         return reversedSubtype.count == 4 || reversedSubtype.dropFirst(4).first == UInt8(ascii: "+")
+    }
+
+    /// Whether a `datacontenttype` declares text that is not JSON, which the JSON format writes as a string in
+    /// `data` rather than as base64: `text/*`, XML (`*/xml`, `*/*+xml`), YAML (`*/yaml`, `*/*+yaml`),
+    /// `application/javascript`, `application/ecmascript` and `application/x-www-form-urlencoded`, parameters
+    /// aside and compared case-insensitively.
+    public static func isTextContentType(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let slash = mediaType.firstIndex(of: "/") else { return false }
+        let type = mediaType[..<slash]
+        let subtype = mediaType[mediaType.index(after: slash)...]
+        if type == "text" { return !subtype.isEmpty }
+        let suffix = subtype.split(separator: "+").last.map(String.init) ?? ""
+        if suffix == "xml" || suffix == "yaml" { return true }
+        return type == "application"
+            && ["javascript", "ecmascript", "x-www-form-urlencoded"].contains(String(subtype))
     }
 
     private static func parseDocument(_ parser: inout JSONParser) throws(EventDecodingError) -> JSONParser.Document {
@@ -277,6 +295,9 @@ extension Event {
             if Self.isJSONContentType(dataContentType), let text = Self.jsonText(of: data) {
                 writer.writeMemberName("data")
                 writer.writeRaw(text)
+            } else if Self.isTextContentType(dataContentType), let text = String(validating: data, as: UTF8.self) {
+                writer.writeMemberName("data")
+                writer.writeString(text)
             } else {
                 writer.writeMemberName("data_base64")
                 writer.writeString(data.base64EncodedString())
