@@ -21,7 +21,9 @@ public struct TestWallClock: WallClock {
     }
 
     public func sleep(until deadline: Date) async throws {
-        let offset = Duration.nanoseconds(Int64((deadline.timeIntervalSince(epoch) * 1e9).rounded(.up)))
+        // Deadlines beyond about 290 years from the epoch (a year-9999 `deliverat`, say) wait as if for ever.
+        let nanoseconds = (deadline.timeIntervalSince(epoch) * 1e9).rounded(.up)
+        let offset = Duration.nanoseconds(Int64(max(-9e18, min(nanoseconds, 9e18))))
         try await clock.sleep(until: TestClock.Instant(offset: offset))
     }
 }

@@ -18,8 +18,11 @@ public struct SystemWallClock: WallClock {
 
     public var now: Date { Date() }
 
+    /// Sleeps in steps of at most a day, so that any deadline a `Date` can hold works: one in the year 9999 (which
+    /// RFC 3339 allows in a schedule's `at` or an event's `deliverat`) is more nanoseconds away than `Int64` holds.
     public func sleep(until deadline: Date) async throws {
-        let interval = deadline.timeIntervalSinceNow
-        if interval > 0 { try await Task.sleep(for: .nanoseconds(Int64(interval * 1e9))) }
+        while case let interval = deadline.timeIntervalSinceNow, interval > 0 {
+            try await Task.sleep(for: .nanoseconds(Int64(min(interval, 86_400) * 1e9)))
+        }
     }
 }
