@@ -47,7 +47,8 @@ extension Schedule {
         ]
         switch trigger {
         case .interval(let interval, let anchor):
-            object["every_ms"] = .integer(Int64(interval.timeInterval * 1_000))
+            let (seconds, attoseconds) = interval.components
+            object["every_ms"] = .integer(seconds * 1_000 + attoseconds / 1_000_000_000_000_000)
             object["anchor"] = .string(RFC3339.format(anchor))
         case .cron(let expression, let timeZone):
             object["cron"] = .string(expression.source)

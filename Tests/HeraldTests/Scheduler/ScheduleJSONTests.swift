@@ -22,6 +22,18 @@ import Testing
         }
     }
 
+    /// `1001 * 1e-3 * 1000` is 1000.9999999999999 in floating point: the interval once came back, and was stored,
+    /// a millisecond short.
+    @Test(arguments: [10, 1_001, 1_003, 1_118, 99_999, 31_622_400_000])
+    func anIntervalKeepsEveryMillisecond(milliseconds: Int64) throws {
+        let schedule = try decode(#"{"every_ms":\#(milliseconds),"event":{"type":"t","source":"/s"}}"#)
+        guard case .object(let object) = schedule.jsonValue else {
+            Issue.record("the JSON form is not an object")
+            return
+        }
+        #expect(object["every_ms"] == .integer(milliseconds))
+    }
+
     @Test func aCronScheduleWithoutATimeZoneIsInUTCAndSaysSo() throws {
         let schedule = try decode(#"{"cron":"0 * * * *","event":{"type":"t","source":"/s"}}"#)
         guard case .object(let object) = schedule.jsonValue else {
