@@ -64,8 +64,62 @@ import Testing
         }
     }
 
+    /// The CloudEvents JSON format writes data that is neither JSON nor binary as a string in `data`: an SDK that
+    /// reads `data_base64` hands its consumer bytes where the producer sent text.
+    @Test func textPublishedInEitherModeIsReadBackAsAStringInData() async throws {
+        try await ServerUnderTest().run { client in
+            let structured = try await client.execute(
+                uri: "/v1/events", method: .post, headers: .structured,
+                body: ByteBuffer(
+                    json: #"{"specversion":"1.0","id":"s-1","source":"/s","type":"notes.added","#
+                        + #""datacontenttype":"text/plain","data":"just text"}"#))
+            #expect(structured.status == .created)
+            let binary = try await client.execute(
+                uri: "/v1/events", method: .post,
+                headers: [
+                    HTTPField.Name("ce-specversion")!: "1.0", HTTPField.Name("ce-id")!: "b-1",
+                    HTTPField.Name("ce-source")!: "/s", HTTPField.Name("ce-type")!: "notes.added",
+                    .contentType: "application/xml",
+                ],
+                body: ByteBuffer(string: "<note>héllo</note>"))
+            #expect(binary.status == .created)
+
+            let response = try await client.execute(uri: "/v1/events", method: .get)
+            let body = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))
+            let events = try #require((body as? [String: Any])?["events"] as? [[String: Any]])
+            let written = try events.map { try #require($0["event"] as? [String: Any]) }
+            #expect(written.map { $0["data"] as? String } == ["just text", "<note>héllo</note>"])
+            #expect(written.allSatisfy { $0["data_base64"] == nil })
+        }
+    }
+
+    /// RFC 3339 allows years up to 9999 and down to 0000, beyond `Date.distantFuture` and `Date.distantPast`; a
+    /// bound that far away once stopped the server when the other bound was left out.
+    @Test(arguments: [
+        ("time_from=5000-01-01T00:00:00Z", [String]()),
+        ("time_from=9999-12-31T23:59:59Z", []),
+        ("time_until=0000-06-01T00:00:00Z", []),
+        ("time_until=0000-01-01T00:00:00Z", []),
+        ("time_from=0000-01-01T00:00:00Z", ["t-0"]),
+        ("time_until=9999-12-31T23:59:59Z", ["t-0"]),
+        ("time_from=0000-01-01T00:00:00Z&time_until=9999-12-31T23:59:59Z", ["t-0"]),
+        ("time_from=9999-12-31T23:59:59Z&time_until=9999-12-31T23:59:59Z", []),
+    ])
+    func timeBoundsAsFarAsRFC3339GoesAreAnsweredNotFatal(query: String, expected: [String]) async throws {
+        let server = ServerUnderTest()
+        _ = try await server.store.append([
+            Event(id: "t-0", source: "/sensors", type: "sensor.reading", time: Date(timeIntervalSince1970: 0))
+        ])
+        try await server.run { client in
+            let response = try await client.execute(uri: "/v1/events?\(query)", method: .get)
+            #expect(response.status == .ok)
+            #expect(try ReadBody(response).events.map(\.event.id) == expected)
+        }
+    }
+
     @Test(arguments: [
         ("time_from=yesterday", "'time_from'"),
+        ("time_from=9999-12-31T23:59:59Z&time_until=0000-01-01T00:00:00Z", "'time_from'"),
         ("time_until=2026-13-01T00:00:00Z", "'time_until'"),
         ("time_from=2026-01-02T00:00:00Z&time_until=2026-01-01T00:00:00Z", "'time_from'"),
         ("topic=orders..placed", "'topic'"),

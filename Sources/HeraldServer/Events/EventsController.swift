@@ -147,17 +147,19 @@ public struct EventsController: Sendable {
     }
 
     /// The range of event times that `time_from` (inclusive) and `time_until` (exclusive), both RFC 3339,
-    /// select; `nil` when neither is given.
+    /// select; `nil` when neither is given. A bound left out is open: RFC 3339 allows years up to 9999, beyond
+    /// `Date.distantFuture`, so an open bound reaches at least as far as the given one.
     static func timeRange(from: Substring?, until: Substring?) throws(ProblemDetails) -> Range<Date>? {
-        guard from != nil || until != nil else { return nil }
-        let lower = try time(from, named: "time_from") ?? .distantPast
-        let upper = try time(until, named: "time_until") ?? .distantFuture
-        guard lower <= upper else {
+        let lower = try time(from, named: "time_from")
+        let upper = try time(until, named: "time_until")
+        if let from, let until, let lower, let upper, lower > upper {
             throw .invalidQuery(
-                "query parameter 'time_from' (\(from!)) is later than 'time_until' (\(until!)); the range is "
+                "query parameter 'time_from' (\(from)) is later than 'time_until' (\(until)); the range is "
                     + "time_from inclusive to time_until exclusive")
         }
-        return lower..<upper
+        guard lower != nil || upper != nil else { return nil }
+        let lowerBound = lower ?? min(.distantPast, upper ?? .distantPast)
+        return lowerBound..<(upper ?? max(.distantFuture, lowerBound))
     }
 
     private static func time(_ text: Substring?, named name: String) throws(ProblemDetails) -> Date? {
