@@ -44,35 +44,3 @@ import Testing
         #expect(try APIKey.parseList("  ").isEmpty)
     }
 }
-
-@Suite struct RequiredAccessTests {
-    @Test(arguments: [
-        ("GET", "/", RequiredAccess.none),
-        ("GET", "/dashboard.js", .none),
-        ("GET", "/healthz", .none),
-        ("GET", "/readyz", .none),
-        ("POST", "/healthz", .anyKey),
-        ("GET", "/metrics", .scope(.admin)),
-        ("POST", "/v1/events", .scope(.publish)),
-        ("GET", "/v1/events", .scope(.subscribe)),
-        ("GET", "/v1/stream", .scope(.subscribe)),
-        ("GET", "/v1/ws", .scope(.subscribe)),
-        ("GET", "/v1/topics", .scope(.subscribe)),
-        ("GET", "/v1/groups", .scope(.subscribe)),
-        ("GET", "/v1/groups/orders", .scope(.subscribe)),
-        ("GET", "/v1/groups/orders/dead-letters", .scope(.subscribe)),
-        ("PUT", "/v1/groups/orders", .scope(.admin)),
-        ("DELETE", "/v1/groups/orders", .scope(.admin)),
-        ("POST", "/v1/groups/orders/poll", .scope(.subscribe)),
-        ("POST", "/v1/groups/orders/ack", .scope(.subscribe)),
-        ("POST", "/v1/groups/orders/nack", .scope(.subscribe)),
-        ("POST", "/v1/groups/orders/dead-letters/requeue", .scope(.admin)),
-        ("POST", "/v1/groups/orders/other", .anyKey),
-        ("GET", "/v1/nothing-here", .anyKey),
-        ("DELETE", "/v1/events", .anyKey),
-    ])
-    func mapsEachRouteToTheAccessItNeeds(method: String, path: String, expected: RequiredAccess) throws {
-        let method = try #require(HTTPRequest.Method(method))
-        #expect(RequiredAccess(method: method, path: path) == expected)
-    }
-}

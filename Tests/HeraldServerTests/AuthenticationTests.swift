@@ -98,12 +98,14 @@ import Testing
         }
     }
 
-    @Test func probesAndThePageNeedNoKeyButUnknownAPIPathsDo() async throws {
+    @Test func probesAndThePageNeedNoKeyAndUnknownAPIPathsAre404WithOrWithoutOne() async throws {
         try await server.run { client in
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
             #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
-            // Without a key, a client cannot tell which API paths exist.
-            #expect(try await client.execute(uri: "/v1/no-such-thing", method: .get).status == .unauthorized)
+            // The routes are public in /v1/openapi.json, so a path no route serves is simply not found.
+            let stranger = try await client.execute(uri: "/v1/no-such-thing", method: .get)
+            #expect(stranger.status == .notFound)
+            #expect(stranger.contentType == ProblemDetails.mediaType)
             let known = try await client.execute(
                 uri: "/v1/no-such-thing", method: .get, headers: Self.bearer(Self.reader))
             #expect(known.status == .notFound)

@@ -187,7 +187,7 @@ private struct FieldProblem: Decodable {
     }
 
     @Test func aStoreWithoutSchedulesAnswers501() async throws {
-        let router = Router()
+        let router = Router(context: HeraldRequestContext.self)
         SchedulesController(store: nil, scheduler: nil, maxBodyBytes: 1 << 20)
             .addRoutes(to: router.group("v1/schedules"))
         try await Application(router: router).test(.router) { client in
@@ -201,21 +201,6 @@ private struct FieldProblem: Decodable {
                 #expect(try response.decode(FieldProblem.self).detail.contains("keeps no schedules"))
             }
         }
-    }
-
-    @Test(arguments: [
-        ("GET", "/v1/schedules", RequiredAccess.scope(.subscribe)),
-        ("GET", "/v1/schedules/reports", .scope(.subscribe)),
-        ("PUT", "/v1/schedules/reports", .scope(.admin)),
-        ("DELETE", "/v1/schedules/reports", .scope(.admin)),
-        ("POST", "/v1/schedules/reports/pause", .scope(.admin)),
-        ("POST", "/v1/schedules/reports/resume", .scope(.admin)),
-    ])
-    func scheduleRoutesNeedSubscribeToReadAndAdminToWrite(method: String, path: String, expected: RequiredAccess)
-        throws
-    {
-        let method = try #require(HTTPRequest.Method(method))
-        #expect(RequiredAccess(method: method, path: path) == expected)
     }
 
     @Test func aReaderKeyListsSchedulesButCannotCreateThem() async throws {

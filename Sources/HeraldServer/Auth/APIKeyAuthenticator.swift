@@ -3,16 +3,16 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// Middleware that checks `Authorization: Bearer SECRET` against the configured keys and the access each route
-/// needs (``RequiredAccess``), before any route runs.
+/// Middleware that identifies the request's API key from `Authorization: Bearer SECRET`, before routing.
 ///
-/// With no keys configured it lets every request through with every scope. Otherwise a request without a valid
-/// key gets 401 with a `WWW-Authenticate: Bearer` challenge, and one whose key lacks the scope gets 403 naming
-/// the scope. A WebSocket upgrade of `/v1/ws` is the exception: it goes on with no scope and the problem in
-/// ``HeraldRequestContext/authenticationProblem``, which the WebSocket route sends as its first message before
-/// closing, since a refused upgrade could only be an empty 400. Secrets are compared as SHA-256 digests in constant time, against every key, so the time taken
-/// says nothing about how close a guess was; neither the secret nor the presented token is ever logged. Requests
-/// that need `admin` are logged at `info` with the key's name, as an audit trail.
+/// With no keys configured it leaves every request with every scope. Otherwise it narrows the request to the scopes
+/// and topics of the key it presented (``HeraldRequestContext/apiKey``, ``HeraldRequestContext/grantedScopes``,
+/// ``HeraldRequestContext/topicAccess``), or to no scope with a `401` problem in
+/// ``HeraldRequestContext/authenticationProblem`` when it presented none or an unknown one. It refuses nothing
+/// itself: each route declares the scope it needs (``RequiredScope``), and routes that need none, such as the health
+/// probes and the dashboard, serve every request. Secrets are compared as SHA-256 digests in constant time, against
+/// every key, so the time taken says nothing about how close a guess was; neither the secret nor the presented token
+/// is ever logged.
 public struct APIKeyAuthenticator: RouterMiddleware {
     public typealias Context = HeraldRequestContext
 
@@ -36,60 +36,27 @@ public struct APIKeyAuthenticator: RouterMiddleware {
         next: (Request, HeraldRequestContext) async throws -> Response
     ) async throws -> Response {
         guard !entries.isEmpty else { return try await next(request, context) }
-        let access = RequiredAccess(method: request.method, path: request.uri.path)
-        if access == .none { return try await next(request, context) }
-
         var context = context
-        if let problem = authenticate(request, access: access, context: &context) {
-            // The WebSocket route reports the problem itself (see HeraldRequestContext.authenticationProblem);
-            // only that route is let through, and with no scope.
-            guard Self.isWebSocketStreamUpgrade(request) else { throw problem }
-            context.apiKey = nil
-            context.grantedScopes = []
-            context.authenticationProblem = problem
-        }
-        return try await next(request, context)
-    }
-
-    /// Checks the request's key against `access`, setting the key and its scopes on `context`; returns the
-    /// problem when the request may not go on.
-    private func authenticate(
-        _ request: Request, access: RequiredAccess, context: inout HeraldRequestContext
-    ) -> ProblemDetails? {
-        guard let token = Self.bearerToken(in: request.headers) else {
-            return ProblemDetails.unauthorized(
+        context.grantedScopes = []
+        if let token = Self.bearerToken(in: request.headers) {
+            if let key = key(for: token) {
+                context.apiKey = key
+                context.grantedScopes = key.scopes
+                context.topicAccess = TopicAccess(key: key)
+            } else {
+                logger.notice(
+                    "refused a request with an unknown API key",
+                    metadata: ["method": "\(request.method)", "path": "\(request.uri.path)"])
+                context.authenticationProblem = ProblemDetails.unauthorized(
+                    "the API key sent in the Authorization header is not one this server knows; check the secret, "
+                        + "or ask the server's operator for a key")
+            }
+        } else {
+            context.authenticationProblem = ProblemDetails.unauthorized(
                 "this server requires an API key: send it as 'Authorization: Bearer SECRET' (the CLI takes "
                     + "--api-key or HERALD_API_KEY)")
         }
-        guard let key = key(for: token) else {
-            logger.notice(
-                "refused a request with an unknown API key",
-                metadata: ["method": "\(request.method)", "path": "\(request.uri.path)"])
-            return ProblemDetails.unauthorized(
-                "the API key sent in the Authorization header is not one this server knows; check the secret, "
-                    + "or ask the server's operator for a key")
-        }
-        context.apiKey = key
-        context.grantedScopes = key.scopes
-        context.topicAccess = TopicAccess(key: key)
-        if case .scope(let scope) = access {
-            guard key.scopes.contains(scope) else {
-                return ProblemDetails.forbidden(
-                    "API key '\(key.name)' does not have the '\(scope)' scope that \(request.method) "
-                        + "\(request.uri.path) needs; use a key with '\(scope)' or have the operator add it")
-            }
-            if scope == .admin {
-                logger.info(
-                    "admin request",
-                    metadata: ["key": "\(key.name)", "method": "\(request.method)", "path": "\(request.uri.path)"])
-            }
-        }
-        return nil
-    }
-
-    /// Whether `request` asks to upgrade `/v1/ws` to a WebSocket.
-    static func isWebSocketStreamUpgrade(_ request: Request) -> Bool {
-        request.uri.path == "/v1/ws" && request.headers[.upgrade]?.lowercased().contains("websocket") == true
+        return try await next(request, context)
     }
 
     /// The key whose secret is `token`, comparing against every key so that timing reveals nothing.

@@ -36,11 +36,6 @@ public struct TopicAccess: Sendable {
         self.limits = limits
     }
 
-    /// The access the request's key gives; unrestricted for contexts that carry no key.
-    static func of(_ context: some RequestContext) -> TopicAccess {
-        (context as? HeraldRequestContext)?.topicAccess ?? .unrestricted
-    }
-
     /// Whether `scope` is limited to some topics.
     func isLimited(_ scope: APIKey.Scope) -> Bool { limits[scope] != nil }
 

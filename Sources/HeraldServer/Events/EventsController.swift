@@ -32,9 +32,13 @@ public struct EventsController: Sendable {
     }
 
     /// Adds `POST /v1/events` and `GET /v1/events` to `group`.
-    public func addRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
-        group.post { request, context in try await publish(request, access: TopicAccess.of(context)) }
-        group.get { request, context in try await read(request, access: TopicAccess.of(context)) }
+    public func addRoutes(to group: RouterGroup<HeraldRequestContext>) {
+        group.on(method: .post, scope: .publish) { request, context in
+            try await publish(request, access: context.topicAccess)
+        }
+        group.on(method: .get, scope: .subscribe) { request, context in
+            try await read(request, access: context.topicAccess)
+        }
     }
 
     private static let acceptedMediaTypes =
@@ -73,7 +77,7 @@ public struct EventsController: Sendable {
         try Self.checkAdmission(events, access: access, signatures: signatures, metrics: metrics)
         let results = try await Self.append(events, to: store)
         metrics.recordPublished(results)
-        return Self.json(status: .created, PublishedEvents(results: results).jsonData())
+        return Response.json(.created, PublishedEvents(results: results).jsonData())
     }
 
     /// Checks that `events` may be published, all or nothing: within the key's `publish` topics, then signed as
@@ -94,8 +98,6 @@ public struct EventsController: Sendable {
             throw ProblemDetails.invalidEvent(
                 error.description,
                 errors: [.init(index: error.index, attribute: nil, detail: "\(error.underlying)")])
-        } catch let error as EventLogError where error.code == .invalidArgument {
-            throw ProblemDetails.invalidEvent(error.message)
         } catch let error as EventLogError {
             throw ProblemDetails.storeError(error)
         }
@@ -132,7 +134,7 @@ public struct EventsController: Sendable {
             StoredEventJSON.append(sequence: stored.sequence, eventJSON: stored.event.jsonData(), to: &body)
         }
         body.append(contentsOf: #"],"next_after":\#(page.nextAfter)}"#.utf8)
-        return Self.json(status: .ok, body)
+        return Response.json(.ok, body)
     }
 
     /// The media type without parameters, in lower case.
@@ -184,11 +186,5 @@ public struct EventsController: Sendable {
                     + "got '\(text)'")
         }
         return number
-    }
-
-    static func json(status: HTTPResponse.Status, _ body: Data) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

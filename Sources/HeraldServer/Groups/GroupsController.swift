@@ -44,30 +44,30 @@ public struct GroupsController: Sendable {
     }
 
     /// Adds the routes to `group`, which should be at `/v1/groups`.
-    public func addRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
-        group.get { _, context in try await list(access: TopicAccess.of(context)) }
-        group.put(":name") { request, context in
-            try await create(try name(context), request, access: TopicAccess.of(context))
+    public func addRoutes(to group: RouterGroup<HeraldRequestContext>) {
+        group.on(method: .get, scope: .subscribe) { _, context in try await list(access: context.topicAccess) }
+        group.on(":name", method: .put, scope: .admin) { request, context in
+            try await create(try name(context), request, access: context.topicAccess)
         }
-        group.get(":name") { _, context in
+        group.on(":name", method: .get, scope: .subscribe) { _, context in
             try await show(try await authorized(context, for: .subscribe))
         }
-        group.delete(":name") { _, context in
+        group.on(":name", method: .delete, scope: .admin) { _, context in
             try await delete(try await authorized(context, for: .admin))
         }
-        group.post(":name/poll") { request, context in
+        group.on(":name/poll", method: .post, scope: .subscribe) { request, context in
             try await poll(try await authorized(context, for: .subscribe), request)
         }
-        group.post(":name/ack") { request, context in
+        group.on(":name/ack", method: .post, scope: .subscribe) { request, context in
             try await ack(try await authorized(context, for: .subscribe), request)
         }
-        group.post(":name/nack") { request, context in
+        group.on(":name/nack", method: .post, scope: .subscribe) { request, context in
             try await nack(try await authorized(context, for: .subscribe), request)
         }
-        group.get(":name/dead-letters") { request, context in
+        group.on(":name/dead-letters", method: .get, scope: .subscribe) { request, context in
             try await deadLetters(try await authorized(context, for: .subscribe), request)
         }
-        group.post(":name/dead-letters/requeue") { request, context in
+        group.on(":name/dead-letters/requeue", method: .post, scope: .admin) { request, context in
             try await requeue(try await authorized(context, for: .admin), request)
         }
     }
@@ -78,7 +78,7 @@ public struct GroupsController: Sendable {
         let groups = try await storeCall(group: nil) { try await store.groups() }.filter {
             access.permits(.subscribe, pattern: $0.configuration.topic)
         }
-        return Self.json(.ok, EventCarryingJSON.encode(["groups": groups.map(GroupResource.init)]))
+        return Response.json(.ok, EventCarryingJSON.encode(["groups": groups.map(GroupResource.init)]))
     }
 
     func create(_ name: String, _ request: Request, access: TopicAccess = .unrestricted) async throws -> Response {
@@ -96,14 +96,14 @@ public struct GroupsController: Sendable {
         let info =
             try await storeCall(group: name) { try await store.groupInfo(named: name) }
             ?? ConsumerGroupInfo(configuration: configuration, lag: 0, inFlight: 0, deadLetters: 0)
-        return Self.json(created ? .created : .ok, EventCarryingJSON.encode(GroupResource(info)))
+        return Response.json(created ? .created : .ok, EventCarryingJSON.encode(GroupResource(info)))
     }
 
     func show(_ name: String) async throws -> Response {
         guard let info = try await storeCall(group: name, { try await store.groupInfo(named: name) }) else {
             throw ProblemDetails.groupNotFound(name)
         }
-        return Self.json(.ok, EventCarryingJSON.encode(GroupResource(info)))
+        return Response.json(.ok, EventCarryingJSON.encode(GroupResource(info)))
     }
 
     func delete(_ name: String) async throws -> Response {
@@ -133,7 +133,7 @@ public struct GroupsController: Sendable {
                 DeliveryFields(deliveryID: delivery.id, attempt: delivery.attempt, sequence: delivery.sequence),
                 event: delivery.event)
         }
-        return Self.json(.ok, EventCarryingJSON.list("deliveries", items))
+        return Response.json(.ok, EventCarryingJSON.list("deliveries", items))
     }
 
     func ack(_ name: String, _ request: Request) async throws -> Response {
@@ -142,7 +142,7 @@ public struct GroupsController: Sendable {
             example: SettleRequest.ackExample)
         let ids = try body.checkedIDs()
         let acked = try await storeCall(group: name) { try await store.ackReturningIDs(group: name, deliveryIDs: ids) }
-        return Self.json(.ok, EventCarryingJSON.encode(SettleResults(ids: ids, current: acked, outcome: "acked")))
+        return Response.json(.ok, EventCarryingJSON.encode(SettleResults(ids: ids, current: acked, outcome: "acked")))
     }
 
     func nack(_ name: String, _ request: Request) async throws -> Response {
@@ -155,7 +155,7 @@ public struct GroupsController: Sendable {
         let nacked = try await storeCall(group: name) {
             try await store.nackReturningIDs(group: name, deliveryIDs: ids, delay: delay, error: error)
         }
-        return Self.json(.ok, EventCarryingJSON.encode(SettleResults(ids: ids, current: nacked, outcome: "nacked")))
+        return Response.json(.ok, EventCarryingJSON.encode(SettleResults(ids: ids, current: nacked, outcome: "nacked")))
     }
 
     func deadLetters(_ name: String, _ request: Request) async throws -> Response {
@@ -167,7 +167,7 @@ public struct GroupsController: Sendable {
                     sequence: letter.stored.sequence, attempts: letter.attempts, lastError: letter.lastError),
                 event: letter.stored.event)
         }
-        return Self.json(.ok, EventCarryingJSON.list("dead_letters", items))
+        return Response.json(.ok, EventCarryingJSON.list("dead_letters", items))
     }
 
     func requeue(_ name: String, _ request: Request) async throws -> Response {
@@ -178,7 +178,7 @@ public struct GroupsController: Sendable {
         let count = try await storeCall(group: name) {
             try await store.requeueDeadLetters(group: name, sequences: sequences)
         }
-        return Self.json(.ok, EventCarryingJSON.encode(["requeued": count]))
+        return Response.json(.ok, EventCarryingJSON.encode(["requeued": count]))
     }
 
     // MARK: Helpers
@@ -214,9 +214,9 @@ public struct GroupsController: Sendable {
 
     /// The group name in the path, once the request's key may use the group with `scope`: when the scope is
     /// limited to some topics, the group must exist (else `404`) and its topic be covered (else `403`).
-    private func authorized(_ context: some RequestContext, for scope: APIKey.Scope) async throws -> String {
+    private func authorized(_ context: HeraldRequestContext, for scope: APIKey.Scope) async throws -> String {
         let name = try name(context)
-        let access = TopicAccess.of(context)
+        let access = context.topicAccess
         guard access.isLimited(scope) else { return name }
         guard let info = try await storeCall(group: name, { try await store.groupInfo(named: name) }) else {
             throw ProblemDetails.groupNotFound(name)
@@ -226,7 +226,7 @@ public struct GroupsController: Sendable {
     }
 
     /// The group name in the path, checked against the naming rule.
-    private func name(_ context: some RequestContext) throws -> String {
+    private func name(_ context: HeraldRequestContext) throws -> String {
         let name = try context.parameters.require("name")
         do {
             try ConsumerGroupConfiguration(name: name, topic: Self.anyTopic).validate()
@@ -243,16 +243,7 @@ public struct GroupsController: Sendable {
         do {
             return try await body()
         } catch let error as EventLogError {
-            throw Self.problem(for: error, group: group)
-        }
-    }
-
-    static func problem(for error: EventLogError, group: String?) -> ProblemDetails {
-        switch error.code {
-        case .groupNotFound: group.map(ProblemDetails.groupNotFound) ?? .storeFailure(error.message)
-        case .groupConflict: .groupConflict(error.message)
-        case .invalidArgument: .invalidBody(error.message)
-        default: .storeError(error)
+            throw ProblemDetails.storeError(error, group: group)
         }
     }
 
@@ -279,11 +270,5 @@ public struct GroupsController: Sendable {
                 "query parameter 'limit' must be an integer from 1 to \(maximumDeadLetterLimit), got '\(text)'")
         }
         return limit
-    }
-
-    private static func json(_ status: HTTPResponse.Status, _ body: Data) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

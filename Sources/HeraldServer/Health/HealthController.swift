@@ -29,6 +29,6 @@ public struct HealthController: Sendable {
     }
 
     private static var ok: Response {
-        EventsController.json(status: .ok, Data(#"{"status":"ok"}"#.utf8))
+        Response.json(.ok, Data(#"{"status":"ok"}"#.utf8))
     }
 }

@@ -22,8 +22,8 @@ public struct MetricsController: Sendable {
     }
 
     /// Adds `GET /metrics` to `router`.
-    public func addRoutes<Context: RequestContext>(to router: Hummingbird.Router<Context>) {
-        router.get("metrics") { _, _ in
+    public func addRoutes(to router: Hummingbird.Router<HeraldRequestContext>) {
+        router.on("metrics", method: .get, scope: .admin) { _, _ in
             do {
                 gauges.update(lastSequence: try await store.lastSequence(), groups: try await store.groups())
             } catch let error as EventLogError where error.code == .unavailable {

@@ -137,15 +137,27 @@ public struct ProblemDetails: Error, Sendable, Hashable, Codable {
         return problem
     }
 
-    /// The problem for an ``EventLogError`` the store threw that the route has no answer of its own for:
-    /// `503` with `Retry-After` for ``EventLogError/Code/unavailable``, `503` for a closed store, `500`
-    /// otherwise.
-    static func storeError(_ error: EventLogError) -> ProblemDetails {
+    /// The problem for an ``EventLogError`` a store threw while serving a request: the one mapping of store errors
+    /// for every route. ``EventLogError/Code/invalidArgument`` is `400 invalid-request` (the message says which
+    /// argument and why); ``EventLogError/Code/groupNotFound`` is `404` for `group`, the group the request named;
+    /// ``EventLogError/Code/groupConflict`` is `409`; ``EventLogError/Code/unavailable`` is `503` with
+    /// `Retry-After`; a closed store is `503`; anything else `500`.
+    static func storeError(_ error: EventLogError, group: String? = nil) -> ProblemDetails {
         switch error.code {
+        case .invalidArgument: .invalidRequest(error.message)
+        case .groupNotFound: group.map(ProblemDetails.groupNotFound) ?? .notFound(error.message)
+        case .groupConflict: .groupConflict(error.message)
         case .unavailable: .storeOutage(error.message)
         case .closed: .storeUnavailable(error.message)
         default: .storeFailure(error.message)
         }
+    }
+
+    /// The store refused an argument of the request, such as an attribute it cannot keep or a limit out of its
+    /// range (400).
+    static func invalidRequest(_ detail: String) -> ProblemDetails {
+        ProblemDetails(
+            type: "urn:herald:problem:invalid-request", title: "Invalid request", status: 400, detail: detail)
     }
 
     /// A JSON request body was malformed, missing a field, or had a field of the wrong type or range (400).

@@ -11,7 +11,7 @@ struct RouteNotFoundMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound && error.body == nil {
             throw ProblemDetails.notFound(
                 "there is no route for \(request.method) \(request.uri.path); the HTTP API's routes are listed in "
-                    + "docs/http-api.md, and the dashboard is at /")
+                    + "its OpenAPI document, GET /v1/openapi.json, and the dashboard is at /")
         }
     }
 }

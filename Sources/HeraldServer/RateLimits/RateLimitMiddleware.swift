@@ -5,10 +5,11 @@ import Logging
 /// `defaultLimit`; over it, the request gets `429 Too Many Requests` with `Retry-After` in whole seconds and is
 /// counted in `herald_rate_limited_requests_total{key}`.
 ///
-/// Place it after ``APIKeyAuthenticator``, which sets the key. Requests without a key (a server without keys,
-/// or the routes that need none, such as the health probes) are not limited: a server without keys listens on
-/// a loopback or otherwise trusted network only. A stream counts as one request when it opens; each event
-/// published over a WebSocket counts as one more.
+/// Place it after ``APIKeyAuthenticator``, which sets the key. Every request that presents a known key counts,
+/// whatever its route; requests without one (on a server without keys, or to the routes that need none, such as
+/// the health probes, sent without a key) are not limited: a server without keys listens on a loopback or
+/// otherwise trusted network only. A stream counts as one request when it opens; each event published over a
+/// WebSocket counts as one more.
 public struct RateLimitMiddleware: RouterMiddleware {
     public typealias Context = HeraldRequestContext
 

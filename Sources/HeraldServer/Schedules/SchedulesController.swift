@@ -42,21 +42,21 @@ public struct SchedulesController: Sendable {
     }
 
     /// Adds the routes to `group`, which should be at `/v1/schedules`.
-    public func addRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
-        group.get { _, context in try await list(access: TopicAccess.of(context)) }
-        group.put(":name") { request, context in
-            try await save(try name(context), request, access: TopicAccess.of(context))
+    public func addRoutes(to group: RouterGroup<HeraldRequestContext>) {
+        group.on(method: .get, scope: .subscribe) { _, context in try await list(access: context.topicAccess) }
+        group.on(":name", method: .put, scope: .admin) { request, context in
+            try await save(try name(context), request, access: context.topicAccess)
         }
-        group.get(":name") { _, context in
+        group.on(":name", method: .get, scope: .subscribe) { _, context in
             try await show(try await authorized(context, for: [.subscribe]))
         }
-        group.delete(":name") { _, context in
+        group.on(":name", method: .delete, scope: .admin) { _, context in
             try await delete(try await authorized(context, for: TopicAccess.scheduleAdministration))
         }
-        group.post(":name/pause") { _, context in
+        group.on(":name/pause", method: .post, scope: .admin) { _, context in
             try await setPaused(try await authorized(context, for: TopicAccess.scheduleAdministration), true)
         }
-        group.post(":name/resume") { _, context in
+        group.on(":name/resume", method: .post, scope: .admin) { _, context in
             try await setPaused(try await authorized(context, for: TopicAccess.scheduleAdministration), false)
         }
     }
@@ -67,7 +67,10 @@ public struct SchedulesController: Sendable {
         let schedules = try await storeCall { store in try await store.schedules() }.filter {
             access.permitsSchedule(eventType: $0.schedule.event.type, scopes: [.subscribe])
         }
-        return Self.json(.ok, .object(["schedules": .array(schedules.map { ScheduleResource(stored: $0).jsonValue })]))
+        return Response.json(
+            .ok,
+            ScheduleResource.encode(
+                .object(["schedules": .array(schedules.map { ScheduleResource(stored: $0).jsonValue })])))
     }
 
     func save(_ name: String, _ request: Request, access: TopicAccess = .unrestricted) async throws -> Response {
@@ -88,14 +91,15 @@ public struct SchedulesController: Sendable {
         }
         let (stored, created) = try await storeCall { _ in try await store.saveSchedule(schedule) }
         scheduler?.wake()
-        return Self.json(created ? .created : .ok, ScheduleResource(stored: stored).jsonValue)
+        return Response.json(
+            created ? .created : .ok, ScheduleResource.encode(ScheduleResource(stored: stored).jsonValue))
     }
 
     func show(_ name: String) async throws -> Response {
         guard let stored = try await storeCall({ store in try await store.schedule(named: name) }) else {
             throw ProblemDetails.scheduleNotFound(name)
         }
-        return Self.json(.ok, ScheduleResource(stored: stored).jsonValue)
+        return Response.json(.ok, ScheduleResource.encode(ScheduleResource(stored: stored).jsonValue))
     }
 
     func delete(_ name: String) async throws -> Response {
@@ -112,7 +116,7 @@ public struct SchedulesController: Sendable {
             throw ProblemDetails.scheduleNotFound(name)
         }
         scheduler?.wake()
-        return Self.json(.ok, ScheduleResource(stored: stored).jsonValue)
+        return Response.json(.ok, ScheduleResource.encode(ScheduleResource(stored: stored).jsonValue))
     }
 
     // MARK: Helpers
@@ -120,9 +124,9 @@ public struct SchedulesController: Sendable {
     /// The schedule name in the path, once the request's key may use the schedule with each of `scopes`: when one
     /// is limited to some topics, the schedule must exist (else `404`) and its event type be within them (else
     /// `403`).
-    private func authorized(_ context: some RequestContext, for scopes: [APIKey.Scope]) async throws -> String {
+    private func authorized(_ context: HeraldRequestContext, for scopes: [APIKey.Scope]) async throws -> String {
         let name = try name(context)
-        let access = TopicAccess.of(context)
+        let access = context.topicAccess
         guard scopes.contains(where: access.isLimited) else { return name }
         guard let stored = try await storeCall({ store in try await store.schedule(named: name) }) else {
             throw ProblemDetails.scheduleNotFound(name)
@@ -132,7 +136,7 @@ public struct SchedulesController: Sendable {
     }
 
     /// The schedule name in the path, checked against the naming rule.
-    private func name(_ context: some RequestContext) throws -> String {
+    private func name(_ context: HeraldRequestContext) throws -> String {
         _ = try requireStore()
         let name = try context.parameters.require("name")
         do {
@@ -156,14 +160,7 @@ public struct SchedulesController: Sendable {
         } catch let error as ScheduleDefinitionError {
             throw ProblemDetails.invalidSchedule(error)
         } catch let error as EventLogError {
-            if error.code == .invalidArgument { throw ProblemDetails.invalidBody(error.message) }
             throw ProblemDetails.storeError(error)
         }
-    }
-
-    private static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: ScheduleResource.encode(value))))
     }
 }

@@ -32,8 +32,10 @@ public struct ServerSentEventsController: Sendable {
     }
 
     /// Adds `GET` to `group`, which should be `/v1/stream`.
-    public func addRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
-        group.get { request, context in try await stream(request, access: TopicAccess.of(context)) }
+    public func addRoutes(to group: RouterGroup<HeraldRequestContext>) {
+        group.on(method: .get, scope: .subscribe) { request, context in
+            try await stream(request, access: context.topicAccess)
+        }
     }
 
     /// The media type of a Server-Sent Events stream.

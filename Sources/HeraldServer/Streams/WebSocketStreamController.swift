@@ -55,7 +55,7 @@ public struct WebSocketStreamController: Sendable {
     /// upgrade could only be an empty `400` (what hummingbird-websocket answers), which browsers do not even
     /// show to scripts.
     public func addRoutes(to group: RouterGroup<HeraldRequestContext>) {
-        group.ws { request, _ in
+        group.group().add(middleware: RequiredScope(scope: .subscribe, reportsOverWebSocket: true)).ws { request, _ in
             let upgrade = request.headers[.upgrade] ?? ""
             guard upgrade.lowercased().contains("websocket") else { throw ProblemDetails.webSocketUpgradeRequired() }
             return .upgrade([:])

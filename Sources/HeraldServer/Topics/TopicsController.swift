@@ -27,8 +27,8 @@ public struct TopicsController: Sendable {
     }
 
     /// Adds `GET` to `group`, which should be at `/v1/topics`.
-    public func addRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
-        group.get { _, context in try await list(access: TopicAccess.of(context)) }
+    public func addRoutes(to group: RouterGroup<HeraldRequestContext>) {
+        group.on(method: .get, scope: .subscribe) { _, context in try await list(access: context.topicAccess) }
     }
 
     struct Topic: Encodable {
@@ -55,8 +55,6 @@ public struct TopicsController: Sendable {
                 type: summary.type, count: summary.count, lastSequence: summary.lastSequence,
                 ratePerSecond: ((current[summary.type] ?? 0) * 1_000).rounded() / 1_000)
         }
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: EventCarryingJSON.encode(["topics": topics]))))
+        return Response.json(.ok, EventCarryingJSON.encode(["topics": topics]))
     }
 }
