@@ -188,6 +188,15 @@ struct DashboardBrowserTests {
         _ = try await page.waitUntil(
             "document.querySelectorAll('#event-rows tr').length >= 11", deadline: .now + .seconds(2))
         _ = try await page.evaluate("new Promise((resolve) => requestAnimationFrame(() => resolve(true)))")
+        // Every row is one line high, the newest included, however long its type, subject or data.
+        let heightsJSON =
+            try await page.evaluate(
+                "JSON.stringify([...document.querySelectorAll('#event-rows tr')]"
+                    + ".map((row) => row.getBoundingClientRect().height))") as? String ?? "[]"
+        let heights = try JSONDecoder().decode([Double].self, from: Data(heightsJSON.utf8))
+        #expect(heights.count >= 11)
+        #expect(
+            (heights.max() ?? 0) - (heights.min() ?? 0) < 1, "event rows of different heights: \(heights)")
         let png = try await page.screenshot()
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         try FileManager.default.createDirectory(

@@ -134,6 +134,7 @@ function addEvent(sequence, event, live) {
     cell(event.subject === undefined ? '—' : String(event.subject), 'subject'),
     cell(preview(event), 'data'),
   );
+  for (const td of row.cells) td.title = td.textContent;
   row.title = 'id ' + String(event.id);
   row.addEventListener('click', () => showDetail(row, sequence, event));
   const rows = $('event-rows');
