@@ -10,17 +10,18 @@ struct PostgresRetention: Sendable {
     let logger: Logger
     let now: Date
 
-    /// Deletes the events that every policy matching their type lets go; returns how many.
+    /// Deletes the events that every policy matching their type lets go (``RetentionSelection``); returns how many.
     ///
     /// An event a consumer group has not acknowledged (waiting, leased, dead-lettered, or not yet taken by
-    /// the group) stays unless every matching policy sets ``RetentionPolicy/removesUnacknowledged``.
+    /// the group) stays unless every matching policy sets ``RetentionPolicy/removesUnacknowledged``. A group whose
+    /// stored topic no longer parses keeps every event after its cursor, and is logged.
     func apply(_ policies: [RetentionPolicy], on connection: PostgresConnection) async throws -> Int {
-        var groups: [(topic: TopicPattern, cursor: Int64)] = []
+        var groups: [(topic: String, cursor: Int64)] = []
         for try await (topic, cursor) in try await connection.query(
             "SELECT topic, cursor FROM \(unescaped: tables.groups)",
             logger: logger
         ).decode((String, Int64).self) {
-            if let pattern = try? TopicPattern(topic) { groups.append((pattern, cursor)) }
+            groups.append((topic, cursor))
         }
         var pending = Set<Int64>()
         for try await sequence in try await connection.query(
@@ -29,14 +30,14 @@ struct PostgresRetention: Sendable {
         ).decode(Int64.self) {
             pending.insert(sequence)
         }
-        func isUnacknowledged(_ sequence: Int64, type: String) -> Bool {
-            pending.contains(sequence) || groups.contains { sequence > $0.cursor && $0.topic.matches(type) }
+        var selection = RetentionSelection(policies: policies, now: now, groups: groups, pending: pending)
+        for topic in selection.damagedGroupTopics {
+            logger.error(
+                "a consumer group's stored topic does not parse; retention keeps every event after its cursor",
+                metadata: ["topic": "\(topic)"])
         }
-
-        let cutoffs = policies.map { policy in policy.maxAge.map { now.adding(.zero - $0) } }
-        var matchedCounts = Array(repeating: 0, count: policies.count)
         var doomed: [Int64] = []
-        // Newest first, so that a policy's count of matching events so far tells whether maxCount keeps one.
+        // Newest first, as the selection counts each policy's matches.
         var before = Int64.max
         while true {
             var page: [(Int64, String, Double)] = []
@@ -49,21 +50,11 @@ struct PostgresRetention: Sendable {
             ).decode((Int64, String, Double).self) {
                 page.append(row)
             }
-            for (sequence, type, storedAt) in page {
-                var matched = false
-                var allowed = true
-                var removesUnacknowledged = true
-                for (index, policy) in policies.enumerated() where policy.topic.matches(type) {
-                    matched = true
-                    matchedCounts[index] += 1
-                    let tooOld = cutoffs[index].map { Date(timeIntervalSinceReferenceDate: storedAt) < $0 } ?? false
-                    let tooMany = policy.maxCount.map { matchedCounts[index] > $0 } ?? false
-                    if !tooOld && !tooMany { allowed = false }
-                    if !policy.removesUnacknowledged { removesUnacknowledged = false }
-                }
-                if matched, allowed, removesUnacknowledged || !isUnacknowledged(sequence, type: type) {
-                    doomed.append(sequence)
-                }
+            for (sequence, type, storedAt) in page
+            where selection.deletes(
+                sequence: sequence, type: type, storedAt: Date(timeIntervalSinceReferenceDate: storedAt))
+            {
+                doomed.append(sequence)
             }
             guard page.count == 2000, let last = page.last else { break }
             before = last.0

@@ -503,9 +503,15 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
 
     /// Removes the events the policies allow to go; see ``EventLog/applyRetention(_:)``.
     public func applyRetention(_ policies: [RetentionPolicy]) async throws -> Int {
-        try await operation("applyRetention") {
+        let (deleted, damagedGroupTopics) = try await operation("applyRetention") {
             try await writeTransaction { context in try await context.applyRetention(policies) }
         }
+        for topic in damagedGroupTopics {
+            logger.error(
+                "a consumer group's stored topic does not parse; retention keeps every event after its cursor",
+                metadata: ["topic": "\(topic)"])
+        }
+        return deleted
     }
 
     /// Decodes rows with the columns `sequence` and `event`, read from the database at `path`.

@@ -190,4 +190,22 @@ import Testing
             #expect(try await store.lastSequence() == 5)
         }
     }
+
+    /// On a delete path a damaged row fails closed: a group whose stored topic no longer parses keeps every event
+    /// after its cursor, where it once lost its protection and its unread events went.
+    @Test func retentionKeepsTheUnreadEventsOfAGroupWhoseStoredTopicNoLongerParses() async throws {
+        let (testClock, wallClock) = makeTestClock()
+        try await withTemporaryStore(clock: wallClock) { store in
+            _ = try await store.createGroup(
+                ConsumerGroupConfiguration(name: "billing", topic: try TopicPattern("billing.>")))
+            _ = try await store.append([makeEvent("b1", type: "billing.paid"), makeEvent("o1")])
+            try await store.transaction { tx in
+                try await tx.execute("UPDATE consumer_groups SET topic = 'billing..damaged' WHERE name = 'billing'")
+            }
+            testClock.advance(by: .seconds(3_600))
+            let policies = [RetentionPolicy(topic: try TopicPattern(">"), maxAge: .seconds(60))]
+            #expect(try await store.applyRetention(policies) == 0)
+            #expect(try await store.read(after: 0, filter: .all, limit: 10).events.map(\.event.id) == ["b1", "o1"])
+        }
+    }
 }
