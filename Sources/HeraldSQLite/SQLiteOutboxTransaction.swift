@@ -11,6 +11,8 @@ public final class SQLiteOutboxTransaction {
     private let context: WriteContext
     private let path: String
     fileprivate var isFinished = false
+    /// Why the transaction must not commit: a failed publish whose writes could not be undone.
+    fileprivate var damage: EventLogError?
 
     fileprivate init(context: WriteContext, path: String) {
         self.context = context
@@ -55,9 +57,29 @@ public final class SQLiteOutboxTransaction {
         do {
             result = try await context.append([AppendBatch(events: events, expectation: expectation)])[0]
         } catch {
-            _ = try? await context.query("ROLLBACK TO herald_publish")
-            _ = try? await context.query("RELEASE herald_publish")
-            throw SQLiteStorageFailure.map(error, path: path, operation: "publish")
+            // In a task of its own, because in a cancelled task every statement fails before it runs (NIO's thread
+            // pool checks for cancellation), which would leave the batch's writes in the transaction.
+            let connection = context.connection
+            let undone = await Task { () -> Bool in
+                do {
+                    _ = try await connection.query("ROLLBACK TO herald_publish")
+                    _ = try await connection.query("RELEASE herald_publish")
+                    return true
+                } catch {
+                    return false
+                }
+            }.value
+            let failure = SQLiteStorageFailure.map(error, path: path, operation: "publish")
+            guard undone else {
+                // Part of the batch may be written: the transaction must not commit, whatever the body does next.
+                let damage = EventLogError(
+                    .storage,
+                    "a publish failed (\(failure)) and its writes could not be undone; the whole transaction is "
+                        + "rolled back")
+                self.damage = damage
+                throw damage
+            }
+            throw failure
         }
         try await context.query("RELEASE herald_publish")
         return try result.get()
@@ -96,9 +118,12 @@ extension SQLiteEventStore {
             try await writeTransaction { context in
                 let transaction = SQLiteOutboxTransaction(context: context, path: path)
                 defer { transaction.isFinished = true }
-                return try await OutboxScope.$store.withValue(ObjectIdentifier(self)) {
+                let result = try await OutboxScope.$store.withValue(ObjectIdentifier(self)) {
                     try await body(transaction)
                 }
+                // A body that caught a publish's failure may return; a batch half written still rolls back.
+                if let damage = transaction.damage { throw damage }
+                return result
             }
         }
     }
