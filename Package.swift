@@ -193,6 +193,7 @@ let package = Package(
             dependencies: [
                 "HeraldPostgres",
                 "HeraldTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings

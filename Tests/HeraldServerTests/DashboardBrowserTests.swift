@@ -58,7 +58,7 @@ struct DashboardBrowserTests {
                 "document.getElementById('api-key').value = \(Self.literal(secret)); "
                     + "document.getElementById('key-form').requestSubmit(); true")
             let connected = try await page.waitUntil(
-                "['stream', 'polling'].includes(document.documentElement.dataset.feed)", deadline: .now + .seconds(10))
+                "document.documentElement.dataset.feed === 'stream'", deadline: .now + .seconds(10))
             try #require(connected, "the page did not connect with the key")
             #expect(try await page.evaluate("localStorage.getItem('herald.apiKey')") as? String == secret)
 
@@ -97,10 +97,9 @@ struct DashboardBrowserTests {
     private static func exercise(
         _ page: DevToolsPage, client: any TestClientProtocol, store: InMemoryEventStore
     ) async throws {
-        // Connected: following the stream, or polling on a server without /v1/stream (which answers an
-        // invalid pattern with 400 when it has the route); the backlog shown.
-        let probe = try await client.execute(uri: "/v1/stream?topic=orders..invalid", method: .get)
-        let expectedFeed = probe.status == .notFound ? "polling" : "stream"
+        // Connected: following the live stream. The page would fall back to polling on a server without
+        // /v1/stream; this server has it, so polling here means the stream route is lost.
+        let expectedFeed = "stream"
         let connected = try await page.waitUntil(
             "document.documentElement.dataset.feed === \(literal(expectedFeed))", deadline: .now + .seconds(10))
         let feed = try await page.evaluate(

@@ -38,17 +38,32 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             for publisher in 0..<4 {
                 group.addTask {
-                    // Each publisher goes on until the server stops answering, at most 5,000 events.
+                    // Each publisher goes on until the server stops answering, at most 5,000 events. Before the
+                    // signal, every publish must succeed: the first failure ends the test at once, saying why.
                     for number in 0..<5_000 {
                         let id = "p\(publisher)-\(number)"
-                        guard let response = try? await Self.publish(id, to: server) else { return }
-                        guard response.status == .created else { return }
-                        await accepted.insert(id)
+                        let outcome: String
+                        do {
+                            let response = try await Self.publish(id, to: server)
+                            if response.status == .created {
+                                await accepted.insert(id)
+                                continue
+                            }
+                            outcome = "answered \(response.status)"
+                        } catch {
+                            outcome = "failed: \(error)"
+                        }
+                        if await signalled.count == 0 { await accepted.fail("publishing \(id) \(outcome)") }
+                        return
                     }
                 }
             }
             group.addTask {
                 await accepted.waitUntil(count: 200)
+                if let failure = await accepted.firstFailure {
+                    _ = try? await server.stop(signal: SIGKILL)
+                    throw ChildProcess.Failure(description: "before the signal: \(failure)")
+                }
                 await signalled.insert("signal")
                 let status = try await server.stop(signal: signal)
                 #expect(status == 0, "herald serve exited with \(status) after signal \(signal)")
@@ -144,11 +159,19 @@ import Testing
     }
 }
 
-/// Ids collected by concurrent tasks.
+/// Ids collected by concurrent tasks, and the first failure one of them met.
 actor Accepted {
     private(set) var ids = Set<String>()
+    private(set) var firstFailure: String?
     private var waiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     var count: Int { ids.count }
+
+    /// Records `reason` if it is the first failure, and ends every wait.
+    func fail(_ reason: String) {
+        if firstFailure == nil { firstFailure = reason }
+        for waiter in waiters { waiter.continuation.resume() }
+        waiters.removeAll()
+    }
 
     func insert(_ id: String) {
         ids.insert(id)
@@ -157,9 +180,9 @@ actor Accepted {
         for waiter in ready { waiter.continuation.resume() }
     }
 
-    /// Returns once `count` ids have been inserted; the test's time limit bounds the wait.
+    /// Returns once `count` ids have been inserted or a failure was recorded; the test's time limit bounds the wait.
     func waitUntil(count: Int) async {
-        if ids.count >= count { return }
+        if ids.count >= count || firstFailure != nil { return }
         await withCheckedContinuation { waiters.append((count, $0)) }
     }
 }

@@ -99,10 +99,14 @@ import Testing
 
         let shutdown = Task { await bus.shutdown(gracePeriod: .seconds(5)) }
         // Intake closes as the bus refuses publishes; only then may the busy worker finish.
-        while (try? await bus.publish(Event(source: "/t", type: "probe"))) != nil && ContinuousClock.now < deadline {
-            await Task.yield()
+        var intakeClosed = false
+        let closingDeadline = ContinuousClock.now + .seconds(10)
+        while !intakeClosed && ContinuousClock.now < closingDeadline {
+            intakeClosed = (try? await bus.publish(Event(source: "/t", type: "probe"))) == nil
+            if !intakeClosed { await Task.yield() }
         }
         first.open()
+        try #require(intakeClosed, "the bus still accepted publishes 10 s after shutdown began")
         let report = await shutdown.value
         #expect(report.finishedInTime)
         #expect(entered.events.map(\.id).suffix(1) == ["a2"])
