@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -258,15 +257,10 @@ func heraldConsume(args []string) error {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start).Seconds()
-	detail := strings.TrimSpace(errs.Detail() + " " + warmup)
-	if e := emptyPolls.Load(); e > 0 {
-		detail += fmt.Sprintf("; %d empty polls", e)
-	}
 	if warm != 1 {
-		detail += fmt.Sprintf("; the warm-up acked %d events, not 1", warm)
+		warmup += fmt.Sprintf("; the warm-up acked %d events, not 1", warm)
 	}
-	return printResult(Result{Events: acked.Load(), Seconds: elapsed, Errors: errs.count, Detail: detail})
+	return consumeResult(start, acked.Load(), &errs, warmup, emptyPolls.Load(), "empty polls")
 }
 
 // heraldLatency: single events POSTed on a steady schedule from conns connections while one consumer of a
@@ -275,75 +269,40 @@ func heraldConsume(args []string) error {
 func heraldLatency(args []string) error {
 	fs := newFlags("herald-latency")
 	url := fs.String("url", "", "Herald's base URL")
-	rate := fs.Int("rate", 1000, "events per second")
-	seconds := fs.Float64("seconds", 5, "how long to publish")
-	grace := fs.Float64("grace", 5, "how long the consumer waits for stragglers after the schedule ends")
-	conns := fs.Int("conns", 64, "publishing connections")
 	typ := fs.String("type", "lat.e", "the events' type")
 	group := fs.String("group", "lat", "the consumer group")
 	topic := fs.String("topic", "lat.>", "the group's topic")
+	begin := latencyFlags(fs)
 	fs.Parse(args)
-	client := httpClient(*conns + 1)
-	if err := createGroup(client, *url, *group, *topic, "latest"); err != nil {
+	if err := createGroup(httpClient(1), *url, *group, *topic, "latest"); err != nil {
 		return err
 	}
-	count := int(float64(*rate) * *seconds)
-	start := time.Now().Add(200 * time.Millisecond)
-	stop := start.Add(time.Duration((*seconds + *grace) * float64(time.Second)))
-	tracker := newLatencyTracker(start, *rate, count)
-	var pubErrs, conErrs firstError
+	c := begin(200 * time.Millisecond)
+	client := httpClient(c.conns + 1)
 	prefix := fmt.Sprintf("l%d-", time.Now().UnixNano())
 
-	var consumer sync.WaitGroup
-	consumer.Add(1)
-	go func() {
-		defer consumer.Done()
-		for time.Now().Before(stop) {
-			select {
-			case <-tracker.done:
-				return
-			default:
+	wait := c.consume(func() error {
+		_, err := pollAndAck(client, *url, *group, 100, 200, func(data json.RawMessage) {
+			var s string
+			if json.Unmarshal(data, &s) == nil {
+				c.tracker.Receive(stampIndex(s), time.Now())
 			}
-			_, err := pollAndAck(client, *url, *group, 100, 200, func(data json.RawMessage) {
-				var s string
-				if json.Unmarshal(data, &s) == nil {
-					tracker.Receive(stampIndex(s), time.Now())
-				}
-			})
-			if err != nil {
-				conErrs.Add("%v", err)
-				time.Sleep(10 * time.Millisecond)
-			}
-		}
-	}()
+		})
+		return err
+	})
 
-	jobs := schedule(start, *rate, count)
-	var publishers sync.WaitGroup
-	for w := 0; w < *conns; w++ {
-		publishers.Add(1)
-		go func() {
-			defer publishers.Done()
-			var b bytes.Buffer
-			for i := range jobs {
-				if time.Now().After(stop) {
-					continue // drain without publishing
-				}
-				contentType, body := eventsBody(&b, prefix, int64(i), 1, "/bench", *typ, stampPayload(i))
-				status, answer, err := post(client, *url+"/v1/events", contentType, body)
-				if err != nil {
-					pubErrs.Add("%v", err)
-				} else if status != http.StatusCreated {
-					pubErrs.Add("status %d: %.200s", status, answer)
-				}
+	c.publish(func() (func(int) error, func(), error) {
+		var b bytes.Buffer
+		publish := func(i int) error {
+			contentType, body := eventsBody(&b, prefix, int64(i), 1, "/bench", *typ, stampPayload(i))
+			status, answer, err := post(client, *url+"/v1/events", contentType, body)
+			if err == nil && status != http.StatusCreated {
+				err = fmt.Errorf("status %d: %.200s", status, answer)
 			}
-		}()
-	}
-	publishers.Wait()
-	consumer.Wait()
-	r := tracker.Result(*seconds, &pubErrs)
-	if d := conErrs.Detail(); d != "" {
-		r.Detail += "; consumer: " + d
-		r.Errors += conErrs.count
-	}
-	return printResult(r)
+			return err
+		}
+		return publish, func() {}, nil
+	})
+	wait()
+	return c.finish()
 }

@@ -257,3 +257,104 @@ func (t *latencyTracker) Result(seconds float64, publishErrors *firstError) Resu
 	r.Detail = strings.Join(details, "; ")
 	return r
 }
+
+// latencyCase is the frame every system's latency case shares: the flags, the open-loop schedule, the
+// tracker, and the publishers' and the consumer's errors.
+type latencyCase struct {
+	seconds          float64
+	conns            int
+	stop             time.Time
+	tracker          *latencyTracker
+	jobs             <-chan int
+	pubErrs, conErrs firstError
+}
+
+// latencyFlags declares the flags every latency case takes and returns a function that starts the case
+// (after fs.Parse) with its schedule beginning `lead` from now.
+func latencyFlags(fs *flag.FlagSet) func(lead time.Duration) *latencyCase {
+	rate := fs.Int("rate", 1000, "events per second")
+	seconds := fs.Float64("seconds", 5, "how long to publish")
+	grace := fs.Float64("grace", 5, "how long the consumer waits for stragglers after the schedule ends")
+	conns := fs.Int("conns", 64, "publishing connections")
+	return func(lead time.Duration) *latencyCase {
+		count := int(float64(*rate) * *seconds)
+		start := time.Now().Add(lead)
+		return &latencyCase{
+			seconds: *seconds,
+			conns:   *conns,
+			stop:    start.Add(time.Duration((*seconds + *grace) * float64(time.Second))),
+			tracker: newLatencyTracker(start, *rate, count),
+			jobs:    schedule(start, *rate, count),
+		}
+	}
+}
+
+// publish runs the case's publishers and returns when the schedule is done: each connects with `connect`,
+// which gives it a function that publishes scheduled event i, and publishes its share of the schedule
+// (events due after the deadline are drained without publishing).
+func (c *latencyCase) publish(connect func() (publish func(i int) error, close func(), err error)) {
+	var publishers sync.WaitGroup
+	for w := 0; w < c.conns; w++ {
+		publishers.Add(1)
+		go func() {
+			defer publishers.Done()
+			publish, closeConnection, err := connect()
+			if err != nil {
+				c.pubErrs.Add("%v", err)
+				return
+			}
+			defer closeConnection()
+			for i := range c.jobs {
+				if time.Now().After(c.stop) {
+					continue
+				}
+				if err := publish(i); err != nil {
+					c.pubErrs.Add("%v", err)
+				}
+			}
+		}()
+	}
+	publishers.Wait()
+}
+
+// consume calls `read` in a loop on its own goroutine until every event arrived or the deadline passed, and
+// returns a function that waits for that goroutine; a failed read is counted and retried after 10 ms.
+func (c *latencyCase) consume(read func() error) (wait func()) {
+	var consumer sync.WaitGroup
+	consumer.Add(1)
+	go func() {
+		defer consumer.Done()
+		for time.Now().Before(c.stop) {
+			select {
+			case <-c.tracker.done:
+				return
+			default:
+			}
+			if err := read(); err != nil {
+				c.conErrs.Add("%v", err)
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+	}()
+	return consumer.Wait
+}
+
+// finish prints the case's result, the consumer's errors included.
+func (c *latencyCase) finish() error {
+	r := c.tracker.Result(c.seconds, &c.pubErrs)
+	if d := c.conErrs.Detail(); d != "" {
+		r.Detail += "; consumer: " + d
+		r.Errors += c.conErrs.count
+	}
+	return printResult(r)
+}
+
+// consumeResult prints a consume case's result: `acked` events since `start`, with the warm-up's remark and
+// the number of reads that came back empty.
+func consumeResult(start time.Time, acked int64, errs *firstError, warmup string, empty int64, emptyReads string) error {
+	detail := strings.TrimSpace(errs.Detail() + " " + warmup)
+	if empty > 0 {
+		detail += fmt.Sprintf("; %d %s", empty, emptyReads)
+	}
+	return printResult(Result{Events: acked, Seconds: time.Since(start).Seconds(), Errors: errs.count, Detail: detail})
+}

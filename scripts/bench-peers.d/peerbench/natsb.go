@@ -240,12 +240,7 @@ func natsConsume(args []string) error {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start).Seconds()
-	detail := strings.TrimSpace(errs.Detail() + " " + warmup)
-	if e := empty.Load(); e > 0 {
-		detail += fmt.Sprintf("; %d empty fetches", e)
-	}
-	return printResult(Result{Events: acked.Load(), Seconds: elapsed, Errors: errs.count, Detail: detail})
+	return consumeResult(start, acked.Load(), &errs, warmup, empty.Load(), "empty fetches")
 }
 
 // natsLatency: synchronous publishes on a steady schedule from conns connections while a durable push
@@ -253,18 +248,11 @@ func natsConsume(args []string) error {
 func natsLatency(args []string) error {
 	fs := newFlags("nats-latency")
 	url := fs.String("url", "nats://127.0.0.1:4222", "server URL")
-	rate := fs.Int("rate", 1000, "events per second")
-	seconds := fs.Float64("seconds", 5, "how long to publish")
-	grace := fs.Float64("grace", 5, "how long the consumer waits for stragglers after the schedule ends")
-	conns := fs.Int("conns", 64, "publishing connections")
 	stream := fs.String("stream", "LAT", "the stream (file storage), created if missing")
 	subject := fs.String("subject", "lat.e", "the subject")
+	begin := latencyFlags(fs)
 	fs.Parse(args)
-	count := int(float64(*rate) * *seconds)
-	start := time.Now().Add(300 * time.Millisecond)
-	stop := start.Add(time.Duration((*seconds + *grace) * float64(time.Second)))
-	tracker := newLatencyTracker(start, *rate, count)
-	var pubErrs, conErrs firstError
+	c := begin(300 * time.Millisecond)
 
 	nc, err := natsConnect(*url)
 	if err != nil {
@@ -279,9 +267,9 @@ func natsLatency(args []string) error {
 		return err
 	}
 	sub, err := js.Subscribe(*subject, func(m *nats.Msg) {
-		tracker.Receive(stampIndex(string(m.Data)), time.Now())
+		c.tracker.Receive(stampIndex(string(m.Data)), time.Now())
 		if err := m.Ack(); err != nil {
-			conErrs.Add("%v", err)
+			c.conErrs.Add("%v", err)
 		}
 	}, nats.Durable("lat"), nats.ManualAck(), nats.AckExplicit(), nats.DeliverNew(), nats.MaxAckPending(20000))
 	if err != nil {
@@ -289,42 +277,25 @@ func natsLatency(args []string) error {
 	}
 	defer sub.Unsubscribe()
 
-	jobs := schedule(start, *rate, count)
-	var publishers sync.WaitGroup
-	for w := 0; w < *conns; w++ {
-		publishers.Add(1)
-		go func() {
-			defer publishers.Done()
-			pc, err := natsConnect(*url)
-			if err != nil {
-				pubErrs.Add("%v", err)
-				return
-			}
-			defer pc.Close()
-			pjs, err := pc.JetStream()
-			if err != nil {
-				pubErrs.Add("%v", err)
-				return
-			}
-			for i := range jobs {
-				if time.Now().After(stop) {
-					continue
-				}
-				if _, err := pjs.Publish(*subject, []byte(stampPayload(i))); err != nil {
-					pubErrs.Add("%v", err)
-				}
-			}
-		}()
-	}
-	publishers.Wait()
+	c.publish(func() (func(int) error, func(), error) {
+		pc, err := natsConnect(*url)
+		if err != nil {
+			return nil, nil, err
+		}
+		pjs, err := pc.JetStream()
+		if err != nil {
+			pc.Close()
+			return nil, nil, err
+		}
+		publish := func(i int) error {
+			_, err := pjs.Publish(*subject, []byte(stampPayload(i)))
+			return err
+		}
+		return publish, pc.Close, nil
+	})
 	select {
-	case <-tracker.done:
-	case <-time.After(time.Until(stop)):
+	case <-c.tracker.done:
+	case <-time.After(time.Until(c.stop)):
 	}
-	r := tracker.Result(*seconds, &pubErrs)
-	if d := conErrs.Detail(); d != "" {
-		r.Detail += "; consumer: " + d
-		r.Errors += conErrs.count
-	}
-	return printResult(r)
+	return c.finish()
 }

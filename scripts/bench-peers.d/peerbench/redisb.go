@@ -151,12 +151,7 @@ func redisConsume(args []string) error {
 		}(w)
 	}
 	wg.Wait()
-	elapsed := time.Since(start).Seconds()
-	detail := strings.TrimSpace(errs.Detail() + " " + warmup)
-	if e := empty.Load(); e > 0 {
-		detail += fmt.Sprintf("; %d empty reads", e)
-	}
-	return printResult(Result{Events: acked.Load(), Seconds: elapsed, Errors: errs.count, Detail: detail})
+	return consumeResult(start, acked.Load(), &errs, warmup, empty.Load(), "empty reads")
 }
 
 // redisLatency: XADD on a steady schedule from conns connections while one consumer of a new group
@@ -164,86 +159,48 @@ func redisConsume(args []string) error {
 func redisLatency(args []string) error {
 	fs := newFlags("redis-latency")
 	addr := fs.String("addr", "127.0.0.1:6379", "host:port")
-	rate := fs.Int("rate", 1000, "events per second")
-	seconds := fs.Float64("seconds", 5, "how long to publish")
-	grace := fs.Float64("grace", 5, "how long the consumer waits for stragglers after the schedule ends")
-	conns := fs.Int("conns", 64, "publishing connections")
 	stream := fs.String("stream", "lat", "the stream")
 	group := fs.String("group", "lat", "the group")
+	begin := latencyFlags(fs)
 	fs.Parse(args)
 	if err := createRedisGroup(*addr, *stream, *group, "$"); err != nil {
 		return err
 	}
-	count := int(float64(*rate) * *seconds)
-	start := time.Now().Add(200 * time.Millisecond)
-	stop := start.Add(time.Duration((*seconds + *grace) * float64(time.Second)))
-	tracker := newLatencyTracker(start, *rate, count)
-	var pubErrs, conErrs firstError
+	c := begin(200 * time.Millisecond)
 
-	var consumer sync.WaitGroup
-	consumer.Add(1)
-	go func() {
-		defer consumer.Done()
-		conn, err := redisDial(*addr)
+	conn, err := redisDial(*addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	wait := c.consume(func() error {
+		entries, err := readGroup(conn, *stream, *group, "c0", 100, 200)
 		if err != nil {
-			conErrs.Add("%v", err)
-			return
+			return err
 		}
-		defer conn.Close()
-		for time.Now().Before(stop) {
-			select {
-			case <-tracker.done:
-				return
-			default:
-			}
-			entries, err := readGroup(conn, *stream, *group, "c0", 100, 200)
-			if err != nil {
-				conErrs.Add("%v", err)
-				time.Sleep(10 * time.Millisecond)
-				continue
-			}
-			now := time.Now()
-			for _, e := range entries {
-				if len(e.fields) == 2 {
-					tracker.Receive(stampIndex(e.fields[1]), now)
-				}
-			}
-			if len(entries) > 0 {
-				if _, err := xack(conn, *stream, *group, entries); err != nil {
-					conErrs.Add("%v", err)
-				}
+		now := time.Now()
+		for _, e := range entries {
+			if len(e.fields) == 2 {
+				c.tracker.Receive(stampIndex(e.fields[1]), now)
 			}
 		}
-	}()
+		if len(entries) > 0 {
+			_, err = xack(conn, *stream, *group, entries)
+		}
+		return err
+	})
 
-	jobs := schedule(start, *rate, count)
-	var publishers sync.WaitGroup
-	for w := 0; w < *conns; w++ {
-		publishers.Add(1)
-		go func() {
-			defer publishers.Done()
-			conn, err := redisDial(*addr)
-			if err != nil {
-				pubErrs.Add("%v", err)
-				return
-			}
-			defer conn.Close()
-			for i := range jobs {
-				if time.Now().After(stop) {
-					continue
-				}
-				if _, err := conn.Do("XADD", *stream, "*", "p", stampPayload(i)); err != nil {
-					pubErrs.Add("%v", err)
-				}
-			}
-		}()
-	}
-	publishers.Wait()
-	consumer.Wait()
-	r := tracker.Result(*seconds, &pubErrs)
-	if d := conErrs.Detail(); d != "" {
-		r.Detail += "; consumer: " + d
-		r.Errors += conErrs.count
-	}
-	return printResult(r)
+	c.publish(func() (func(int) error, func(), error) {
+		pconn, err := redisDial(*addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		publish := func(i int) error {
+			_, err := pconn.Do("XADD", *stream, "*", "p", stampPayload(i))
+			return err
+		}
+		return publish, func() { pconn.Close() }, nil
+	})
+	wait()
+	return c.finish()
 }
