@@ -29,9 +29,14 @@ struct PostgresTestCluster: Sendable {
         return PostgresTestCluster(directory: directory, url: url)
     }
 
-    /// Stops the server (fast shutdown: sessions are ended) and starts it again on the same port.
-    func restart() async throws {
-        _ = try await Self.run("restart", directory)
+    /// Stops the server (fast shutdown: sessions are ended), keeping the cluster for ``resume()``.
+    func halt() async throws {
+        _ = try await Self.run("halt", directory)
+    }
+
+    /// Starts the halted server again on the same port.
+    func resume() async throws {
+        _ = try await Self.run("resume", directory)
     }
 
     /// Stops the server and removes the cluster's directory.
