@@ -11,8 +11,10 @@ extension PostgresEventStore {
         public var schema: String
         /// The most connections each node opens for its operations (one more listens for notifications).
         public var maximumConnections: Int
-        /// How long an operation waits to connect or for a free connection before it fails with
-        /// ``EventLogError/Code/unavailable``: what a publish during a database outage waits at most.
+        /// How long the store may go without getting any connection before an operation that waits for one
+        /// fails with ``EventLogError/Code/unavailable``: what a publish during a database outage waits at
+        /// most. Waiting behind busy connections while other operations get theirs is load, not an outage,
+        /// and does not count.
         public var connectTimeout: Duration
         /// How often waiting readers check the database when no notification came: the fallback for a
         /// lost `NOTIFY` (during a reconnect), so it may be slow.

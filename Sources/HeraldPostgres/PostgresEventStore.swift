@@ -20,8 +20,9 @@ import Synchronization
 ///   end time: a node that dies leaves them to expire, and the events go to other consumers.
 /// - **Time.** Every time the store writes (leases, `deliverat`, retention ages) comes from its
 ///   ``WallClock``; nodes must keep their clocks in sync (NTP), as for any lease.
-/// - **Outages.** An operation that cannot get a connection within ``Configuration/connectTimeout``, or
-///   loses it, fails with ``EventLogError/Code/unavailable``; the pool reconnects when PostgreSQL is back.
+/// - **Outages.** An operation that waits a whole ``Configuration/connectTimeout`` in which the store gets
+///   no connection at all, or that loses its connection, fails with ``EventLogError/Code/unavailable``; the
+///   pool reconnects when PostgreSQL is back.
 ///
 /// Open it with ``connect(url:configuration:clock:logger:)`` and call ``close()`` when done. Use
 /// ``transaction(_:)`` to write your own tables and publish events in one PostgreSQL transaction.
@@ -40,6 +41,9 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     let appendQueue = GroupCommitQueue<AppendRequest>()
     let changes = ChangeSignal()
     private let state = Mutex(State())
+    /// How many connections the pool has handed to this store's operations: while it grows, the database
+    /// is reachable, however long an operation waits in the queue.
+    private let connectionsHandedOut = Atomic<UInt64>(0)
 
     private struct State {
         var isClosed = false
@@ -182,9 +186,11 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
         EventLogError(.closed, "the PostgreSQL event store at \(url) is closed; connect again to use it")
     }
 
-    /// Runs `body` on a pooled connection; fails with ``EventLogError/Code/unavailable`` when none comes
-    /// within ``Configuration/connectTimeout`` (the pool keeps trying to connect while the server is down),
-    /// or when the connection closes under `body` and `body` does not end (``ClosedConnectionGuard``).
+    /// Runs `body` on a pooled connection; fails with ``EventLogError/Code/unavailable`` when a whole
+    /// ``Configuration/connectTimeout`` passes while it waits in which no operation of this store got a
+    /// connection (the pool keeps trying to connect while the server is down), or when the connection closes
+    /// under `body` and `body` does not end (``ClosedConnectionGuard``). Waiting in the queue while other
+    /// operations get connections is load, so the wait goes on.
     func withConnection<T: Sendable>(
         _ operation: String,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
@@ -194,21 +200,27 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
             group.addTask {
                 try await self.client.withConnection { connection in
                     started.value.store(true, ordering: .relaxed)
+                    self.connectionsHandedOut.add(1, ordering: .relaxed)
                     return try await ClosedConnectionGuard.run(
                         on: connection, url: self.url, operation: operation, body)
                 }
             }
             let timeout = configuration.connectTimeout
             group.addTask {
-                try await Task.sleep(for: timeout)
-                guard started.value.load(ordering: .relaxed) else {
-                    throw PostgresStorageFailure.unavailable(
-                        url: self.url,
-                        operation: operation,
-                        reason: "no connection within \(timeout)"
-                    )
+                var handedOut = self.connectionsHandedOut.load(ordering: .relaxed)
+                while true {
+                    try await Task.sleep(for: timeout)
+                    if started.value.load(ordering: .relaxed) { return nil }
+                    let now = self.connectionsHandedOut.load(ordering: .relaxed)
+                    guard now != handedOut else {
+                        throw PostgresStorageFailure.unavailable(
+                            url: self.url,
+                            operation: operation,
+                            reason: "no connection within \(timeout)"
+                        )
+                    }
+                    handedOut = now
                 }
-                return nil
             }
             defer { group.cancelAll() }
             while let result = try await group.next() {

@@ -103,6 +103,49 @@ struct PostgresEventStoreTests {
         #expect(error?.message.contains("127.0.0.1:1") == true)
     }
 
+    @Test func waitingBehindBusyConnectionsIsLoadNotAnOutage() async throws {
+        // One connection, and six lock acquisitions that each hold it for 300 ms (a trigger sleeps): the last
+        // waits about 1.5 s for the connection, longer than the 500 ms connect timeout, while the others get
+        // theirs in turn. None may fail with unavailable, which says the server cannot be reached.
+        let schema = TestDatabase.uniqueSchema("busy")
+        let store = try await PostgresEventStore.connect(
+            url: try TestDatabase.requireURL(),
+            configuration: .init(schema: schema, maximumConnections: 1, connectTimeout: .milliseconds(500))
+        )
+        let quoted = "\"\(schema)\""
+        try await store.transaction { transaction in
+            _ = try await transaction.query(
+                """
+                CREATE FUNCTION \(unescaped: quoted).slow() RETURNS trigger LANGUAGE plpgsql
+                AS $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$
+                """)
+            _ = try await transaction.query(
+                """
+                CREATE TRIGGER slow BEFORE INSERT OR UPDATE ON \(unescaped: quoted).locks
+                FOR EACH ROW EXECUTE FUNCTION \(unescaped: quoted).slow()
+                """)
+        }
+        let started = ContinuousClock.now
+        let outcomes = await withTaskGroup(of: (any Error)?.self) { group in
+            for index in 0..<6 {
+                group.addTask {
+                    do {
+                        _ = try await store.acquire("lock-\(index)", owner: "node", ttl: .seconds(60))
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+            }
+            return await group.reduce(into: [(any Error)?]()) { $0.append($1) }
+        }
+        let waited = ContinuousClock.now - started
+        try await store.close()
+        try await TestDatabase.dropSchema(schema)
+        #expect(waited >= .milliseconds(1_800), "six 300 ms acquisitions on one connection take their turns")
+        #expect(outcomes.compactMap { $0 }.map { "\($0)" } == [], "every acquisition got its turn")
+    }
+
     @Test func aSchemaFromANewerHeraldIsRefused() async throws {
         try await withStore { store in
             try await store.transaction { tx in
