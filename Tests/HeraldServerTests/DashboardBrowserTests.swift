@@ -84,13 +84,18 @@ struct DashboardBrowserTests {
         try await buildHeraldApplication(store: store, configuration: configuration).test(.live) { client in
             let port = try #require(client.port)
             let chromium = try await HeadlessChromium.launch()
-            defer { chromium.stop() }
             let devToolsURL = chromium.devToolsURL
-            try await Self.withDeadline(.seconds(40), ending: chromium) {
-                try await DevToolsPage.open("http://127.0.0.1:\(port)/", devToolsURL: devToolsURL) { page in
-                    try await body(page, client)
+            do {
+                try await Self.withDeadline(.seconds(40), ending: chromium) {
+                    try await DevToolsPage.open("http://127.0.0.1:\(port)/", devToolsURL: devToolsURL) { page in
+                        try await body(page, client)
+                    }
                 }
+            } catch {
+                await chromium.stop()
+                throw error
             }
+            await chromium.stop()
         }
     }
 

@@ -6,7 +6,7 @@ import Foundation
 
 /// A headless Chromium started for one test: its process, its throwaway profile and its DevTools endpoint.
 ///
-/// Call ``stop()`` when done, also on failure (`defer`): it ends the browser and deletes the profile.
+/// Call ``stop()`` when done, also on failure: it ends the browser and deletes the profile.
 final class HeadlessChromium {
     /// Why the browser could not be started.
     struct Failure: Error, CustomStringConvertible {
@@ -80,7 +80,7 @@ final class HeadlessChromium {
         do {
             chromium.devToolsURL = try await chromium.waitForDevTools(timeout: timeout)
         } catch {
-            chromium.stop()
+            await chromium.stop()
             throw error
         }
         return chromium
@@ -117,17 +117,22 @@ final class HeadlessChromium {
     }
 
     /// Ends the browser (SIGTERM, then SIGKILL after 5 s) and deletes its profile. Safe to call twice.
-    func stop() {
+    ///
+    /// It waits with `Task.sleep`, never blocking a thread: on two cores the cooperative pool has two threads,
+    /// and a blocked one starves the other tests running beside this one.
+    func stop() async {
         if process.isRunning {
             process.terminate()
-            let deadline = Date().addingTimeInterval(5)
-            while process.isRunning && Date() < deadline {
-                usleep(10_000)
+            let deadline = ContinuousClock.now + .seconds(5)
+            while process.isRunning && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(10))
             }
             if process.isRunning {
                 kill(processIdentifier, SIGKILL)
             }
-            process.waitUntilExit()
+            while process.isRunning {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
         }
         try? FileManager.default.removeItem(at: profile)
     }
