@@ -3,9 +3,10 @@ import Herald
 import NIOCore
 import PostgresNIO
 
-/// Consumer groups: a cursor per group into the log, and a row per event the group received and has not
-/// acknowledged. A poll locks the group's row, takes the events appended since the cursor, ends expired
-/// leases and leases, in one transaction; so polls of one group from every node take turns.
+/// Consumer groups: a cursor per group into the log, and a row per event the group took from the log and
+/// has not acknowledged. A poll acknowledges what it was given to, locks the group's row, takes at most a
+/// batch of events from beyond the cursor, ends expired leases and leases, in one transaction; so polls of
+/// one group from every node take turns.
 ///
 /// `group_pending.state`: 0 waiting (deliverable from `available_at`), 1 leased (until `lease_until`, as
 /// `delivery_id`), 2 dead letter.
@@ -19,39 +20,7 @@ extension PostgresEventStore {
         return try await operation("createGroup") {
             let url = url
             return try await withTransaction("createGroup") { connection in
-                let cursor: Int64
-                switch configuration.start {
-                case .earliest:
-                    cursor = 0
-                case .latest:
-                    cursor =
-                        try await self.single(
-                            "SELECT last_sequence FROM \(unescaped: self.tables.head)",
-                            Int64.self,
-                            on: connection
-                        ) ?? 0
-                case .after(let sequence):
-                    cursor = max(0, sequence)
-                case .time(let date):
-                    let first = try await self.single(
-                        """
-                        SELECT min(sequence) FROM \(unescaped: self.tables.events)
-                        WHERE stored_at >= \(date.timeIntervalSinceReferenceDate)
-                        """,
-                        Int64?.self,
-                        on: connection
-                    )
-                    if let first = first ?? nil {
-                        cursor = first - 1
-                    } else {
-                        cursor =
-                            try await self.single(
-                                "SELECT last_sequence FROM \(unescaped: self.tables.head)",
-                                Int64.self,
-                                on: connection
-                            ) ?? 0
-                    }
-                }
+                let cursor = try await self.cursor(at: configuration.start, on: connection)
                 let inserted = try await connection.query(
                     PostgresGroupRecord.insert(configuration, cursor: cursor, into: self.tables.groups),
                     logger: self.logger
@@ -65,6 +34,57 @@ extension PostgresEventStore {
                 guard record.configuration == configuration else { throw configuration.conflictError(record) }
                 return false
             }
+        }
+    }
+
+    /// The sequence a group at `position` reads after, over the log as visible now: for a time, the one
+    /// before the first event stored at or after it.
+    private func cursor(at position: ConsumerGroupConfiguration.StartPosition, on connection: PostgresConnection)
+        async throws -> Int64
+    {
+        let head = "SELECT last_sequence FROM \(tables.head)"
+        switch position {
+        case .earliest:
+            return 0
+        case .after(let sequence):
+            return max(0, sequence)
+        case .latest:
+            return try await single(PostgresQuery(unsafeSQL: head), Int64.self, on: connection) ?? 0
+        case .time(let date):
+            let first = try await single(
+                """
+                SELECT min(sequence) FROM \(unescaped: tables.events)
+                WHERE stored_at >= \(date.timeIntervalSinceReferenceDate)
+                """,
+                Int64?.self,
+                on: connection
+            )
+            if let first = first ?? nil { return first - 1 }
+            return try await single(PostgresQuery(unsafeSQL: head), Int64.self, on: connection) ?? 0
+        }
+    }
+
+    /// Moves the group and ends its deliveries; see ``ConsumerGroupStore/seek(group:to:)``.
+    ///
+    /// A time finds the event before the first one stored at or after it, as when a group is created.
+    public func seek(group: String, to position: ConsumerGroupConfiguration.StartPosition) async throws -> Int64 {
+        try await operation("seek") {
+            let url = url
+            let t = tables
+            let cursor = try await withTransaction("seek") { connection in
+                let record = try await self.lockGroup(group, on: connection, url: url)
+                let cursor = try await self.cursor(at: position, on: connection)
+                try await connection.query(
+                    "DELETE FROM \(unescaped: t.pending) WHERE group_id = \(record.id) AND state IN (0, 1)",
+                    logger: self.logger)
+                try await connection.query(
+                    "UPDATE \(unescaped: t.groups) SET cursor = \(cursor) WHERE group_id = \(record.id)",
+                    logger: self.logger)
+                try await connection.query("SELECT pg_notify(\(t.channel), '')", logger: self.logger)
+                return cursor
+            }
+            changes.signal()
+            return cursor
         }
     }
 
@@ -166,38 +186,62 @@ extension PostgresEventStore {
     }
 
     /// Leases up to `max` deliveries, waiting up to `wait` for the first; see
-    /// ``ConsumerGroupStore/poll(group:max:wait:)``.
+    /// ``ConsumerGroupStore/poll(group:max:wait:)`` and ``poll(group:max:wait:acknowledging:)``.
+    public func poll(group: String, max: Int, wait: Duration) async throws -> [Delivery] {
+        try await poll(group: group, max: max, wait: wait, acknowledging: []).deliveries
+    }
+
+    /// Acknowledges `acknowledging` and leases up to `max` deliveries, waiting up to `wait` for the first;
+    /// see ``ConsumerGroupStore/poll(group:max:wait:acknowledging:)``.
     ///
+    /// The acknowledgements and the first leases are one transaction, committed durably; a poll without
+    /// acknowledgements commits asynchronously (see ``lockGroup(_:on:url:committingAsynchronously:)``). Each
+    /// round takes at most `max` new events from the log, so its work does not grow with the backlog.
     /// While waiting it is woken by this node's commits, by notifications from other nodes, on the store's
     /// clock when a redelivery or a lease comes due, and every ``Configuration/fallbackPollInterval``.
     ///
     /// - Throws: ``EventLogError/Code/groupNotFound``, or ``EventLogError/Code/invalidArgument`` when
     ///   `max` is not within 1...1,000.
-    public func poll(group: String, max: Int, wait: Duration) async throws -> [Delivery] {
+    public func poll(group: String, max: Int, wait: Duration, acknowledging: [String]) async throws -> PollResult {
         guard (1...1_000).contains(max) else {
             throw EventLogError(.invalidArgument, "poll max must be between 1 and 1000, got \(max)")
         }
         return try await operation("poll") {
             let deadline = clock.now.addingTimeInterval(wait.clampedToAYear.timeInterval)
             let url = url
+            var toAcknowledge = Array(Set(acknowledging.filter(PostgresText.isStorable)))
+            var acknowledged: Set<String> = []
             while true {
                 let generation = changes.generation
                 try Task.checkCancellation()
                 try checkOpen()
                 try await promoteDueEvents()
                 let now = clock.now
-                let (deliveries, nextDue, expired) = try await withTransaction("poll") { connection in
+                let ids = toAcknowledge
+                let round = try await withTransaction("poll") { connection in
+                    let settled =
+                        ids.isEmpty
+                        ? (ids: Set<String>(), ordered: false)
+                        : try await self.acknowledge(ids, group: group, now: now, on: connection)
                     let record = try await self.lockGroup(
-                        group, on: connection, url: url, committingAsynchronously: true)
-                    let expired = try await self.takeNewEventsAndExpireLeases(record, now: now, on: connection)
+                        group, on: connection, url: url, committingAsynchronously: ids.isEmpty)
+                    let (expired, more) = try await self.takeNewEventsAndExpireLeases(
+                        record, limit: max, now: now, on: connection)
                     let (deliveries, nextDue) = try await self.lease(record, max: max, now: now, on: connection)
-                    return (deliveries, nextDue, expired)
+                    return (settled, deliveries, nextDue, expired, more)
                 }
-                if expired { changes.signal() }
-                if !deliveries.isEmpty || clock.now >= deadline { return deliveries }
+                let (settled, deliveries, nextDue, expired, more) = round
+                acknowledged.formUnion(settled.ids)
+                toAcknowledge = []
+                if expired || settled.ordered { changes.signal() }
+                if !deliveries.isEmpty || clock.now >= deadline {
+                    return PollResult(acknowledged: acknowledged, deliveries: deliveries)
+                }
+                // Events beyond what this round took may be deliverable (an ordered group's other keys).
+                if more { continue }
                 let scheduled = scheduledDue
                 let fallback = clock.now.adding(configuration.fallbackPollInterval)
-                let wake = [deadline, nextDue, scheduled, fallback].compactMap { $0 }.min()!
+                let wake = [deadline, nextDue, scheduled, fallback].compactMap { $0 }.min() ?? deadline
                 try await changes.wait(after: generation, until: wake, clock: clock)
             }
         }
@@ -232,22 +276,26 @@ extension PostgresEventStore {
         return record
     }
 
-    /// Adds the group's events appended since its cursor to its pending deliveries, and moves the cursor
-    /// to the head, both as of one snapshot: the events visible then are exactly those up to the head. In
-    /// the same statement (one round trip), ends the leases that ran out as ``expireLeases(_:now:on:)``
-    /// does (the rows it adds are never leased, so the two touch different rows). Returns whether an
-    /// expired lease made an event deliverable again.
+    /// Adds up to `limit` of the group's events appended since its cursor to its pending deliveries and
+    /// moves the cursor past them (to the head when fewer are left), as of one snapshot: the events visible
+    /// then are exactly those up to the head. So a poll's work depends on its batch, not on the backlog. A
+    /// dead letter met again after a seek keeps its row. In the same statement (one round trip), ends the
+    /// leases that ran out as ``expireLeases(_:now:on:)`` does (the rows it adds are never leased, so the two
+    /// touch different rows). Returns whether an expired lease made an event deliverable again, and whether
+    /// the cursor is still below the head.
     private func takeNewEventsAndExpireLeases(
         _ group: PostgresGroupRecord,
+        limit: Int,
         now: Date,
         on connection: PostgresConnection
-    ) async throws -> Bool {
+    ) async throws -> (redeliverable: Bool, more: Bool) {
         var bindings = PostgresBindings()
         bindings.append(group.id)
         bindings.append(now.timeIntervalSinceReferenceDate)
         bindings.append(group.cursor)
         bindings.append(Int32(clamping: group.configuration.maxAttempts))
         bindings.append(Self.leaseExpiredError(group))
+        bindings.append(Int64(limit - 1))
         var condition = ""
         if let topic = PostgresTopicCondition.sql(group.configuration.topic, column: "e.type", bindings: &bindings) {
             condition = " AND " + topic
@@ -255,14 +303,22 @@ extension PostgresEventStore {
         let t = tables
         let sql = """
             WITH head AS (SELECT last_sequence FROM \(t.head)),
+            upto AS (
+                SELECT coalesce((
+                    SELECT e.sequence FROM \(t.events) AS e
+                    WHERE e.sequence > $3 AND e.sequence <= head.last_sequence\(condition)
+                    ORDER BY e.sequence OFFSET $6 LIMIT 1
+                ), head.last_sequence) AS sequence, head.last_sequence AS head FROM head
+            ),
             taken AS (
                 INSERT INTO \(t.pending) (group_id, sequence, state, attempt, available_at, partition_key)
-                SELECT $1, e.sequence, 0, 0, $2, e.partition_key FROM \(t.events) AS e, head
-                WHERE e.sequence > $3 AND e.sequence <= head.last_sequence\(condition)
+                SELECT $1, e.sequence, 0, 0, $2, e.partition_key FROM \(t.events) AS e, upto
+                WHERE e.sequence > $3 AND e.sequence <= upto.sequence\(condition)
+                ON CONFLICT DO NOTHING
             ),
             moved AS (
-                UPDATE \(t.groups) AS g SET cursor = head.last_sequence FROM head
-                WHERE g.group_id = $1 AND g.cursor < head.last_sequence
+                UPDATE \(t.groups) AS g SET cursor = upto.sequence FROM upto
+                WHERE g.group_id = $1 AND g.cursor < upto.sequence
             ),
             expired AS (
                 UPDATE \(t.pending)
@@ -271,14 +327,14 @@ extension PostgresEventStore {
                 WHERE group_id = $1 AND state = 1 AND lease_until <= $2
                 RETURNING state
             )
-            SELECT count(*) FROM expired WHERE state = 0
+            SELECT (SELECT count(*) FROM expired WHERE state = 0), upto.sequence < upto.head FROM upto
             """
-        let redeliverable = try await single(
-            PostgresQuery(unsafeSQL: sql, binds: bindings),
-            Int64.self,
-            on: connection
-        )
-        return (redeliverable ?? 0) > 0
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        var result = (redeliverable: false, more: false)
+        for try await (redeliverable, more) in rows.decode((Int64, Bool).self) {
+            result = (redeliverable > 0, more)
+        }
+        return result
     }
 
     /// The `last_error` of a delivery whose lease ran out.
@@ -371,37 +427,46 @@ extension PostgresEventStore {
     public func ackReturningIDs(group: String, deliveryIDs: [String]) async throws -> Set<String> {
         try await operation("ack") {
             let ids = Array(Set(deliveryIDs.filter(PostgresText.isStorable)))
-            let now = clock.now.timeIntervalSinceReferenceDate
-            let t = tables
-            // Acknowledging unblocks the next event of a key in an ordered group: wake its pollers.
+            let now = clock.now
             let (acknowledged, ordered) = try await withConnection("ack") { connection in
-                let rows = try await connection.query(
-                    """
-                    WITH g AS (SELECT group_id, ordered FROM \(unescaped: t.groups) WHERE name = \(group)),
-                    acked AS (
-                        DELETE FROM \(unescaped: t.pending) AS p USING g
-                        WHERE p.group_id = g.group_id AND p.sequence = ANY(\(Self.sequences(in: ids)))
-                            AND p.delivery_id = ANY(\(ids)) AND p.state = 1
-                            AND p.lease_until > \(now)
-                        RETURNING p.delivery_id, g.ordered
-                    )
-                    SELECT delivery_id, ordered, CASE WHEN ordered THEN pg_notify(\(t.channel), '')::text END
-                    FROM acked
-                    """,
-                    logger: self.logger
-                )
-                var acknowledged: Set<String> = []
-                var ordered = false
-                for try await (id, isOrdered, _) in rows.decode((String, Bool, String?).self) {
-                    acknowledged.insert(id)
-                    ordered = ordered || isOrdered
-                }
-                if acknowledged.isEmpty { try await self.requireGroup(group, on: connection) }
-                return (acknowledged, ordered)
+                try await self.acknowledge(ids, group: group, now: now, on: connection)
             }
             if ordered { changes.signal() }
             return acknowledged
         }
+    }
+
+    /// Deletes the group's current deliveries among `ids`; returns their ids, and whether the group is
+    /// ordered (an acknowledgement then unblocks the next event of a key: other nodes' pollers are notified,
+    /// and the caller should wake this node's). Throws ``EventLogError/Code/groupNotFound`` when none was
+    /// current and the group does not exist.
+    private func acknowledge(_ ids: [String], group: String, now: Date, on connection: PostgresConnection)
+        async throws -> (ids: Set<String>, ordered: Bool)
+    {
+        let t = tables
+        let rows = try await connection.query(
+            """
+            WITH g AS (SELECT group_id, ordered FROM \(unescaped: t.groups) WHERE name = \(group)),
+            acked AS (
+                DELETE FROM \(unescaped: t.pending) AS p USING g
+                WHERE p.group_id = g.group_id AND p.sequence = ANY(\(Self.sequences(in: ids)))
+                    AND p.delivery_id = ANY(\(ids)) AND p.state = 1
+                    AND p.lease_until > \(now.timeIntervalSinceReferenceDate)
+                RETURNING p.delivery_id, g.ordered
+            )
+            SELECT delivery_id, ordered, CASE WHEN ordered THEN pg_notify(\(t.channel), '')::text END
+            FROM acked
+            """,
+            logger: logger
+        )
+        var acknowledged: Set<String> = []
+        var ordered = false
+        for try await (id, isOrdered, _) in rows.decode((String, Bool, String?).self) {
+            acknowledged.insert(id)
+            ordered = ordered || isOrdered
+        }
+        if acknowledged.isEmpty { try await requireGroup(group, on: connection) }
+        return (acknowledged, ordered)
     }
 
     /// Negatively acknowledges deliveries; see ``ConsumerGroupStore/nack(group:deliveryIDs:delay:error:)``.

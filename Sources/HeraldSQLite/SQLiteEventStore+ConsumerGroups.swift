@@ -3,9 +3,9 @@ import Herald
 import SQLiteNIO
 import Synchronization
 
-/// Consumer groups: a cursor per group into the log, and a row per event the group received and has
-/// not acknowledged. Polls take the events appended since the cursor, end expired leases, and lease, all
-/// in one write transaction.
+/// Consumer groups: a cursor per group into the log, and a row per event the group took from the log and
+/// has not acknowledged. A poll acknowledges what it was given to, takes at most a batch of events from
+/// beyond the cursor, ends expired leases, and leases, all in one write transaction.
 extension SQLiteEventStore {
     /// Creates a group; see ``ConsumerGroupStore/createGroup(_:)``.
     ///
@@ -79,43 +79,83 @@ extension SQLiteEventStore {
     }
 
     /// Leases up to `max` deliveries, waiting up to `wait` for the first; see
-    /// ``ConsumerGroupStore/poll(group:max:wait:)``.
+    /// ``ConsumerGroupStore/poll(group:max:wait:)`` and ``poll(group:max:wait:acknowledging:)``.
+    public func poll(group: String, max: Int, wait: Duration) async throws -> [Delivery] {
+        try await poll(group: group, max: max, wait: wait, acknowledging: []).deliveries
+    }
+
+    /// Acknowledges `acknowledging` and leases up to `max` deliveries, waiting up to `wait` for the first;
+    /// see ``ConsumerGroupStore/poll(group:max:wait:acknowledging:)``.
     ///
+    /// The acknowledgements and the first leases are one transaction, committed durably; a poll without
+    /// acknowledgements commits without waiting for the disk (see ``withWriter(softCommits:_:)``). Each
+    /// round takes at most `max` new events from the log, so its work does not grow with the backlog.
     /// While waiting it is woken by every commit of this store, and on the store's clock when a
     /// redelivery or a lease comes due. `wait` is measured on the continuous clock.
     ///
     /// - Throws: ``EventLogError/Code/groupNotFound``, or ``EventLogError/Code/invalidArgument`` when
-    ///   `max` is below 1.
-    public func poll(group: String, max: Int, wait: Duration) async throws -> [Delivery] {
+    ///   `max` is not within 1...1,000.
+    public func poll(group: String, max: Int, wait: Duration, acknowledging: [String]) async throws -> PollResult {
         guard (1...1_000).contains(max) else {
             throw EventLogError(.invalidArgument, "poll max must be between 1 and 1000, got \(max)")
         }
         return try await operation("poll") {
             let deadline = clock.now.addingTimeInterval(wait.clampedToAYear.timeInterval)
+            var toAcknowledge = Set(acknowledging)
+            var acknowledged: Set<String> = []
             while true {
                 // Capture the generation before checking for closing: `close` marks the store closed before
                 // it signals, so a close in between either wakes the wait below or fails this check.
                 let generation = changes.generation
                 try Task.checkCancellation()
                 try checkOpen()
-                let (deliveries, nextDue) = try await withWriter { context in
-                    // Only this connection writes, and it is ours until the lease is made: the group read
-                    // here stays current in the transaction below.
-                    let record = try await context.existingGroup(named: group, path: path)
-                    // With nothing to bring up to date, the lease is one statement, which commits on its own.
-                    guard context.needsPreparation(toLease: record) else {
-                        return try await context.lease(record, max: max, path: path)
-                    }
-                    return try await inTransaction(context) {
-                        try await context.prepareToLease(record)
-                        return try await context.lease(record, max: max, path: path)
-                    }
+                let round = try await withWriter(softCommits: toAcknowledge.isEmpty) { context in
+                    try await pollRound(context, group: group, max: max, acknowledging: toAcknowledge)
                 }
-                if !deliveries.isEmpty || clock.now >= deadline { return deliveries }
+                acknowledged.formUnion(round.acknowledged)
+                toAcknowledge = []
+                if !round.deliveries.isEmpty || clock.now >= deadline {
+                    return PollResult(acknowledged: acknowledged, deliveries: round.deliveries)
+                }
+                // Events beyond what this round took may be deliverable (an ordered group's other keys).
+                if round.moreBeyondCursor { continue }
                 let scheduled = state.withLock(\.earliestDue)
-                let wake = [deadline, nextDue, scheduled].compactMap { $0 }.min() ?? deadline
+                let wake = [deadline, round.nextDue, scheduled].compactMap { $0 }.min() ?? deadline
                 try await changes.wait(after: generation, until: wake, clock: clock)
             }
+        }
+    }
+
+    /// One round of a poll on the write connection: acknowledges, brings the group up to date and leases.
+    private func pollRound(
+        _ context: WriteContext,
+        group: String,
+        max: Int,
+        acknowledging ids: Set<String>
+    ) async throws -> (acknowledged: Set<String>, deliveries: [Delivery], nextDue: Date?, moreBeyondCursor: Bool) {
+        // Only this connection writes, and it is ours until the lease is made: the group read here stays
+        // current in the transaction below.
+        let record = try await context.existingGroup(named: group, path: path)
+        // With nothing to settle or bring up to date, the lease is one statement, which commits on its own.
+        guard !ids.isEmpty || context.needsPreparation(toLease: record) else {
+            let (deliveries, nextDue) = try await context.lease(record, max: max, path: path)
+            return ([], deliveries, nextDue, false)
+        }
+        return try await inTransaction(context) {
+            let acknowledged = ids.isEmpty ? [] : try await context.ack(group: group, deliveryIDs: ids, path: path)
+            let more =
+                context.needsPreparation(toLease: record) ? try await context.prepareToLease(record, max: max) : false
+            let (deliveries, nextDue) = try await context.lease(record, max: max, path: path)
+            return (acknowledged, deliveries, nextDue, more)
+        }
+    }
+
+    /// Moves the group and ends its deliveries; see ``ConsumerGroupStore/seek(group:to:)``.
+    ///
+    /// A time finds the event before the first one stored at or after it, as when a group is created.
+    public func seek(group: String, to position: ConsumerGroupConfiguration.StartPosition) async throws -> Int64 {
+        try await operation("seek") {
+            try await writeTransaction { context in try await context.seek(group: group, to: position, path: path) }
         }
     }
 

@@ -37,6 +37,8 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     let state: Mutex<State>
     /// A directory the store created for itself and removes on close (``openTemporary(clock:logger:)``).
     private let ownedDirectory: URL?
+    /// The configured `synchronous` setting of the write connection.
+    private let synchronous: Synchronous
 
     struct State {
         /// The highest sequence committed: the log's high-water mark.
@@ -45,6 +47,9 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         var earliestDue: Date?
         /// Per consumer group id, a time no later than the end of any of its leases (see ``WriteContext``).
         var leaseDeadlines: [Int: Date] = [:]
+        /// Whether the write connection runs with `synchronous = OFF` for the soft commits of polls (see
+        /// ``withWriter(softCommits:_:)``); read and changed only by the holder of the write lock.
+        var writerCommitsSoftly = false
         var isClosed = false
         var activeOperations = 0
         var drained: CheckedContinuation<Void, Never>?
@@ -58,7 +63,8 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         readers: [SQLiteConnection],
         threadPool: NIOThreadPool,
         state: State,
-        ownedDirectory: URL?
+        ownedDirectory: URL?,
+        synchronous: Synchronous
     ) {
         self.path = path
         self.clock = clock
@@ -68,6 +74,7 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         self.threadPool = threadPool
         self.state = Mutex(state)
         self.ownedDirectory = ownedDirectory
+        self.synchronous = synchronous
     }
 
     /// Opens the store in the SQLite file at `path`, creating the file and its tables when missing and
@@ -156,7 +163,8 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
                 readers: Array(connections.dropFirst()),
                 threadPool: threadPool,
                 state: state,
-                ownedDirectory: ownedDirectory
+                ownedDirectory: ownedDirectory,
+                synchronous: configuration.synchronous
             )
         } catch {
             for connection in connections { try? await connection.close() }
@@ -303,10 +311,15 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// Runs `body` holding the write connection, one at a time, and publishes what it changed (the new
     /// high-water mark, wake-ups) when it returns; publishes nothing when it throws.
     ///
+    /// With `softCommits`, what `body` commits does not wait for the disk (`synchronous = OFF`): for a
+    /// poll's leases, soft state that a power loss may undo only by redelivering events. The write-ahead
+    /// log is written in order, so the next durable commit (of the configured setting) syncs it too; and a
+    /// killed process loses nothing, since the operating system has the writes.
+    ///
     /// - Important: Outside ``inTransaction(_:_:)`` every statement commits on its own, so `body` may run
     ///   only one statement that writes: SQLite makes a lone statement atomic and durable by itself, which
     ///   saves the round trips of `BEGIN` and `COMMIT`.
-    func withWriter<T>(_ body: (WriteContext) async throws -> T) async throws -> T {
+    func withWriter<T>(softCommits: Bool = false, _ body: (WriteContext) async throws -> T) async throws -> T {
         if OutboxScope.store == ObjectIdentifier(self) {
             throw EventLogError(
                 .invalidArgument,
@@ -316,6 +329,16 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         }
         await writeLock.lock()
         defer { writeLock.unlock() }
+        // `normal` syncs only at checkpoints already.
+        let soft = softCommits && synchronous == .full
+        if soft != state.withLock(\.writerCommitsSoftly) {
+            do {
+                _ = try await writer.query("PRAGMA synchronous = \(soft ? "OFF" : synchronous.pragma)")
+            } catch {
+                throw SQLiteStorageFailure.map(error, path: path, operation: "setting synchronous")
+            }
+            state.withLock { $0.writerCommitsSoftly = soft }
+        }
         let context = state.withLock { state in
             WriteContext(
                 connection: writer,

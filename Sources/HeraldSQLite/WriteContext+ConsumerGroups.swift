@@ -25,21 +25,7 @@ extension WriteContext {
             guard existing.configuration == configuration else { throw existing.conflict(with: configuration) }
             return false
         }
-        let cursor: Int64
-        switch configuration.start {
-        case .earliest:
-            cursor = 0
-        case .latest:
-            cursor = lastSequence
-        case .after(let sequence):
-            cursor = max(0, sequence)
-        case .time(let date):
-            let first = try await query(
-                "SELECT min(sequence) AS first FROM events WHERE stored_at >= ?",
-                [date.stored]
-            ).first?.column("first")?.integer
-            cursor = first.map { Int64($0) - 1 } ?? lastSequence
-        }
+        let cursor = try await cursor(at: configuration.start)
         try await query(
             """
             INSERT INTO consumer_groups (name, topic, start_kind, start_sequence, start_time, max_attempts,
@@ -51,23 +37,60 @@ extension WriteContext {
         return true
     }
 
+    /// The sequence a group at `position` reads after, over the log as it is now: for a time, the one
+    /// before the first event stored at or after it.
+    private func cursor(at position: ConsumerGroupConfiguration.StartPosition) async throws -> Int64 {
+        switch position {
+        case .earliest:
+            return 0
+        case .latest:
+            return lastSequence
+        case .after(let sequence):
+            return max(0, sequence)
+        case .time(let date):
+            let first = try await query(
+                "SELECT min(sequence) AS first FROM events WHERE stored_at >= ?",
+                [date.stored]
+            ).first?.column("first")?.integer
+            return first.map { Int64($0) - 1 } ?? lastSequence
+        }
+    }
+
+    /// Moves the group to `position` and ends its leases and waiting redeliveries; dead letters stay.
+    /// Returns the new cursor. Must run in a transaction.
+    func seek(
+        group name: String,
+        to position: ConsumerGroupConfiguration.StartPosition,
+        path: String
+    ) async throws -> Int64 {
+        let group = try await existingGroup(named: name, path: path)
+        let cursor = try await cursor(at: position)
+        try await query("DELETE FROM group_pending WHERE group_id = ? AND state IN (0, 1)", [.integer(group.id)])
+        try await query("UPDATE consumer_groups SET cursor = ? WHERE group_id = ?", [cursor.stored, .integer(group.id)])
+        leaseDeadlines[group.id] = .distantFuture
+        changed = true
+        return cursor
+    }
+
     /// Whether leasing from `group` must write something first: scheduled events that came due, events
-    /// appended since the group's cursor, or leases that may have run out (see ``prepareToLease(_:)``).
+    /// appended since the group's cursor, or leases that may have run out (see ``prepareToLease(_:max:)``).
     func needsPreparation(toLease group: ConsumerGroupRecord) -> Bool {
         if let due = earliestDue, due <= now { return true }
         guard let deadline = leaseDeadlines[group.id] else { return true }
         return group.cursor < lastSequence || deadline <= now
     }
 
-    /// Brings the group up to date for ``lease(_:max:path:)``: promotes due events, takes the events
-    /// appended since its cursor, and ends its leases that ran out.
-    func prepareToLease(_ group: ConsumerGroupRecord) async throws {
+    /// Brings the group up to date for ``lease(_:max:path:)``: promotes due events, takes up to `max` of
+    /// the events appended since its cursor, and ends its leases that ran out. Returns whether events are
+    /// left beyond the cursor.
+    func prepareToLease(_ group: ConsumerGroupRecord, max: Int) async throws -> Bool {
         try await promoteDueEvents()
-        try await takeNewEvents(group)
+        let more = try await takeNewEvents(group, limit: max)
         try await expireLeases(group)
+        return more
     }
 
-    /// Leases up to `max` deliveries of the group, which ``prepareToLease(_:)`` brought up to date (unless
+    /// Leases up to `max` deliveries of the group, which ``prepareToLease(_:max:)`` brought up to date (unless
     /// ``needsPreparation(toLease:)`` said it need not). Returns them, and when there are none, the next
     /// time on the store's clock at which one may become deliverable (a redelivery delay or a lease
     /// ending).
@@ -131,23 +154,31 @@ extension WriteContext {
         return (deliveries.sorted { $0.sequence < $1.sequence }, nil)
     }
 
-    /// Adds the group's events appended since its cursor to its pending deliveries.
-    private func takeNewEvents(_ group: ConsumerGroupRecord) async throws {
-        guard group.cursor < lastSequence else { return }
-        var sql = """
-            INSERT INTO group_pending (group_id, sequence, state, attempt, available_at, partition_key)
-            SELECT ?, sequence, 0, 0, ?, partition_key FROM events WHERE sequence > ?
-            """
-        var bindings: [SQLiteData] = [.integer(group.id), now.stored, group.cursor.stored]
-        if let condition = TopicCondition(group.configuration.topic) {
-            sql += " AND " + condition.sql
-            bindings += condition.bindings
-        }
-        try await query(sql, bindings)
+    /// Adds up to `limit` of the group's events appended since its cursor to its pending deliveries and
+    /// moves the cursor past them (to the head when fewer are left), so that a poll's work depends on its
+    /// batch, not on the backlog. Returns whether the cursor is still below the head.
+    ///
+    /// A dead letter met again after a seek keeps its row and stays a dead letter.
+    private func takeNewEvents(_ group: ConsumerGroupRecord, limit: Int) async throws -> Bool {
+        guard group.cursor < lastSequence else { return false }
+        let condition = TopicCondition(group.configuration.topic)
+        let matching = condition.map { " AND " + $0.sql } ?? ""
+        let conditionBindings = condition?.bindings ?? []
+        // The last of the next `limit` events of the topic, if there are that many.
+        let last = try await query(
+            "SELECT sequence FROM events WHERE sequence > ?\(matching) ORDER BY sequence LIMIT 1 OFFSET ?",
+            [group.cursor.stored] + conditionBindings + [.integer(limit - 1)]
+        ).first?.column("sequence")?.integer
+        let upTo = last.map(Int64.init) ?? lastSequence
         try await query(
-            "UPDATE consumer_groups SET cursor = ? WHERE group_id = ?",
-            [lastSequence.stored, .integer(group.id)]
+            """
+            INSERT OR IGNORE INTO group_pending (group_id, sequence, state, attempt, available_at, partition_key)
+            SELECT ?, sequence, 0, 0, ?, partition_key FROM events WHERE sequence > ? AND sequence <= ?\(matching)
+            """,
+            [.integer(group.id), now.stored, group.cursor.stored, upTo.stored] + conditionBindings
         )
+        try await query("UPDATE consumer_groups SET cursor = ? WHERE group_id = ?", [upTo.stored, .integer(group.id)])
+        return upTo < lastSequence
     }
 
     /// Ends the group's leases that ran out: each counts as a failed attempt, and after the last one the

@@ -105,6 +105,11 @@ final class UnavailableStore: EventLog, ConsumerGroupStore {
         return try await base.deadLetters(group: group, limit: limit)
     }
 
+    func seek(group: String, to position: ConsumerGroupConfiguration.StartPosition) async throws -> Int64 {
+        try check()
+        return try await base.seek(group: group, to: position)
+    }
+
     func requeueDeadLetters(group: String, sequences: [Int64]?) async throws -> Int {
         try check()
         return try await base.requeueDeadLetters(group: group, sequences: sequences)

@@ -34,6 +34,21 @@ public protocol ConsumerGroupStore: Sendable {
     /// one is available, or an empty array when the wait ends.
     func poll(group: String, max: Int, wait: Duration) async throws -> [Delivery]
 
+    /// Acknowledges `acknowledging`, as ``ackReturningIDs(group:deliveryIDs:)`` does, then leases as
+    /// ``poll(group:max:wait:)`` does: a steady consumer settles one batch and takes the next in one round
+    /// trip. The acknowledgements are durable when this returns, also when the poll then waits; a durable
+    /// backend makes both in one commit, and a poll without acknowledgements does not wait for the disk.
+    func poll(group: String, max: Int, wait: Duration, acknowledging: [String]) async throws -> PollResult
+
+    /// Moves the group to `position` (as if created there now) and ends its deliveries: leased ones (their
+    /// ids no longer acknowledge anything) and those waiting for a redelivery. Events after the new position
+    /// are delivered again, or for the first time; before it, skipped. Dead letters stay where they are (an
+    /// event among them is not delivered again until requeued). Returns the sequence the group now reads
+    /// after.
+    ///
+    /// - Throws: ``EventLogError/Code/groupNotFound``.
+    func seek(group: String, to position: ConsumerGroupConfiguration.StartPosition) async throws -> Int64
+
     /// Acknowledges deliveries; returns how many were current (ids of expired or unknown deliveries are
     /// ignored).
     func ack(group: String, deliveryIDs: [String]) async throws -> Int
@@ -61,6 +76,15 @@ public protocol ConsumerGroupStore: Sendable {
 }
 
 extension ConsumerGroupStore {
+    /// Acknowledges, then polls, as two operations; durable backends override it with one commit. See
+    /// ``poll(group:max:wait:acknowledging:)``.
+    public func poll(group: String, max: Int, wait: Duration, acknowledging: [String]) async throws -> PollResult {
+        let acknowledged =
+            acknowledging.isEmpty ? [] : try await ackReturningIDs(group: group, deliveryIDs: acknowledging)
+        return PollResult(
+            acknowledged: acknowledged, deliveries: try await poll(group: group, max: max, wait: wait))
+    }
+
     /// Acknowledges the deliveries one at a time to tell which were current; backends override it with
     /// one operation. See ``ackReturningIDs(group:deliveryIDs:)``.
     public func ackReturningIDs(group: String, deliveryIDs: [String]) async throws -> Set<String> {

@@ -21,9 +21,9 @@ struct InMemoryConsumerGroup: Sendable {
 
     let configuration: ConsumerGroupConfiguration
     /// Events at or below this sequence are not the group's.
-    let startAfter: Int64
-    /// Events stored before this time are not the group's (a group that starts at a time).
-    let notBefore: Date?
+    private(set) var startAfter: Int64
+    /// Events stored before this time are not the group's (a group that starts, or was moved to, a time).
+    private(set) var notBefore: Date?
     /// The highest sequence the group has scanned.
     private(set) var cursor: Int64
     private(set) var pending: [Int64: Pending] = [:]
@@ -34,21 +34,31 @@ struct InMemoryConsumerGroup: Sendable {
     /// Creates the state of a new group over `log` as it is now.
     init(configuration: ConsumerGroupConfiguration, log: InMemoryLog) {
         self.configuration = configuration
-        switch configuration.start {
-        case .earliest:
-            startAfter = 0
-            notBefore = nil
-        case .latest:
-            startAfter = log.lastSequence
-            notBefore = nil
-        case .after(let sequence):
-            startAfter = max(0, sequence)
-            notBefore = nil
-        case .time(let date):
-            startAfter = log.sequenceBefore(storedAt: date)
-            notBefore = date
-        }
+        (startAfter, notBefore) = Self.start(at: configuration.start, in: log)
         cursor = startAfter
+    }
+
+    /// Where a group starting at `position` over `log` as it is now begins: the sequence it reads after,
+    /// and for a time, the earliest storage time of its events.
+    private static func start(at position: ConsumerGroupConfiguration.StartPosition, in log: InMemoryLog)
+        -> (after: Int64, notBefore: Date?)
+    {
+        switch position {
+        case .earliest: (0, nil)
+        case .latest: (log.lastSequence, nil)
+        case .after(let sequence): (max(0, sequence), nil)
+        case .time(let date): (log.sequenceBefore(storedAt: date), date)
+        }
+    }
+
+    /// Moves the group to `position` over `log` as it is now and ends its leases and waiting redeliveries;
+    /// dead letters stay. Returns the sequence the group now reads after.
+    mutating func seek(to position: ConsumerGroupConfiguration.StartPosition, in log: InMemoryLog) -> Int64 {
+        (startAfter, notBefore) = Self.start(at: position, in: log)
+        cursor = startAfter
+        pending = [:]
+        leases = [:]
+        return cursor
     }
 
     /// Whether a stored event is one the group receives, wherever its cursor is.
@@ -60,13 +70,14 @@ struct InMemoryConsumerGroup: Sendable {
 
     /// Whether the group still has to see the event through: not scanned yet, pending or dead-lettered.
     func holdsUnacknowledged(_ record: InMemoryLogRecord) -> Bool {
-        guard wants(record) else { return false }
-        return record.sequence > cursor || pending[record.sequence] != nil || deadLetters[record.sequence] != nil
+        if pending[record.sequence] != nil || deadLetters[record.sequence] != nil { return true }
+        return record.sequence > cursor && wants(record)
     }
 
     /// Events not acknowledged yet: pending ones and the group's events beyond the cursor.
     func lag(in log: InMemoryLog) -> Int {
-        pending.count + log.records[log.firstIndex(after: cursor)...].count { wants($0) }
+        pending.count
+            + log.records[log.firstIndex(after: cursor)...].count { wants($0) && deadLetters[$0.sequence] == nil }
     }
 
     /// Deliveries leased and not expired at `now`.
@@ -117,7 +128,8 @@ struct InMemoryConsumerGroup: Sendable {
         for record in log.records[log.firstIndex(after: cursor)...] {
             guard deliveries.count < max else { break }
             cursor = record.sequence
-            guard wants(record) else { continue }
+            // A dead letter met again after a seek stays a dead letter until requeued.
+            guard wants(record), deadLetters[record.sequence] == nil else { continue }
             pending[record.sequence] = Pending(
                 stored: record.stored,
                 attempts: 0,

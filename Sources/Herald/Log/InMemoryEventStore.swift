@@ -199,6 +199,19 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
         try await nackReturningIDs(group: name, deliveryIDs: deliveryIDs, delay: delay, error: error).count
     }
 
+    public func seek(group name: String, to position: ConsumerGroupConfiguration.StartPosition) async throws
+        -> Int64
+    {
+        try mutate { state, _ in
+            var group = try state.group(name)
+            let cursor = group.seek(to: position, in: state.log)
+            state.groups[name] = group
+            // Pollers find the events after the new position.
+            state.changed = true
+            return cursor
+        }
+    }
+
     public func ackReturningIDs(group name: String, deliveryIDs: [String]) async throws -> Set<String> {
         try mutate { state, now in
             var group = try state.group(name)

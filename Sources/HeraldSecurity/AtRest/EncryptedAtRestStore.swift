@@ -133,6 +133,20 @@ public struct EncryptedAtRestStore: EventLog, ConsumerGroupStore, ScheduleStore,
         }
     }
 
+    public func poll(group: String, max: Int, wait: Duration, acknowledging: [String]) async throws -> PollResult {
+        var result = try await base.poll(group: group, max: max, wait: wait, acknowledging: acknowledging)
+        result.deliveries = try result.deliveries.map { delivery in
+            var delivery = delivery
+            delivery.stored = try opened(delivery.stored)
+            return delivery
+        }
+        return result
+    }
+
+    public func seek(group: String, to position: ConsumerGroupConfiguration.StartPosition) async throws -> Int64 {
+        try await base.seek(group: group, to: position)
+    }
+
     public func ack(group: String, deliveryIDs: [String]) async throws -> Int {
         try await base.ack(group: group, deliveryIDs: deliveryIDs)
     }

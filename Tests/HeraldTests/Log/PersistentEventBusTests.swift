@@ -165,6 +165,10 @@ private final class FaultyStore: EventLog, ConsumerGroupStore {
     func deadLetters(group: String, limit: Int) async throws -> [DeadLetteredEvent] {
         try await base.deadLetters(group: group, limit: limit)
     }
+    func seek(group: String, to position: ConsumerGroupConfiguration.StartPosition) async throws -> Int64 {
+        try await base.seek(group: group, to: position)
+    }
+
     func requeueDeadLetters(group: String, sequences: [Int64]?) async throws -> Int {
         try await base.requeueDeadLetters(group: group, sequences: sequences)
     }
