@@ -593,6 +593,26 @@ extension PostgresEventStore {
         deliveryIDs.compactMap { id in id.lastIndex(of: "-").flatMap { Int64(id[id.index(after: $0)...]) } }
     }
 
+    /// How many rows the store keeps for the group's events (taken, in flight, waiting for a redelivery or
+    /// dead): what the conformance suite counts to see that a poll's work does not grow with the backlog.
+    package func groupRowCount(_ group: String) async throws -> Int {
+        try await operation("groupRowCount") {
+            let t = tables
+            let count = try await withConnection("groupRowCount") { connection in
+                try await self.single(
+                    """
+                    SELECT count(*) FROM \(unescaped: t.pending) AS p JOIN \(unescaped: t.groups) AS g
+                        ON g.group_id = p.group_id
+                    WHERE g.name = \(group)
+                    """,
+                    Int64.self,
+                    on: connection
+                )
+            }
+            return Int(count ?? 0)
+        }
+    }
+
     /// Throws ``EventLogError/Code/groupNotFound`` when no group has the name.
     private func requireGroup(_ name: String, on connection: PostgresConnection) async throws {
         let id = try await single(

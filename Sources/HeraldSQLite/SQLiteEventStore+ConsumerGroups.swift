@@ -159,6 +159,21 @@ extension SQLiteEventStore {
         }
     }
 
+    /// How many rows the store keeps for the group's events (taken, in flight, waiting for a redelivery or
+    /// dead): what the conformance suite counts to see that a poll's work does not grow with the backlog.
+    package func groupRowCount(_ group: String) async throws -> Int {
+        try await operation("groupRowCount") {
+            let rows = try await reader().query(
+                """
+                SELECT count(*) AS count FROM group_pending AS p JOIN consumer_groups AS g ON g.group_id = p.group_id
+                WHERE g.name = ?
+                """,
+                [.text(group)]
+            )
+            return rows.first?.column("count")?.integer ?? 0
+        }
+    }
+
     /// Acknowledges deliveries; see ``ConsumerGroupStore/ack(group:deliveryIDs:)``.
     public func ack(group: String, deliveryIDs: [String]) async throws -> Int {
         try await ackReturningIDs(group: group, deliveryIDs: deliveryIDs).count

@@ -9,7 +9,12 @@ import Testing
 struct PostgresEventStoreFixture: EventStoreFixture {
     let schema = TestDatabase.uniqueSchema("conformance")
 
-    var capabilities: Capabilities { [.durableRestart, .controllableClock] }
+    var capabilities: Capabilities { [.durableRestart, .controllableClock, .countsGroupRows] }
+
+    func groupRowCount(_ group: String, in store: any EventLog & ConsumerGroupStore) async throws -> Int {
+        let store = try #require(store as? PostgresEventStore)
+        return try await store.groupRowCount(group)
+    }
 
     func makeStore(clock: any WallClock) async throws -> any EventLog & ConsumerGroupStore {
         try await PostgresEventStore.connect(

@@ -9,9 +9,14 @@ import Testing
 struct SQLiteEventStoreFixture: EventStoreFixture {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-conformance-\(UUID())")
 
-    var capabilities: Capabilities { [.durableRestart, .controllableClock] }
+    var capabilities: Capabilities { [.durableRestart, .controllableClock, .countsGroupRows] }
 
     var path: String { directory.appendingPathComponent("events.sqlite").path }
+
+    func groupRowCount(_ group: String, in store: any EventLog & ConsumerGroupStore) async throws -> Int {
+        let store = try #require(store as? SQLiteEventStore)
+        return try await store.groupRowCount(group)
+    }
 
     func makeStore(clock: any WallClock) async throws -> any EventLog & ConsumerGroupStore {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

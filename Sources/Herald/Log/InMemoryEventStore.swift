@@ -191,6 +191,15 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
         }
     }
 
+    /// How many entries the store keeps for the group's events (taken, in flight, waiting for a redelivery
+    /// or dead): what the conformance suite counts to see that a poll's work does not grow with the backlog.
+    package func groupRowCount(_ group: String) throws -> Int {
+        try mutate { state, _ in
+            let group = try state.group(group)
+            return group.pending.count + group.deadLetters.count
+        }
+    }
+
     public func ack(group name: String, deliveryIDs: [String]) async throws -> Int {
         try await ackReturningIDs(group: name, deliveryIDs: deliveryIDs).count
     }

@@ -16,7 +16,7 @@ import Herald
 public enum EventStoreConformance {
     /// Every case, in a stable order.
     public static let cases: [ConformanceCase] =
-        eventLogCases + consumerGroupCases + orderedGroupCases + reportingCases
+        eventLogCases + consumerGroupCases + groupPositionCases + orderedGroupCases + reportingCases
 
     /// The cases a fixture with `capabilities` can run; pass these to `@Test(arguments:)`.
     public static func cases(supporting capabilities: Capabilities) -> [ConformanceCase] {
@@ -39,8 +39,14 @@ public struct Capabilities: OptionSet, Sendable, Hashable, CustomStringConvertib
     /// given, so a ``TestClock`` controls it.
     public static let controllableClock = Capabilities(rawValue: 1 << 1)
 
+    /// The fixture counts the rows a store keeps for a group (``EventStoreFixture/groupRowCount(_:in:)``).
+    public static let countsGroupRows = Capabilities(rawValue: 1 << 2)
+
     public var description: String {
-        let names = [(Self.durableRestart, "durableRestart"), (Self.controllableClock, "controllableClock")]
+        let names = [
+            (Self.durableRestart, "durableRestart"), (Self.controllableClock, "controllableClock"),
+            (Self.countsGroupRows, "countsGroupRows"),
+        ]
         return "[" + names.filter { contains($0.0) }.map(\.1).joined(separator: ", ") + "]"
     }
 }
@@ -65,6 +71,10 @@ public protocol EventStoreFixture: Sendable {
 
     /// Closes `store` and removes its storage.
     func tearDown(_ store: any EventLog & ConsumerGroupStore) async throws
+
+    /// How many rows (or entries) `store` keeps for the group's events; only called when ``capabilities``
+    /// contains ``Capabilities/countsGroupRows``.
+    func groupRowCount(_ group: String, in store: any EventLog & ConsumerGroupStore) async throws -> Int
 }
 
 extension EventStoreFixture {
@@ -75,6 +85,14 @@ extension EventStoreFixture {
     ) async throws -> any EventLog & ConsumerGroupStore {
         throw ConformanceFailure(
             "\(Self.self) cannot reopen a store; add .durableRestart to its capabilities and implement reopen(_:clock:)"
+        )
+    }
+
+    /// Throws: a fixture without ``Capabilities/countsGroupRows`` cannot count.
+    public func groupRowCount(_ group: String, in store: any EventLog & ConsumerGroupStore) async throws -> Int {
+        throw ConformanceFailure(
+            "\(Self.self) cannot count a group's rows; add .countsGroupRows to its capabilities and implement "
+                + "groupRowCount(_:in:)"
         )
     }
 

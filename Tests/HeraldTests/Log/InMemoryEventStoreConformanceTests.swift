@@ -4,7 +4,12 @@ import Testing
 
 /// Makes in-memory stores for the conformance suite; they read any clock but do not survive a restart.
 struct InMemoryEventStoreFixture: EventStoreFixture {
-    var capabilities: Capabilities { .controllableClock }
+    var capabilities: Capabilities { [.controllableClock, .countsGroupRows] }
+
+    func groupRowCount(_ group: String, in store: any EventLog & ConsumerGroupStore) async throws -> Int {
+        let store = try #require(store as? InMemoryEventStore)
+        return try store.groupRowCount(group)
+    }
 
     func makeStore(clock: any WallClock) async throws -> any EventLog & ConsumerGroupStore {
         InMemoryEventStore(clock: clock)
