@@ -66,7 +66,8 @@ extension WriteContext {
         let group = try await existingGroup(named: name, path: path)
         let cursor = try await cursor(at: position)
         try await query("DELETE FROM group_pending WHERE group_id = ? AND state IN (0, 1)", [.integer(group.id)])
-        try await query("UPDATE consumer_groups SET cursor = ? WHERE group_id = ?", [cursor.stored, .integer(group.id)])
+        try await query(
+            "UPDATE consumer_groups SET cursor = ? WHERE group_id = ?", [cursor.stored, .integer(group.id)])
         leaseDeadlines[group.id] = .distantFuture
         changed = true
         return cursor

@@ -124,7 +124,8 @@ extension EventStoreConformance {
         // A redelivery waiting an hour is ended by a seek past it.
         try await harness.createGroup("delayed")
         let first = try #require(try await harness.pollNow("delayed", max: 1).first)
-        #expect(try await store.nack(group: "delayed", deliveryIDs: [first.id], delay: .seconds(3_600), error: nil) == 1)
+        #expect(
+            try await store.nack(group: "delayed", deliveryIDs: [first.id], delay: .seconds(3_600), error: nil) == 1)
         #expect(try await store.seek(group: "delayed", to: .after(sequence: 1)) == 1)
         #expect(try await harness.drain("delayed").map(\.sequence) == Array(sequences.dropFirst()))
         let info = try #require(try await store.groupInfo(named: "delayed"))
