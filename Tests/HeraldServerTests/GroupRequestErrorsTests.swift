@@ -76,6 +76,15 @@ import Testing
         ("poll", #"{"wait_ms":60001}"#, ["'wait_ms'"]),
         ("poll", #"{"waitMs":10}"#, ["unknown field 'waitMs'"]),
         ("poll", #"[]"#, ["JSON object"]),
+        ("poll", #"{"ack":"abc"}"#, ["'ack'", "array"]),
+        ("poll", #"{"ack":[7]}"#, ["'ack[0]'", "a string"]),
+        ("seek", "", ["empty", "to"]),
+        ("seek", #"{}"#, ["'to'", "required"]),
+        ("seek", #"{"to":"middle"}"#, ["'to'", "earliest", "latest", "after:SEQUENCE", "time:RFC3339"]),
+        ("seek", #"{"to":"after:-1"}"#, ["'to'"]),
+        ("seek", #"{"to":"time:yesterday"}"#, ["'to'"]),
+        ("seek", #"{"to":5}"#, ["'to'", "a string"]),
+        ("seek", #"{"to":"earliest","group":"x"}"#, ["unknown field 'group'"]),
         ("ack", "", ["empty", "delivery_ids"]),
         ("ack", #"{}"#, ["'delivery_ids'", "required"]),
         ("ack", #"{"delivery_ids":"abc"}"#, ["'delivery_ids'", "array"]),
@@ -104,6 +113,9 @@ import Testing
             try expectProblem(
                 try await client.send(.post, "/v1/groups/workers/ack", json: #"{"delivery_ids":\#(ids)}"#),
                 mentioning: ["'delivery_ids'", "1001", "at most 1000"])
+            try expectProblem(
+                try await client.send(.post, "/v1/groups/workers/poll", json: #"{"ack":\#(ids)}"#),
+                mentioning: ["'ack'", "1001", "at most 1000"])
             let error = String(repeating: "x", count: 4097)
             try expectProblem(
                 try await client.send(

@@ -375,6 +375,82 @@ func idList(_ ids: [String]) -> String {
         }
     }
 
+    @Test(arguments: StoreKind.allCases)
+    func aPollAcknowledgesWhatItIsGivenAndSaysWhichWereCurrent(store: StoreKind) async throws {
+        try await store.withServer { client, _ in
+            try await client.createGroup("steady", #"{"topic":"orders.>"}"#)
+            try await client.publish(["a", "b", "c"])
+            let first = try await client.poll("steady", #"{"max":2}"#)
+            #expect(first.map(\.event.id) == ["a", "b"])
+
+            let ids = idList(first.map(\.deliveryID) + ["bogus"])
+            let response = try await client.send(.post, "/v1/groups/steady/poll", json: #"{"max":2,"ack":\#(ids)}"#)
+            #expect(response.status == .ok)
+            let acks = try JSONSerialization.data(withJSONObject: try #require(try jsonObject(response)["acks"]))
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            #expect(
+                try decoder.decode(SettleBody.self, from: acks)
+                    == SettleBody(
+                        settled: 2, unknown: 1,
+                        results: [
+                            .init(deliveryId: first[0].deliveryID, outcome: "acked"),
+                            .init(deliveryId: first[1].deliveryID, outcome: "acked"),
+                            .init(deliveryId: "bogus", outcome: "unknown"),
+                        ]))
+            let second = try DeliveryBody.list(response)
+            #expect(second.map(\.event.id) == ["c"])
+
+            // The last acknowledgement comes with a poll that finds nothing, and still counts.
+            let last = try await client.send(
+                .post, "/v1/groups/steady/poll", json: #"{"ack":\#(idList(second.map(\.deliveryID)))}"#)
+            #expect(try DeliveryBody.list(last).isEmpty)
+            #expect((try jsonObject(last)["acks"] as? [String: Any])?["settled"] as? Int == 1)
+            let group = try await client.group("steady")
+            #expect(group.lag == 0)
+            #expect(group.inFlight == 0)
+
+            // Without `ack` the answer has no `acks`.
+            let plain = try await client.send(.post, "/v1/groups/steady/poll", json: #"{"max":1}"#)
+            #expect(String(buffer: plain.body) == #"{"deliveries":[]}"#)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func seekReplaysOrSkipsAndEndsTheLeases(store: StoreKind) async throws {
+        try await store.withServer { client, _ in
+            try await client.createGroup("replay", #"{"topic":"orders.>"}"#)
+            try await client.publish(["a", "b", "c"])
+            let leased = try await client.poll("replay", #"{"max":2}"#)
+
+            let latest = try await client.send(.post, "/v1/groups/replay/seek", json: #"{"to":"latest"}"#)
+            #expect(latest.status == .ok, "\(String(buffer: latest.body))")
+            let moved = try jsonObject(latest)
+            #expect(moved["position"] as? Int == 3)
+            #expect((moved["group"] as? [String: Any])?["in_flight"] as? Int == 0)
+            #expect((moved["group"] as? [String: Any])?["lag"] as? Int == 0)
+            let stale = try await client.send(
+                .post, "/v1/groups/replay/ack", json: #"{"delivery_ids":\#(idList(leased.map(\.deliveryID)))}"#)
+            #expect(try stale.decodeSnakeCase(SettleBody.self).settled == 0, "a seek ends the leases")
+            #expect(try await client.poll("replay").isEmpty)
+
+            let after = try await client.send(.post, "/v1/groups/replay/seek", json: #"{"to":"after:1"}"#)
+            #expect(try jsonObject(after)["position"] as? Int == 1)
+            #expect(try await client.poll("replay").map(\.event.id) == ["b", "c"])
+
+            let earliest = try await client.send(.post, "/v1/groups/replay/seek", json: #"{"to":"earliest"}"#)
+            #expect(try jsonObject(earliest)["position"] as? Int == 0)
+            #expect(try await client.poll("replay").map(\.event.id) == ["a", "b", "c"])
+
+            let time = try await client.send(
+                .post, "/v1/groups/replay/seek", json: #"{"to":"time:2999-01-01T00:00:00Z"}"#)
+            #expect(try jsonObject(time)["position"] as? Int == 3, "a time after every event is the end")
+
+            let missing = try await client.send(.post, "/v1/groups/nobody/seek", json: #"{"to":"latest"}"#)
+            #expect(missing.status == .notFound)
+        }
+    }
+
     @Test func anEmptyPollBodyTakesAtMost100WithoutWaiting() async throws {
         try await ServerUnderTest().run { client in
             try await client.createGroup("bulk", #"{"topic":"orders.>"}"#)

@@ -19,9 +19,16 @@ enum EventCarryingJSON {
         return data
     }
 
-    /// `{"<key>":[item,...]}` from items that are JSON values already.
-    static func list(_ key: String, _ items: [Data]) -> Data {
-        var data = Data("{\"\(key)\":[".utf8)
+    /// `{"<key>":[item,...]}` from items that are JSON values already, after a `leading` member (whose key
+    /// must sort before `key`) when given.
+    static func list(_ key: String, _ items: [Data], leading: (key: String, value: Data)? = nil) -> Data {
+        var data = Data("{".utf8)
+        if let leading {
+            data.append(contentsOf: "\"\(leading.key)\":".utf8)
+            data.append(leading.value)
+            data.append(UInt8(ascii: ","))
+        }
+        data.append(contentsOf: "\"\(key)\":[".utf8)
         for (index, item) in items.enumerated() {
             if index > 0 { data.append(UInt8(ascii: ",")) }
             data.append(item)

@@ -56,7 +56,10 @@ struct GroupSettingsRequest: Decodable {
         return configuration
     }
 
-    static func startPosition(_ text: String) throws(ProblemDetails) -> ConsumerGroupConfiguration.StartPosition {
+    /// Parses a position: `earliest`, `latest`, `after:SEQUENCE` or `time:RFC3339`; an error names `field`.
+    static func startPosition(_ text: String, field: String = "start") throws(ProblemDetails)
+        -> ConsumerGroupConfiguration.StartPosition
+    {
         switch text {
         case "earliest": return .earliest
         case "latest": return .latest
@@ -68,7 +71,7 @@ struct GroupSettingsRequest: Decodable {
                 return .time(date)
             }
             throw .invalidBody(
-                "field 'start' must be \"earliest\", \"latest\", \"after:SEQUENCE\" or \"time:RFC3339\", "
+                "field '\(field)' must be \"earliest\", \"latest\", \"after:SEQUENCE\" or \"time:RFC3339\", "
                     + "got '\(text.prefix(100))'")
         }
     }

@@ -14,8 +14,12 @@ import ServiceLifecycle
 /// - `POST /v1/groups/{name}/poll` leases deliveries (``PollRequest``), answering
 ///   `{"deliveries":[{"delivery_id":"...","attempt":1,"sequence":N,"event":{...}}]}` as soon as at least
 ///   one is available or the wait ends (then empty). A graceful shutdown ends a waiting poll early, empty.
+///   With `"ack":[ids]` it first acknowledges those, in the same commit as its leases, and answers their
+///   ``SettleResults`` as `"acks"` beside the deliveries.
 /// - `POST /v1/groups/{name}/ack` and `/nack` settle deliveries (``SettleRequest``), answering with
 ///   ``SettleResults``.
+/// - `POST /v1/groups/{name}/seek` (``SeekRequest``) moves the group to a position and ends its deliveries,
+///   answering `{"group":{...},"position":N}`, the sequence it now reads after.
 /// - `GET /v1/groups/{name}/dead-letters?limit=N` (1-1000, default 100) lists dead letters, oldest first:
 ///   `{"dead_letters":[{"sequence":N,"attempts":N,"last_error":"..."|null,"event":{...}}]}`;
 ///   `POST /v1/groups/{name}/dead-letters/requeue` (``RequeueRequest``) answers `{"requeued":N}`.
@@ -24,7 +28,7 @@ import ServiceLifecycle
 /// ``JSONRequestReader``. Scopes are the authentication middleware's business; topics are checked here
 /// (``TopicAccess``): a key whose `subscribe` scope is limited lists, shows, polls, settles and reads the dead
 /// letters of only the groups whose topic its patterns cover, and one whose `admin` scope is limited creates,
-/// deletes and requeues only those; others get `403`.
+/// deletes, seeks and requeues only those; others get `403`.
 public struct GroupsController: Sendable {
     /// The `limit` of a dead-letter listing that gives none.
     public static let defaultDeadLetterLimit = 100
@@ -57,6 +61,9 @@ public struct GroupsController: Sendable {
         }
         group.on(":name/poll", method: .post, scope: .subscribe) { request, context in
             try await poll(try await authorized(context, for: .subscribe), request)
+        }
+        group.on(":name/seek", method: .post, scope: .admin) { request, context in
+            try await seek(try await authorized(context, for: .admin), request)
         }
         group.on(":name/ack", method: .post, scope: .subscribe) { request, context in
             try await ack(try await authorized(context, for: .subscribe), request)
@@ -118,14 +125,21 @@ public struct GroupsController: Sendable {
             PollRequest.self, from: request, fields: PollRequest.CodingKeys.allCases.map(\.rawValue),
             whenEmpty: PollRequest(), example: PollRequest.example)
         let (max, wait) = try body.checked()
+        let acknowledging = try body.checkedAcknowledgements()
+        var acknowledged: Set<String> = []
         let deliveries: [Delivery]
-        do {
-            // A shutdown does not wait for long polls: they end early, empty, like a wait that ran out.
-            deliveries = try await cancelWhenGracefulShutdown {
-                try await storeCall(group: name) { try await store.poll(group: name, max: max, wait: wait) }
+        if let acknowledging, !acknowledging.isEmpty {
+            // Settle at once, then wait without the acknowledgements: a shutdown that ends the wait must not
+            // lose the answer about them.
+            let result = try await storeCall(group: name) {
+                try await store.poll(group: name, max: max, wait: .zero, acknowledging: acknowledging)
             }
-        } catch is CancellationError {
-            deliveries = []
+            acknowledged = result.acknowledged
+            deliveries =
+                result.deliveries.isEmpty && wait > .zero
+                ? try await leases(name, max: max, wait: wait) : result.deliveries
+        } else {
+            deliveries = try await leases(name, max: max, wait: wait)
         }
         metrics.recordGroupDeliveries(deliveries.count)
         let items = deliveries.map { delivery in
@@ -133,7 +147,37 @@ public struct GroupsController: Sendable {
                 DeliveryFields(deliveryID: delivery.id, attempt: delivery.attempt, sequence: delivery.sequence),
                 event: delivery.event)
         }
-        return Response.json(.ok, EventCarryingJSON.list("deliveries", items))
+        let acks = acknowledging.map { ids in
+            (
+                key: "acks",
+                value: EventCarryingJSON.encode(SettleResults(ids: ids, current: acknowledged, outcome: "acked"))
+            )
+        }
+        return Response.json(.ok, EventCarryingJSON.list("deliveries", items, leading: acks))
+    }
+
+    /// Polls, waiting up to `wait`; a graceful shutdown does not wait for long polls: they end early, empty,
+    /// like a wait that ran out.
+    private func leases(_ name: String, max: Int, wait: Duration) async throws -> [Delivery] {
+        do {
+            return try await cancelWhenGracefulShutdown {
+                try await storeCall(group: name) { try await store.poll(group: name, max: max, wait: wait) }
+            }
+        } catch is CancellationError {
+            return []
+        }
+    }
+
+    func seek(_ name: String, _ request: Request) async throws -> Response {
+        let body = try await reader.read(
+            SeekRequest.self, from: request, fields: SeekRequest.CodingKeys.allCases.map(\.rawValue), whenEmpty: nil,
+            example: SeekRequest.example)
+        let position = try body.checked()
+        let cursor = try await storeCall(group: name) { try await store.seek(group: name, to: position) }
+        guard let info = try await storeCall(group: name, { try await store.groupInfo(named: name) }) else {
+            throw ProblemDetails.groupNotFound(name)
+        }
+        return Response.json(.ok, EventCarryingJSON.encode(SeekResult(position: cursor, group: GroupResource(info))))
     }
 
     func ack(_ name: String, _ request: Request) async throws -> Response {
@@ -182,6 +226,12 @@ public struct GroupsController: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The answer to a seek: the sequence the group now reads after, and the group.
+    private struct SeekResult: Encodable {
+        var position: Int64
+        var group: GroupResource
+    }
 
     /// The fields of a delivery beside its event.
     private struct DeliveryFields: Encodable {

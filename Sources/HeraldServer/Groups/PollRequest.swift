@@ -1,8 +1,10 @@
-/// The body of `POST /v1/groups/{name}/poll`: `{"max":100,"wait_ms":5000}`, both optional; an empty
-/// body takes the defaults.
+/// The body of `POST /v1/groups/{name}/poll`: `{"max":100,"wait_ms":5000,"ack":["..."]}`, all optional;
+/// an empty body takes the defaults.
 ///
 /// `max` (1-1000, default 100) is the most deliveries returned; `wait_ms` (0-60000, default 0) how long
-/// to wait for the first one when none is available at once.
+/// to wait for the first one when none is available at once; `ack` (at most 1000 ids) the deliveries to
+/// acknowledge first, in the same commit as the poll's leases, so that a steady consumer makes one round
+/// trip per batch.
 struct PollRequest: Decodable {
     static let defaultMax = 100
     static let maximumMax = 1_000
@@ -11,12 +13,23 @@ struct PollRequest: Decodable {
 
     var max: Int?
     var waitMilliseconds: Int?
+    var ack: [String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case max, waitMilliseconds = "wait_ms"
+        case max, waitMilliseconds = "wait_ms", ack
     }
 
-    static let example = #"{"max":100,"wait_ms":5000}"#
+    static let example = #"{"max":100,"wait_ms":5000,"ack":["DELIVERY_ID"]}"#
+
+    /// The ids to acknowledge, each once, in request order; `nil` when the request gave none.
+    func checkedAcknowledgements() throws(ProblemDetails) -> [String]? {
+        guard let ack else { return nil }
+        guard ack.count <= SettleRequest.maximumIDs else {
+            throw .invalidBody("field 'ack' has \(ack.count) ids; send at most \(SettleRequest.maximumIDs) per poll")
+        }
+        var seen: Set<String> = []
+        return ack.filter { seen.insert($0).inserted }
+    }
 
     /// The number of deliveries and the wait, checked.
     func checked() throws(ProblemDetails) -> (max: Int, wait: Duration) {
