@@ -6,8 +6,8 @@ import HeraldClient
 struct GroupsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "groups",
-        abstract: "List, create and delete consumer groups on a running Herald server.",
-        subcommands: [List.self, Create.self, Delete.self]
+        abstract: "List, create, move and delete consumer groups on a running Herald server.",
+        subcommands: [List.self, Create.self, Seek.self, Delete.self]
     )
 
     /// `herald groups list`.
@@ -34,7 +34,10 @@ struct GroupsCommand: AsyncParsableCommand {
         @Option(help: "The event types it receives, as a pattern such as orders.>.")
         var topic: String
 
-        @Option(help: "Where it starts: earliest (every stored event) or latest (new events only).")
+        @Option(
+            help:
+                "Where it starts: earliest (every stored event), latest (new events only), after:SEQUENCE or time:RFC3339."
+        )
         var start = "earliest"
 
         @Option(help: "Deliveries of one event at most before it is dead-lettered, 1 to 1000.")
@@ -59,11 +62,9 @@ struct GroupsCommand: AsyncParsableCommand {
 
         /// The group the options describe, checked as the server would.
         func configuration() throws -> ConsumerGroupConfiguration {
-            let position: ConsumerGroupConfiguration.StartPosition
-            switch start {
-            case "earliest": position = .earliest
-            case "latest": position = .latest
-            default: throw ValidationError("--start must be 'earliest' or 'latest', got '\(start)'")
+            guard let position = ConsumerGroupConfiguration.StartPosition(text: start) else {
+                throw ValidationError(
+                    "--start must be 'earliest', 'latest', 'after:SEQUENCE' or 'time:RFC3339', got '\(start)'")
             }
             let pattern: TopicPattern
             do {
@@ -88,6 +89,43 @@ struct GroupsCommand: AsyncParsableCommand {
             case .created: "created consumer group \(name)"
             case .alreadyExists: "consumer group \(name) already exists with these settings"
             }
+        }
+    }
+
+    /// `herald groups seek NAME --to POSITION`.
+    struct Seek: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay or skip: move a consumer group and end its deliveries in flight.",
+            discussion: """
+                The group then delivers the events after the position, again or for the first time, and skips \
+                those before it. Deliveries in flight and redeliveries waiting end; dead letters stay.
+                """)
+
+        @Argument(help: "The group's name.")
+        var name: String
+
+        @Option(help: "Where it reads from now on: earliest, latest, after:SEQUENCE or time:RFC3339.")
+        var to: String
+
+        @OptionGroup var serverOptions: ServerOptions
+
+        func validate() throws {
+            _ = try position()
+        }
+
+        func run() async throws {
+            let position = try position()
+            let after = try await serverOptions.withClient { client in try await client.seek(group: name, to: position)
+            }
+            Output.line("consumer group \(name) now reads after sequence \(after)")
+        }
+
+        func position() throws -> ConsumerGroupConfiguration.StartPosition {
+            guard let position = ConsumerGroupConfiguration.StartPosition(text: to) else {
+                throw ValidationError(
+                    "--to must be 'earliest', 'latest', 'after:SEQUENCE' or 'time:RFC3339', got '\(to)'")
+            }
+            return position
         }
     }
 

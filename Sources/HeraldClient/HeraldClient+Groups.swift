@@ -10,15 +10,9 @@ extension HeraldClient {
     ///   the group exists with other settings.
     @discardableResult
     public func createGroup(_ configuration: ConsumerGroupConfiguration) async throws -> GroupCreation {
-        let start: String
-        switch configuration.start {
-        case .earliest: start = "earliest"
-        case .latest: start = "latest"
-        case .after(let sequence): start = "after:\(sequence)"
-        case .time(let date): start = "time:\(RFC3339.format(date))"
-        }
         let body = GroupSettingsBody(
-            topic: configuration.topic.text, start: start, maxAttempts: configuration.maxAttempts,
+            topic: configuration.topic.text, start: configuration.start.text,
+            maxAttempts: configuration.maxAttempts,
             ackTimeoutMilliseconds: Self.milliseconds(configuration.ackTimeout), ordered: configuration.ordered)
         let response = try await send(
             .PUT, path: "/v1/groups/\(Self.percentEncoded(configuration.name))", contentType: "application/json",
@@ -51,16 +45,46 @@ extension HeraldClient {
     /// Acknowledge each delivery with ``ack(group:deliveryIDs:)`` before its lease (the group's ack
     /// timeout) runs out, or it is delivered again.
     public func poll(group name: String, max: Int = 100, wait: Duration = .seconds(5)) async throws -> [Delivery] {
-        let body = PollBody(max: max, waitMilliseconds: Self.milliseconds(wait))
+        try await poll(group: name, max: max, wait: wait, acknowledging: []).deliveries
+    }
+
+    /// Acknowledges `acknowledging`, then leases up to `max` events (`POST /v1/groups/{name}/poll` with
+    /// `ack`): a steady consumer settles one batch and takes the next in one round trip, and the server
+    /// makes both in one commit. The acknowledgements are made, and answered, also when no event comes.
+    ///
+    /// - Returns: The deliveries, and how the acknowledgements went (all settled when none were given).
+    public func poll(group name: String, max: Int = 100, wait: Duration = .seconds(5), acknowledging: [String])
+        async throws -> (deliveries: [Delivery], acknowledged: SettleResult)
+    {
+        let body = PollBody(
+            max: max, waitMilliseconds: Self.milliseconds(wait), ack: acknowledging.isEmpty ? nil : acknowledging)
         let response = try await send(
             .POST, path: "/v1/groups/\(Self.percentEncoded(name))/poll", contentType: "application/json",
             body: try Self.json(body), extraTime: wait)
-        return try response.list("deliveries").map { entry in
+        let deliveries = try response.list("deliveries").map { entry in
             Delivery(
                 id: try entry.member("delivery_id").string(),
                 attempt: try entry.member("attempt").int(),
                 stored: try entry.storedEvent())
         }
+        let acks = try response.json.optionalMember("acks")
+        let acknowledged =
+            try acks.map { try SettleResult(json: $0, deliveryIDs: acknowledging) }
+            ?? SettleResult(settled: 0, unknownDeliveryIDs: [])
+        return (deliveries, acknowledged)
+    }
+
+    /// Moves the group to `position` (`POST /v1/groups/{name}/seek`), as if it were created there now, and
+    /// ends its deliveries: leased ones and redeliveries waiting. Events after the position are delivered
+    /// again (a replay) or skipped (before it). Dead letters stay. Needs the `admin` scope.
+    ///
+    /// - Returns: The sequence the group now reads after.
+    @discardableResult
+    public func seek(group name: String, to position: ConsumerGroupConfiguration.StartPosition) async throws -> Int64 {
+        let response = try await send(
+            .POST, path: "/v1/groups/\(Self.percentEncoded(name))/seek", contentType: "application/json",
+            body: try Self.json(["to": position.text]))
+        return Int64(try response.json.member("position").int())
     }
 
     /// Acknowledges deliveries: their events are done for this group (`POST /v1/groups/{name}/ack`).
@@ -144,9 +168,10 @@ private struct GroupSettingsBody: Encodable {
 private struct PollBody: Encodable {
     var max: Int
     var waitMilliseconds: Int64
+    var ack: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case max, waitMilliseconds = "wait_ms"
+        case max, waitMilliseconds = "wait_ms", ack
     }
 }
 

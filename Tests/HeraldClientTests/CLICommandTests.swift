@@ -118,7 +118,7 @@ struct CLICommandTests {
 
     // MARK: other commands
 
-    @Test func queryTailAndGroupsValidateTheirNumbers() {
+    @Test func queryTailAndGroupsValidateTheirNumbers() throws {
         #expect(parseError { _ = try QueryCommand.parse(["--limit", "0"]) }.contains("--limit must be from 1 to 1000"))
         #expect(parseError { _ = try QueryCommand.parse(["--after=-1"]) }.contains("--after must be 0 or more"))
         #expect(parseError { _ = try QueryCommand.parse(["--from", "noon"]) }.contains("--from must be an RFC 3339"))
@@ -130,7 +130,13 @@ struct CLICommandTests {
         #expect(backwards.contains("--from (2026-01-02T00:00:00Z) is later than --until"))
         #expect(parseError { _ = try TailCommand.parse(["--after", "x"]) }.contains("--after"))
         let start = parseError { _ = try GroupsCommand.Create.parse(["g", "--topic", "a.>", "--start", "middle"]) }
-        #expect(start.contains("--start must be 'earliest' or 'latest'"))
+        #expect(start.contains("--start must be 'earliest', 'latest', 'after:SEQUENCE' or 'time:RFC3339'"))
+        let to = parseError { _ = try GroupsCommand.Seek.parse(["g", "--to", "after:x"]) }
+        #expect(to.contains("--to must be 'earliest', 'latest', 'after:SEQUENCE' or 'time:RFC3339', got 'after:x'"))
+        #expect(try GroupsCommand.Seek.parse(["g", "--to", "after:42"]).position() == .after(sequence: 42))
+        #expect(
+            try GroupsCommand.Create.parse(["g", "--topic", "a.>", "--start", "time:2026-01-01T00:00:00Z"])
+                .configuration().start == .time(Date(timeIntervalSince1970: 1_767_225_600)))
         let attempts = parseError {
             _ = try GroupsCommand.Create.parse(["g", "--topic", "a.>", "--max-attempts", "0"])
         }

@@ -67,6 +67,39 @@ struct HeraldClientGroupsTests {
     }
 
     @Test
+    func aPollAcknowledgesTheLastBatchAndSeekReplays() async throws {
+        try await LiveServer().run { client, port in
+            try await client.createGroup(Self.billing())
+            _ = try await client.publish([orderEvent(id: "s-1"), orderEvent(id: "s-2"), orderEvent(id: "s-3")])
+            let first = try await client.poll(group: "billing", max: 2, wait: .zero)
+            let next = try await client.poll(
+                group: "billing", max: 2, wait: .zero, acknowledging: first.map(\.id) + ["no-such-delivery"])
+            #expect(next.acknowledged == SettleResult(settled: 2, unknownDeliveryIDs: ["no-such-delivery"]))
+            #expect(next.deliveries.map(\.event.id) == ["s-3"])
+            let last = try await client.poll(
+                group: "billing", max: 2, wait: .zero, acknowledging: next.deliveries.map(\.id))
+            #expect(last.acknowledged == SettleResult(settled: 1, unknownDeliveryIDs: []))
+            #expect(last.deliveries.isEmpty)
+            #expect(try await client.group(named: "billing").lag == 0)
+
+            #expect(try await client.seek(group: "billing", to: .after(sequence: 1)) == 1)
+            let replayed = try await client.poll(group: "billing", max: 10, wait: .zero)
+            #expect(replayed.map(\.event.id) == ["s-2", "s-3"])
+            #expect(try await client.group(named: "billing").inFlight == 2)
+            #expect(try await client.seek(group: "billing", to: .latest) == 3)
+            #expect(try await client.group(named: "billing").inFlight == 0, "the seek ended the leases")
+
+            let server = ["--server", "http://127.0.0.1:\(port)"]
+            try await GroupsCommand.Seek.parse(["billing", "--to", "earliest"] + server).run()
+            #expect(try await client.group(named: "billing").lag == 3)
+            // The CLI prints the server's problem and exits with a failure.
+            await #expect(throws: ExitCode.failure) {
+                try await GroupsCommand.Seek.parse(["nobody", "--to", "earliest"] + server).run()
+            }
+        }
+    }
+
+    @Test
     func groupStartingAfterASequenceReportsIt() async throws {
         try await LiveServer().run { client, _ in
             _ = try await client.publish([orderEvent(id: "s-1"), orderEvent(id: "s-2")])

@@ -60,19 +60,9 @@ struct GroupSettingsRequest: Decodable {
     static func startPosition(_ text: String, field: String = "start") throws(ProblemDetails)
         -> ConsumerGroupConfiguration.StartPosition
     {
-        switch text {
-        case "earliest": return .earliest
-        case "latest": return .latest
-        default:
-            if text.hasPrefix("after:"), let sequence = Int64(text.dropFirst(6)), sequence >= 0 {
-                return .after(sequence: sequence)
-            }
-            if text.hasPrefix("time:"), let date = RFC3339.parse(text.dropFirst(5)) {
-                return .time(date)
-            }
-            throw .invalidBody(
-                "field '\(field)' must be \"earliest\", \"latest\", \"after:SEQUENCE\" or \"time:RFC3339\", "
-                    + "got '\(text.prefix(100))'")
-        }
+        if let position = ConsumerGroupConfiguration.StartPosition(text: text) { return position }
+        throw .invalidBody(
+            "field '\(field)' must be \"earliest\", \"latest\", \"after:SEQUENCE\" or \"time:RFC3339\", "
+                + "got '\(text.prefix(100))'")
     }
 }
