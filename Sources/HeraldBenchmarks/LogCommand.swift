@@ -24,12 +24,15 @@ struct LogCommand: AsyncParsableCommand {
     @Option(help: "Events per throughput case.")
     var events = 100_000
 
+    @Option(help: "Events stored before the group of group_consume_backlog is created.")
+    var backlogEvents = 1_000_000
+
     @Option(help: "Seconds the latency case publishes at 1,000 events/s.")
     var latencySeconds = 3.0
 
     @Option(
         help:
-            "Comma-separated cases (append_batch100, append_concurrent64, follow, group_consume, group_consume4, e2e_latency); all by default."
+            "Comma-separated cases (append_batch100, append_concurrent64, follow, group_consume, group_consume4, group_consume_backlog, groups50, e2e_latency); all by default."
     )
     var cases: String?
 
@@ -38,8 +41,9 @@ struct LogCommand: AsyncParsableCommand {
             throw ValidationError(
                 "--store must be 'memory', 'sqlite:PATH' or 'postgres://USER@HOST:PORT/DB', got '\(store)'")
         }
-        guard events >= 100, latencySeconds > 0 else {
-            throw ValidationError("--events must be at least 100 and --latency-seconds positive")
+        guard events >= 100, latencySeconds > 0, backlogEvents >= 100 else {
+            throw ValidationError(
+                "--events and --backlog-events must be at least 100 and --latency-seconds positive")
         }
     }
 
@@ -51,7 +55,7 @@ struct LogCommand: AsyncParsableCommand {
             try await runPostgres(selected)
             return
         }
-        let suite: LogSuite
+        var suite: LogSuite
         var sqlitePath: String?
         if store == "memory" {
             suite = LogSuite(
@@ -68,12 +72,18 @@ struct LogCommand: AsyncParsableCommand {
                 closeStore: { store in try await (store as? SQLiteEventStore)?.close() },
                 impl: "herald-sqlite", events: events, latencyDuration: .milliseconds(Int(latencySeconds * 1000)))
         }
+        suite.backlogEvents = backlogEvents
         if !json { print(BenchResult.tableHeader) }
         let report = { (result: BenchResult) in print(json ? result.jsonLine : result.tableRow) }
         try await suite.run(cases: selected, report: report)
         if let sqlitePath, selected?.contains("append_batch100") ?? true {
             Self.removeDatabase(at: sqlitePath)
             report(try await RawSQLiteBaseline.appendBatches(events: LogSuite.makeEvents(events), path: sqlitePath))
+            Self.removeDatabase(at: sqlitePath)
+        }
+        if let sqlitePath, selected.map({ !$0.isDisjoint(with: Self.consumeCases) }) ?? true {
+            Self.removeDatabase(at: sqlitePath)
+            report(try await RawSQLiteBaseline.consume(events: LogSuite.makeEvents(events), path: sqlitePath))
             Self.removeDatabase(at: sqlitePath)
         }
     }
@@ -86,11 +96,12 @@ struct LogCommand: AsyncParsableCommand {
         } catch let error as EventLogError {
             throw ValidationError(error.message)
         }
-        let suite = LogSuite(
+        var suite = LogSuite(
             makeStore: { try await database.makeStore() },
             closeStore: { store in try await database.close(store) },
             makeOtherNode: { store in try await database.makeOtherNode(of: store) },
             impl: "herald-postgres", events: events, latencyDuration: .milliseconds(Int(latencySeconds * 1000)))
+        suite.backlogEvents = backlogEvents
         if !json { print(BenchResult.tableHeader) }
         let report = { (result: BenchResult) in print(json ? result.jsonLine : result.tableRow) }
         do {
@@ -100,12 +111,18 @@ struct LogCommand: AsyncParsableCommand {
                     try await RawPostgresBaseline.appendBatches(events: LogSuite.makeEvents(events), database: database)
                 )
             }
+            if selected.map({ !$0.isDisjoint(with: Self.consumeCases) }) ?? true {
+                report(try await RawPostgresBaseline.consume(events: LogSuite.makeEvents(events), database: database))
+            }
         } catch {
             await database.shutDown()
             throw error
         }
         await database.shutDown()
     }
+
+    /// The cases whose raw baseline is the database's consume.
+    static let consumeCases: Set<String> = ["group_consume", "group_consume4", "group_consume_backlog", "groups50"]
 
     static func removeDatabase(at path: String) {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }

@@ -18,6 +18,8 @@ struct LogSuite {
     let events: Int
     /// How long the latency case publishes at 1,000 events/s.
     let latencyDuration: Duration
+    /// Events stored before the group of `group_consume_backlog` is created.
+    var backlogEvents = 1_000_000
 
     /// A 256-byte JSON payload, the same for every event.
     static let payload: Data = {
@@ -42,6 +44,8 @@ struct LogSuite {
         if wanted("follow") { report(try await follow()) }
         if wanted("group_consume") { report(try await consume(consumers: 1, name: "group_consume")) }
         if wanted("group_consume4") { report(try await consume(consumers: 4, name: "group_consume4")) }
+        if wanted("group_consume_backlog") { for result in try await consumeOverBacklog() { report(result) } }
+        if wanted("groups50") { report(try await consumeFromManyGroups(50)) }
         if wanted("e2e_latency") { report(try await endToEndLatency()) }
     }
 
@@ -118,31 +122,104 @@ struct LogSuite {
         }
     }
 
-    /// Consumers of one group polling 100 at a time and acknowledging each batch.
+    /// Consumers of one group polling 100 at a time, each poll acknowledging the consumer's last batch.
     func consume(consumers: Int, name: String) async throws -> BenchResult {
         let events = Self.makeEvents(self.events)
         return try await withStore { store in
             try await appendAll(events, to: store)
             _ = try await store.createGroup(
                 ConsumerGroupConfiguration(name: "bench", topic: try TopicPattern("orders.>")))
-            let consumed = DeliveryCounter()
             let elapsed = try await ContinuousClock().measure {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for _ in 0..<consumers {
-                        group.addTask {
-                            while consumed.value < events.count {
-                                let deliveries = try await store.poll(
-                                    group: "bench", max: 100, wait: .milliseconds(100))
-                                guard !deliveries.isEmpty else { continue }
-                                _ = try await store.ack(group: "bench", deliveryIDs: deliveries.map(\.id))
-                                consumed.add(deliveries.count)
-                            }
-                        }
-                    }
-                    try await group.waitForAll()
-                }
+                try await Self.consume(events.count, from: store, group: "bench", consumers: consumers)
             }
             return result(name, events: events.count, elapsed: elapsed)
+        }
+    }
+
+    /// `consumers` tasks polling `group` 100 at a time until `count` events arrived, each poll acknowledging
+    /// the task's previous batch; the last batches are acknowledged on their own.
+    static func consume(
+        _ count: Int, from store: any EventLog & ConsumerGroupStore, group: String, consumers: Int
+    ) async throws {
+        let consumed = DeliveryCounter()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for _ in 0..<consumers {
+                tasks.addTask {
+                    var unacknowledged: [String] = []
+                    while consumed.value < count {
+                        let result = try await store.poll(
+                            group: group, max: 100, wait: .milliseconds(100), acknowledging: unacknowledged)
+                        unacknowledged = result.deliveries.map(\.id)
+                        consumed.add(result.deliveries.count)
+                    }
+                    if !unacknowledged.isEmpty { _ = try await store.ack(group: group, deliveryIDs: unacknowledged) }
+                }
+            }
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// A group created over ``backlogEvents`` stored events: how long its first poll takes (`p50` and `p99`
+    /// are that one time), then how fast one consumer takes the first ``events`` of them.
+    func consumeOverBacklog() async throws -> [BenchResult] {
+        let name = "group_consume_backlog"
+        return try await withStore { store in
+            var start = 0
+            while start < backlogEvents {
+                let end = min(start + 500, backlogEvents)
+                let batch = (start..<end).map { index in
+                    var event = Event(
+                        id: "b-\(index)", source: "/bench", type: "orders.placed", dataContentType: "application/json",
+                        data: Self.payload)
+                    event.partitionKey = "key-\(index % 64)"
+                    return event
+                }
+                _ = try await store.append(batch, expecting: nil)
+                start = end
+            }
+            _ = try await store.createGroup(
+                ConsumerGroupConfiguration(name: "late", topic: try TopicPattern("orders.>")))
+            let clock = ContinuousClock()
+            var first: [Delivery] = []
+            let firstPoll = try await clock.measure {
+                first = try await store.poll(group: "late", max: 100, wait: .zero)
+            }
+            _ = try await store.ack(group: "late", deliveryIDs: first.map(\.id))
+            let count = min(events, backlogEvents - first.count)
+            let elapsed = try await clock.measure {
+                try await Self.consume(count, from: store, group: "late", consumers: 1)
+            }
+            let microseconds = firstPoll.inSeconds * 1_000_000
+            return [
+                BenchResult(
+                    suite: "log", case: "\(name)_first_poll", impl: impl, eventsPerSecond: 0,
+                    p50Microseconds: microseconds, p99Microseconds: microseconds),
+                result(name, events: count, elapsed: elapsed),
+            ]
+        }
+    }
+
+    /// `groups` groups on one topic, one consumer each, every group taking every one of ``events``/10
+    /// events: the total deliveries per second of all groups together.
+    func consumeFromManyGroups(_ groups: Int) async throws -> BenchResult {
+        let events = Self.makeEvents(max(100, self.events / 10))
+        return try await withStore { store in
+            try await appendAll(events, to: store)
+            for index in 0..<groups {
+                _ = try await store.createGroup(
+                    ConsumerGroupConfiguration(name: "many-\(index)", topic: try TopicPattern("orders.>")))
+            }
+            let elapsed = try await ContinuousClock().measure {
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    for index in 0..<groups {
+                        tasks.addTask {
+                            try await Self.consume(events.count, from: store, group: "many-\(index)", consumers: 1)
+                        }
+                    }
+                    try await tasks.waitForAll()
+                }
+            }
+            return result("groups\(groups)", events: events.count * groups, elapsed: elapsed)
         }
     }
 
@@ -175,15 +252,16 @@ struct LogSuite {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 var received = 0
+                var unacknowledged: [String] = []
                 while received < count {
-                    let deliveries = try await consumerNode.poll(group: "latency", max: 100, wait: .seconds(1))
+                    let deliveries = try await consumerNode.poll(
+                        group: "latency", max: 100, wait: .seconds(1), acknowledging: unacknowledged
+                    ).deliveries
                     for delivery in deliveries {
                         samples.markReceived(Int(delivery.event.id.dropFirst(4))!)
                     }
                     received += deliveries.count
-                    if !deliveries.isEmpty {
-                        _ = try await consumerNode.ack(group: "latency", deliveryIDs: deliveries.map(\.id))
-                    }
+                    unacknowledged = deliveries.map(\.id)
                 }
             }
             group.addTask {

@@ -45,7 +45,7 @@ final class PostgresBenchDatabase: Sendable {
         var configuration = PostgresClient.Configuration(
             host: address.host, port: address.port, username: address.username, password: address.password,
             database: address.database, tls: tls)
-        configuration.options.maximumConnections = 2
+        configuration.options.maximumConnections = 5
         let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "herald-bench"))
         self.url = url
         self.address = address
