@@ -4,9 +4,10 @@ import NIOCore
 import PostgresNIO
 
 /// Consumer groups: a cursor per group into the log, and a row per event the group took from the log and
-/// has not acknowledged. A poll acknowledges what it was given to, locks the group's row, takes at most a
-/// batch of events from beyond the cursor, ends expired leases and leases, in one transaction; so polls of
-/// one group from every node take turns.
+/// has not acknowledged. A poll acknowledges what it was given to (a durable commit), then takes at most a
+/// batch of events from beyond the cursor and ends expired leases (one statement that locks the group's row
+/// while it runs), then leases rows no other consumer is leasing (`SKIP LOCKED`); the last two commit without
+/// waiting for the disk. So the consumers of a group, on every node, lease side by side.
 ///
 /// `group_pending.state`: 0 waiting (deliverable from `available_at`), 1 leased (until `lease_until`, as
 /// `delivery_id`), 2 dead letter.
@@ -194,9 +195,12 @@ extension PostgresEventStore {
     /// Acknowledges `acknowledging` and leases up to `max` deliveries, waiting up to `wait` for the first;
     /// see ``ConsumerGroupStore/poll(group:max:wait:acknowledging:)``.
     ///
-    /// The acknowledgements and the first leases are one transaction, committed durably; a poll without
-    /// acknowledgements commits asynchronously (see ``lockGroup(_:on:url:committingAsynchronously:)``). Each
-    /// round takes at most `max` new events from the log, so its work does not grow with the backlog.
+    /// The acknowledgements commit durably, then the take from the log and the leases commit asynchronously
+    /// (`synchronous_commit = off`): they are soft state that a database crash may undo only to the extent of
+    /// redelivering events, which consumer groups allow; the next durable commit flushes them too, since
+    /// PostgreSQL writes its log in order. Each round takes at most `max` new events from the log, so its
+    /// work does not grow with the backlog; the take locks the group's row for that one statement only, and
+    /// the lease skips rows another consumer is leasing, so the consumers of a group do not take turns.
     /// While waiting it is woken by this node's commits, by notifications from other nodes, on the store's
     /// clock when a redelivery or a lease comes due, and every ``Configuration/fallbackPollInterval``.
     ///
@@ -218,13 +222,14 @@ extension PostgresEventStore {
                 try await promoteDueEvents()
                 let now = clock.now
                 let ids = toAcknowledge
-                let round = try await withTransaction("poll") { connection in
+                // Each statement is its own transaction, so no lock is held from one to the next: the
+                // acknowledgements commit durably, the take and the lease asynchronously.
+                let round = try await withConnection("poll") { connection in
                     let settled =
                         ids.isEmpty
                         ? (ids: Set<String>(), ordered: false)
                         : try await self.acknowledge(ids, group: group, now: now, on: connection)
-                    let record = try await self.lockGroup(
-                        group, on: connection, url: url, committingAsynchronously: ids.isEmpty)
+                    let record = try await self.group(named: group, on: connection, url: url)
                     let (expired, more) = try await self.takeNewEventsAndExpireLeases(
                         record, limit: max, now: now, on: connection)
                     let (deliveries, nextDue) = try await self.lease(record, max: max, now: now, on: connection)
@@ -248,23 +253,20 @@ extension PostgresEventStore {
     }
 
     /// Locks the group's row until the transaction ends and returns it.
-    ///
-    /// With `committingAsynchronously`, the transaction's commit does not wait for the disk
-    /// (`synchronous_commit = off`, set in the same statement). A poll uses it: what it writes (new pending
-    /// rows, the cursor, leases) is soft state that a database crash may undo only to the extent of
-    /// redelivering events, which consumer groups allow; an acknowledgement, committed synchronously after
-    /// it, flushes it too, since PostgreSQL writes its log in order.
-    func lockGroup(
-        _ name: String,
-        on connection: PostgresConnection,
-        url: PostgresURL,
-        committingAsynchronously: Bool = false
-    ) async throws -> PostgresGroupRecord {
-        let setting = committingAsynchronously ? ", set_config('synchronous_commit', 'off', true)" : ""
+    func lockGroup(_ name: String, on connection: PostgresConnection, url: PostgresURL) async throws
+        -> PostgresGroupRecord
+    {
+        try await group(named: name, locking: true, on: connection, url: url)
+    }
+
+    /// Reads the group's row, locking it until the transaction ends when `locking`.
+    func group(named name: String, locking: Bool = false, on connection: PostgresConnection, url: PostgresURL)
+        async throws -> PostgresGroupRecord
+    {
         let rows = try await connection.query(
             """
-            SELECT \(unescaped: PostgresGroupRecord.columns)\(unescaped: setting) FROM \(unescaped: tables.groups)
-            WHERE name = \(name) FOR UPDATE
+            SELECT \(unescaped: PostgresGroupRecord.columns) FROM \(unescaped: tables.groups)
+            WHERE name = \(name)\(unescaped: locking ? " FOR UPDATE" : "")
             """,
             logger: logger
         )
@@ -283,6 +285,10 @@ extension PostgresEventStore {
     /// leases that ran out as ``expireLeases(_:now:on:)`` does (the rows it adds are never leased, so the two
     /// touch different rows). Returns whether an expired lease made an event deliverable again, and whether
     /// the cursor is still below the head.
+    ///
+    /// One statement, committed on its own without waiting for the disk (see ``poll(group:max:wait:acknowledging:)``).
+    /// It locks the group's row for its duration, so takes of one group follow one another and rows are
+    /// added in sequence order, which ordered groups rely on; the cursor is the locked row's, the latest.
     private func takeNewEventsAndExpireLeases(
         _ group: PostgresGroupRecord,
         limit: Int,
@@ -292,7 +298,6 @@ extension PostgresEventStore {
         var bindings = PostgresBindings()
         bindings.append(group.id)
         bindings.append(now.timeIntervalSinceReferenceDate)
-        bindings.append(group.cursor)
         bindings.append(Int32(clamping: group.configuration.maxAttempts))
         bindings.append(Self.leaseExpiredError(group))
         bindings.append(Int64(limit - 1))
@@ -302,18 +307,21 @@ extension PostgresEventStore {
         }
         let t = tables
         let sql = """
-            WITH head AS (SELECT last_sequence FROM \(t.head)),
+            WITH soft AS (SELECT set_config('synchronous_commit', 'off', true)),
+            locked AS (SELECT cursor FROM \(t.groups) WHERE group_id = $1 FOR UPDATE),
+            head AS (SELECT last_sequence FROM \(t.head)),
             upto AS (
                 SELECT coalesce((
                     SELECT e.sequence FROM \(t.events) AS e
-                    WHERE e.sequence > $3 AND e.sequence <= head.last_sequence\(condition)
-                    ORDER BY e.sequence OFFSET $6 LIMIT 1
-                ), head.last_sequence) AS sequence, head.last_sequence AS head FROM head
+                    WHERE e.sequence > locked.cursor AND e.sequence <= head.last_sequence\(condition)
+                    ORDER BY e.sequence OFFSET $5 LIMIT 1
+                ), greatest(head.last_sequence, locked.cursor)) AS sequence, locked.cursor AS cursor,
+                head.last_sequence AS head FROM head, locked
             ),
             taken AS (
                 INSERT INTO \(t.pending) (group_id, sequence, state, attempt, available_at, partition_key)
                 SELECT $1, e.sequence, 0, 0, $2, e.partition_key FROM \(t.events) AS e, upto
-                WHERE e.sequence > $3 AND e.sequence <= upto.sequence\(condition)
+                WHERE e.sequence > upto.cursor AND e.sequence <= upto.sequence\(condition)
                 ON CONFLICT DO NOTHING
             ),
             moved AS (
@@ -322,12 +330,13 @@ extension PostgresEventStore {
             ),
             expired AS (
                 UPDATE \(t.pending)
-                SET state = CASE WHEN attempt >= $4 THEN 2 ELSE 0 END, available_at = lease_until, last_error = $5,
+                SET state = CASE WHEN attempt >= $3 THEN 2 ELSE 0 END, available_at = lease_until, last_error = $4,
                     lease_until = NULL, delivery_id = NULL
                 WHERE group_id = $1 AND state = 1 AND lease_until <= $2
                 RETURNING state
             )
-            SELECT (SELECT count(*) FROM expired WHERE state = 0), upto.sequence < upto.head FROM upto
+            SELECT (SELECT count(*) FROM expired WHERE state = 0), coalesce(bool_and(upto.sequence < upto.head), false)
+            FROM soft LEFT JOIN upto ON true
             """
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         var result = (redeliverable: false, more: false)
@@ -380,11 +389,12 @@ extension PostgresEventStore {
                     SELECT 1 FROM \(t.pending) AS q
                     WHERE q.group_id = $1 AND q.partition_key = p.partition_key AND q.state IN (0, 1)
                         AND q.sequence < p.sequence))
-            ORDER BY p.sequence LIMIT $3
+            ORDER BY p.sequence LIMIT $3 FOR UPDATE SKIP LOCKED
             """
             : """
             SELECT sequence FROM \(t.pending)
             WHERE group_id = $1 AND state = 0 AND available_at <= $2 ORDER BY sequence LIMIT $3
+            FOR UPDATE SKIP LOCKED
             """
         var bindings = PostgresBindings()
         bindings.append(group.id)
@@ -392,10 +402,14 @@ extension PostgresEventStore {
         bindings.append(Int64(max))
         bindings.append(now.adding(group.configuration.ackTimeout).timeIntervalSinceReferenceDate)
         bindings.append(UUID().uuidString.lowercased() + "-")
+        // One statement, committed on its own without waiting for the disk; rows another consumer is
+        // leasing at the same time are skipped, not waited for. In an ordered group an earlier event of a
+        // key is pending (waiting or leased) whether or not it is locked, so it still holds its key back.
         let sql = """
+            WITH soft AS (SELECT set_config('synchronous_commit', 'off', true))
             UPDATE \(t.pending) AS p SET state = 1, attempt = p.attempt + 1, lease_until = $4,
                 delivery_id = $5 || p.sequence::text
-            FROM \(t.events) AS e
+            FROM \(t.events) AS e, soft
             WHERE p.group_id = $1 AND e.sequence = p.sequence AND p.sequence IN (\(deliverable))
             RETURNING p.sequence, p.attempt, p.delivery_id, e.event
             """

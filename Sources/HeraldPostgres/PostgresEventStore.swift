@@ -15,9 +15,10 @@ import Synchronization
 ///   channel; each node listens on one connection and wakes its waiters (``waitForEvents(after:timeout:)``,
 ///   followers, long polls). A slow fallback check (``Configuration/fallbackPollInterval``) covers
 ///   notifications lost while a node reconnects.
-/// - **Consumer groups.** A poll locks its group's row (`SELECT ... FOR UPDATE`), so an event is leased to
-///   one consumer at a time across the cluster and ordered groups keep their order. Leases are rows with an
-///   end time: a node that dies leaves them to expire, and the events go to other consumers.
+/// - **Consumer groups.** Leases are rows with an end time, taken with `FOR UPDATE SKIP LOCKED`, so an event
+///   is leased to one consumer at a time across the cluster while the others lease other rows; a take from
+///   the log locks the group's row for one statement, so events enter a group in order and ordered groups
+///   keep it. A node that dies leaves its leases to expire, and the events go to other consumers.
 /// - **Time.** Every time the store writes (leases, `deliverat`, retention ages) comes from its
 ///   ``WallClock``; nodes must keep their clocks in sync (NTP), as for any lease.
 /// - **Outages.** An operation that waits a whole ``Configuration/connectTimeout`` in which the store gets

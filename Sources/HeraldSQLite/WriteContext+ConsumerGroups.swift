@@ -165,16 +165,19 @@ extension WriteContext {
         let condition = TopicCondition(group.configuration.topic)
         let matching = condition.map { " AND " + $0.sql } ?? ""
         let conditionBindings = condition?.bindings ?? []
-        // The last of the next `limit` events of the topic, if there are that many.
+        // The last of the next `limit` events of the topic, if there are that many. Both statements walk the
+        // log by sequence (NOT INDEXED: the index on type would have them sort every event of a prefix topic
+        // first), so they stop after the batch.
         let last = try await query(
-            "SELECT sequence FROM events WHERE sequence > ?\(matching) ORDER BY sequence LIMIT 1 OFFSET ?",
+            "SELECT sequence FROM events NOT INDEXED WHERE sequence > ?\(matching) ORDER BY sequence LIMIT 1 OFFSET ?",
             [group.cursor.stored] + conditionBindings + [.integer(limit - 1)]
         ).first?.column("sequence")?.integer
         let upTo = last.map(Int64.init) ?? lastSequence
         try await query(
             """
             INSERT OR IGNORE INTO group_pending (group_id, sequence, state, attempt, available_at, partition_key)
-            SELECT ?, sequence, 0, 0, ?, partition_key FROM events WHERE sequence > ? AND sequence <= ?\(matching)
+            SELECT ?, sequence, 0, 0, ?, partition_key FROM events NOT INDEXED
+            WHERE sequence > ? AND sequence <= ?\(matching)
             """,
             [.integer(group.id), now.stored, group.cursor.stored, upTo.stored] + conditionBindings
         )

@@ -104,20 +104,21 @@ struct PostgresEventStoreTests {
     }
 
     @Test func waitingBehindBusyConnectionsIsLoadNotAnOutage() async throws {
-        // One connection, and six lock acquisitions that each hold it for 300 ms (a trigger sleeps): the last
-        // waits about 1.5 s for the connection, longer than the 500 ms connect timeout, while the others get
-        // theirs in turn. None may fail with unavailable, which says the server cannot be reached.
+        // One connection, and eight lock acquisitions that each hold it for 500 ms (a trigger sleeps): the last
+        // waits about 3.5 s for the connection, longer than the 2 s connect timeout, while the others get
+        // theirs in turn. None may fail with unavailable, which says the server cannot be reached. (The
+        // timeout leaves the first connection time to open on a loaded machine.)
         let schema = TestDatabase.uniqueSchema("busy")
         let store = try await PostgresEventStore.connect(
             url: try TestDatabase.requireURL(),
-            configuration: .init(schema: schema, maximumConnections: 1, connectTimeout: .milliseconds(500))
+            configuration: .init(schema: schema, maximumConnections: 1, connectTimeout: .seconds(2))
         )
         let quoted = "\"\(schema)\""
         try await store.transaction { transaction in
             _ = try await transaction.query(
                 """
                 CREATE FUNCTION \(unescaped: quoted).slow() RETURNS trigger LANGUAGE plpgsql
-                AS $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$
+                AS $$ BEGIN PERFORM pg_sleep(0.5); RETURN NEW; END $$
                 """)
             _ = try await transaction.query(
                 """
@@ -127,7 +128,7 @@ struct PostgresEventStoreTests {
         }
         let started = ContinuousClock.now
         let outcomes = await withTaskGroup(of: (any Error)?.self) { group in
-            for index in 0..<6 {
+            for index in 0..<8 {
                 group.addTask {
                     do {
                         _ = try await store.acquire("lock-\(index)", owner: "node", ttl: .seconds(60))
@@ -142,7 +143,7 @@ struct PostgresEventStoreTests {
         let waited = ContinuousClock.now - started
         try await store.close()
         try await TestDatabase.dropSchema(schema)
-        #expect(waited >= .milliseconds(1_800), "six 300 ms acquisitions on one connection take their turns")
+        #expect(waited >= .seconds(4), "eight 500 ms acquisitions on one connection take their turns")
         #expect(outcomes.compactMap { $0 }.map { "\($0)" } == [], "every acquisition got its turn")
     }
 

@@ -182,6 +182,24 @@ struct DashboardBrowserTests {
         #expect(scheduleText.contains("cron 0 3 * * *"), "\(scheduleText)")
         #expect(try await page.evaluate("\(scheduleRow).cells[2].title") as? String != "—")
 
+        // The group's Skip button moves it past every event (after a confirmation), and Replay back to the start.
+        let skip = "document.querySelector('#group-rows button[data-group=\"billing\"][data-seek=\"latest\"]')"
+        #expect(try await page.waitUntil("\(skip) !== null", deadline: .now + .seconds(5)))
+        #expect(try await store.groupInfo(named: "billing")?.lag ?? 0 > 0)
+        try await page.evaluate("window.confirm = () => true; \(skip).click(); true")
+        #expect(
+            try await page.waitUntil(
+                "document.getElementById('groups-result').textContent.startsWith('billing now reads after sequence')",
+                deadline: .now + .seconds(3)))
+        #expect(try await store.groupInfo(named: "billing")?.lag == 0)
+        let replay = "document.querySelector('#group-rows button[data-group=\"billing\"][data-seek=\"earliest\"]')"
+        try await page.evaluate("\(replay).click(); true")
+        #expect(
+            try await page.waitUntil(
+                "document.getElementById('groups-result').textContent === 'billing now reads after sequence 0.'",
+                deadline: .now + .seconds(3)))
+        #expect(try await store.groupInfo(named: "billing")?.lag ?? 0 > 0)
+
         // A few more live events for the rate chart, then the screenshot.
         for index in 0..<6 {
             let type = index.isMultiple(of: 3) ? "payments.taken" : "orders.placed"

@@ -37,7 +37,8 @@ public protocol ConsumerGroupStore: Sendable {
     /// Acknowledges `acknowledging`, as ``ackReturningIDs(group:deliveryIDs:)`` does, then leases as
     /// ``poll(group:max:wait:)`` does: a steady consumer settles one batch and takes the next in one round
     /// trip. The acknowledgements are durable when this returns, also when the poll then waits; a durable
-    /// backend makes both in one commit, and a poll without acknowledgements does not wait for the disk.
+    /// backend makes at most one durable commit for both, and a poll without acknowledgements does not
+    /// wait for the disk (leases are soft state: a crash may only deliver their events again).
     func poll(group: String, max: Int, wait: Duration, acknowledging: [String]) async throws -> PollResult
 
     /// Moves the group to `position` (as if created there now) and ends its deliveries: leased ones (their

@@ -461,6 +461,7 @@ async function refreshGroups() {
         cell(String(group.lag ?? '—'), 'number'),
         cell(String(group.in_flight ?? '—'), 'number'),
         cell(String(dead), dead > 0 ? 'number alert' : 'number'),
+        seekCell(String(group.name)),
       );
       return row;
     }));
@@ -479,6 +480,51 @@ async function refreshGroups() {
     }
   }
   if (again) setTimeout(refreshGroups, GROUPS_EVERY_MS);
+}
+
+// Replay or skip: buttons that move a group (POST /v1/groups/{name}/seek, admin scope) after a confirmation.
+function seekCell(name) {
+  const td = document.createElement('td');
+  td.className = 'actions';
+  for (const [label, to, question] of [
+    ['Replay', 'earliest', 'deliver every stored event of its topic again'],
+    ['Skip', 'latest', 'skip every event not yet acknowledged'],
+  ]) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = label;
+    button.dataset.seek = to;
+    button.dataset.group = name;
+    button.title = 'Move ' + name + ' to ' + to + ': ' + question + ', ending its deliveries in flight';
+    button.addEventListener('click', () => seek(name, to, question, button));
+    td.append(button);
+  }
+  return td;
+}
+
+async function seek(name, to, question, button) {
+  if (!window.confirm('Move consumer group ' + name + ' to ' + to + '? It will ' + question + '.')) return;
+  const note = $('groups-result');
+  button.disabled = true;
+  try {
+    const response = await fetch('/v1/groups/' + encodeURIComponent(name) + '/seek', {
+      method: 'POST',
+      headers: authHeaders({ 'Content-Type': 'application/json', Accept: 'application/json' }),
+      body: JSON.stringify({ to }),
+    });
+    if (response.ok) {
+      const body = await response.json();
+      note.textContent = name + ' now reads after sequence ' + body.position + '.';
+    } else {
+      const failure = await describeFailure(response);
+      note.textContent = 'Cannot move ' + name + ': ' + failure.title + '. ' + (failure.detail || '');
+    }
+  } catch (error) {
+    note.textContent = 'Cannot move ' + name + ': ' + error.message;
+  } finally {
+    note.hidden = false;
+    button.disabled = false;
+  }
 }
 
 // ---- schedules -----------------------------------------------------------------------------
