@@ -222,16 +222,28 @@ extension PostgresEventStore {
                 try await promoteDueEvents()
                 let now = clock.now
                 let ids = toAcknowledge
-                // Each statement is its own transaction, so no lock is held from one to the next: the
-                // acknowledgements commit durably, the take and the lease asynchronously.
+                // No lock is held from the take to the lease: the acknowledgements commit durably, the take
+                // and the lease asynchronously, each on its own.
                 let round = try await withConnection("poll") { connection in
                     let settled =
                         ids.isEmpty
                         ? (ids: Set<String>(), ordered: false)
                         : try await self.acknowledge(ids, group: group, now: now, on: connection)
-                    let record = try await self.group(named: group, on: connection, url: url)
-                    let (expired, more) = try await self.takeNewEventsAndExpireLeases(
-                        record, limit: max, now: now, on: connection)
+                    // A short transaction that holds the group's row while it takes from the log, so takes of
+                    // one group follow one another and add rows in sequence order (ordered groups rely on it).
+                    try await connection.query("BEGIN", logger: self.logger)
+                    let record: PostgresGroupRecord
+                    let (expired, more): (Bool, Bool)
+                    do {
+                        record = try await self.lockGroup(
+                            group, on: connection, url: url, committingAsynchronously: true)
+                        (expired, more) = try await self.takeNewEventsAndExpireLeases(
+                            record, limit: max, now: now, on: connection)
+                        try await connection.query("COMMIT", logger: self.logger)
+                    } catch {
+                        _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                        throw error
+                    }
                     let (deliveries, nextDue) = try await self.lease(record, max: max, now: now, on: connection)
                     return (settled, deliveries, nextDue, expired, more)
                 }
@@ -253,20 +265,20 @@ extension PostgresEventStore {
     }
 
     /// Locks the group's row until the transaction ends and returns it.
-    func lockGroup(_ name: String, on connection: PostgresConnection, url: PostgresURL) async throws
-        -> PostgresGroupRecord
-    {
-        try await group(named: name, locking: true, on: connection, url: url)
-    }
-
-    /// Reads the group's row, locking it until the transaction ends when `locking`.
-    func group(named name: String, locking: Bool = false, on connection: PostgresConnection, url: PostgresURL)
-        async throws -> PostgresGroupRecord
-    {
+    ///
+    /// With `committingAsynchronously`, the transaction's commit does not wait for the disk
+    /// (`synchronous_commit = off`, set in the same statement), as a poll's take from the log.
+    func lockGroup(
+        _ name: String,
+        on connection: PostgresConnection,
+        url: PostgresURL,
+        committingAsynchronously: Bool = false
+    ) async throws -> PostgresGroupRecord {
+        let setting = committingAsynchronously ? ", set_config('synchronous_commit', 'off', true)" : ""
         let rows = try await connection.query(
             """
-            SELECT \(unescaped: PostgresGroupRecord.columns) FROM \(unescaped: tables.groups)
-            WHERE name = \(name)\(unescaped: locking ? " FOR UPDATE" : "")
+            SELECT \(unescaped: PostgresGroupRecord.columns)\(unescaped: setting) FROM \(unescaped: tables.groups)
+            WHERE name = \(name) FOR UPDATE
             """,
             logger: logger
         )
@@ -279,8 +291,8 @@ extension PostgresEventStore {
     }
 
     /// Adds up to `limit` of the group's events appended since its cursor to its pending deliveries and
-    /// moves the cursor past them (to the head when fewer are left), as of one snapshot: the events visible
-    /// then are exactly those up to the head. So a poll's work depends on its batch, not on the backlog. A
+    /// moves the cursor past them (past the events looked at when fewer are there, which is the head when
+    /// the log ends first), as of one snapshot: the events visible then are exactly those up to the head. So a poll's work depends on its batch, not on the backlog. A
     /// dead letter met again after a seek keeps its row. In the same statement (one round trip), ends the
     /// leases that ran out as ``expireLeases(_:now:on:)`` does (the rows it adds are never leased, so the two
     /// touch different rows). Returns whether an expired lease made an event deliverable again, and whether
@@ -298,30 +310,41 @@ extension PostgresEventStore {
         var bindings = PostgresBindings()
         bindings.append(group.id)
         bindings.append(now.timeIntervalSinceReferenceDate)
+        bindings.append(group.cursor)
         bindings.append(Int32(clamping: group.configuration.maxAttempts))
         bindings.append(Self.leaseExpiredError(group))
-        bindings.append(Int64(limit - 1))
+        bindings.append(Int64(limit))
+        // The events a take looks at, at most: it walks the log by sequence from the cursor and stops after
+        // this many, or after `limit` of the group's topic, so its cost never depends on the backlog (a sparse
+        // topic may take a few rounds to cross a long stretch of other events).
+        bindings.append(Int64(Swift.max(limit * 10, 1_000)))
         var condition = ""
         if let topic = PostgresTopicCondition.sql(group.configuration.topic, column: "e.type", bindings: &bindings) {
             condition = " AND " + topic
         }
         let t = tables
         let sql = """
-            WITH soft AS (SELECT set_config('synchronous_commit', 'off', true)),
-            locked AS (SELECT cursor FROM \(t.groups) WHERE group_id = $1 FOR UPDATE),
-            head AS (SELECT last_sequence FROM \(t.head)),
+            WITH head AS (SELECT last_sequence FROM \(t.head)),
+            scanned AS MATERIALIZED (
+                SELECT e.sequence, e.type, e.partition_key FROM \(t.events) AS e
+                WHERE e.sequence > $3 ORDER BY e.sequence LIMIT $7
+            ),
+            matching AS MATERIALIZED (
+                SELECT e.sequence, e.partition_key FROM scanned AS e WHERE true\(condition)
+                ORDER BY e.sequence LIMIT $6
+            ),
             upto AS (
-                SELECT coalesce((
-                    SELECT e.sequence FROM \(t.events) AS e
-                    WHERE e.sequence > locked.cursor AND e.sequence <= head.last_sequence\(condition)
-                    ORDER BY e.sequence OFFSET $5 LIMIT 1
-                ), greatest(head.last_sequence, locked.cursor)) AS sequence, locked.cursor AS cursor,
-                head.last_sequence AS head FROM head, locked
+                SELECT CASE
+                        WHEN (SELECT count(*) FROM matching) = $6 THEN (SELECT max(sequence) FROM matching)
+                        WHEN (SELECT count(*) FROM scanned) = $7 THEN (SELECT max(sequence) FROM scanned)
+                        ELSE greatest(head.last_sequence, $3)
+                    END AS sequence,
+                    head.last_sequence AS head
+                FROM head
             ),
             taken AS (
                 INSERT INTO \(t.pending) (group_id, sequence, state, attempt, available_at, partition_key)
-                SELECT $1, e.sequence, 0, 0, $2, e.partition_key FROM \(t.events) AS e, upto
-                WHERE e.sequence > upto.cursor AND e.sequence <= upto.sequence\(condition)
+                SELECT $1, sequence, 0, 0, $2, partition_key FROM matching
                 ON CONFLICT DO NOTHING
             ),
             moved AS (
@@ -330,13 +353,12 @@ extension PostgresEventStore {
             ),
             expired AS (
                 UPDATE \(t.pending)
-                SET state = CASE WHEN attempt >= $3 THEN 2 ELSE 0 END, available_at = lease_until, last_error = $4,
+                SET state = CASE WHEN attempt >= $4 THEN 2 ELSE 0 END, available_at = lease_until, last_error = $5,
                     lease_until = NULL, delivery_id = NULL
                 WHERE group_id = $1 AND state = 1 AND lease_until <= $2
                 RETURNING state
             )
-            SELECT (SELECT count(*) FROM expired WHERE state = 0), coalesce(bool_and(upto.sequence < upto.head), false)
-            FROM soft LEFT JOIN upto ON true
+            SELECT (SELECT count(*) FROM expired WHERE state = 0), upto.sequence < upto.head FROM upto
             """
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         var result = (redeliverable: false, more: false)
