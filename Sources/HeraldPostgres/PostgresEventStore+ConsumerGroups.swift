@@ -244,7 +244,17 @@ extension PostgresEventStore {
                         _ = try? await connection.query("ROLLBACK", logger: self.logger)
                         throw error
                     }
-                    let (deliveries, nextDue) = try await self.lease(record, max: max, now: now, on: connection)
+                    // The lease in a transaction of its own too: the deliveries are answered only once its
+                    // COMMIT has completed, never for a lease that a dying node leaves uncommitted.
+                    try await connection.query("BEGIN", logger: self.logger)
+                    let (deliveries, nextDue): ([Delivery], Date?)
+                    do {
+                        (deliveries, nextDue) = try await self.lease(record, max: max, now: now, on: connection)
+                        try await connection.query("COMMIT", logger: self.logger)
+                    } catch {
+                        _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                        throw error
+                    }
                     return (settled, deliveries, nextDue, expired, more)
                 }
                 let (settled, deliveries, nextDue, expired, more) = round
