@@ -9,12 +9,23 @@ import SQLiteNIO
 /// - consuming: those rows as a queue, taken 100 at a time oldest first, each batch read and deleted in one
 ///   transaction (one durable commit per batch).
 enum RawSQLiteBaseline {
-    static func appendBatches(events: [Event], path: String) async throws -> BenchResult {
+    /// A connection to a new file at `path` with Herald's durability settings (WAL, `synchronous=FULL`).
+    private static func open(_ path: String) async throws -> SQLiteConnection {
         let connection = try await SQLiteConnection.open(storage: .file(path: path))
         do {
             for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"] {
                 _ = try await connection.query(pragma)
             }
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    static func appendBatches(events: [Event], path: String) async throws -> BenchResult {
+        let connection = try await open(path)
+        do {
             _ = try await connection.query(
                 """
                 CREATE TABLE raw_events (sequence INTEGER PRIMARY KEY, id TEXT NOT NULL, source TEXT NOT NULL,
@@ -51,11 +62,8 @@ enum RawSQLiteBaseline {
     }
 
     static func consume(events: [Event], path: String) async throws -> BenchResult {
-        let connection = try await SQLiteConnection.open(storage: .file(path: path))
+        let connection = try await open(path)
         do {
-            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"] {
-                _ = try await connection.query(pragma)
-            }
             _ = try await connection.query(
                 "CREATE TABLE raw_queue (sequence INTEGER PRIMARY KEY, partition_key TEXT, event BLOB NOT NULL)")
             var start = 0
