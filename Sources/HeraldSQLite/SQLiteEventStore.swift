@@ -252,6 +252,18 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
             }
         }
         var failure: (any Error)?
+        // Closing checkpoints the write-ahead log into the file and removes it: that must be synced even
+        // when the last commit was a poll's soft one, or a power loss right after could lose durable events.
+        await writeLock.lock()
+        if state.withLock(\.writerCommitsSoftly) {
+            do {
+                _ = try await writer.query("PRAGMA synchronous = \(synchronous.pragma)")
+                state.withLock { $0.writerCommitsSoftly = false }
+            } catch {
+                failure = error
+            }
+        }
+        writeLock.unlock()
         for connection in [writer] + readers {
             do { try await connection.close() } catch { failure = failure ?? error }
         }
