@@ -296,8 +296,8 @@ func heraldConsume(args []string) error {
 }
 
 // heraldLatency: single events POSTed on a steady schedule from conns connections while one consumer of a
-// new group (start "latest") long-polls 100, acknowledging with the next poll; latency from each event's scheduled publish
-// time to the consumer reading it from the poll's answer.
+// new group (start "latest") long-polls 100, acknowledging with the next poll; latency from each event's
+// scheduled publish time to the consumer reading it from the poll's answer.
 func heraldLatency(args []string) error {
 	fs := newFlags("herald-latency")
 	url := fs.String("url", "", "Herald's base URL")
