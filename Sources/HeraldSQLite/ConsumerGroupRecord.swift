@@ -2,17 +2,20 @@ import Foundation
 import Herald
 import SQLiteNIO
 
-/// A row of `consumer_groups`: a group's id, settings and cursor.
-struct ConsumerGroupRecord {
+/// A row of `consumer_groups`: a group's id, settings and durable position (see ``GroupPosition``).
+struct ConsumerGroupRecord: Sendable {
     /// The columns to select for ``init(row:path:)``.
     static let columns = """
         group_id, name, topic, start_kind, start_sequence, start_time, max_attempts, ack_timeout_seconds,
-        ack_timeout_attoseconds, ordered, cursor
+        ack_timeout_attoseconds, ordered, cursor, taken
         """
 
     var id: Int
     var configuration: ConsumerGroupConfiguration
+    /// The floor: every event of the group at or below it is acknowledged or has a row.
     var cursor: Int64
+    /// The highest sequence the group had read from the log when its position was last written.
+    var taken: Int64
 
     init(row: SQLiteRow, path: String) throws {
         let name = row.column("name")?.string ?? ""
@@ -42,10 +45,12 @@ struct ConsumerGroupRecord {
         guard let maxAttempts = row.column("max_attempts")?.integer,
             let seconds = row.column("ack_timeout_seconds")?.integer,
             let attoseconds = row.column("ack_timeout_attoseconds")?.integer,
-            let ordered = row.column("ordered")?.bool, let cursor = row.column("cursor")?.integer
+            let ordered = row.column("ordered")?.bool, let cursor = row.column("cursor")?.integer,
+            let taken = row.column("taken")?.integer
         else { throw damaged("setting") }
         self.id = id
         self.cursor = Int64(cursor)
+        self.taken = Int64(taken)
         configuration = ConsumerGroupConfiguration(
             name: name,
             topic: topic,

@@ -3,9 +3,10 @@ import Herald
 import SQLiteNIO
 import Synchronization
 
-/// Consumer groups: a cursor per group into the log, and a row per event the group took from the log and
-/// has not acknowledged. A poll acknowledges what it was given to, takes at most a batch of events from
-/// beyond the cursor, ends expired leases, and leases, all in one write transaction.
+/// Consumer groups: a position per group in the log, leases in memory, and a row only for an event waiting
+/// for a redelivery, held back, or dead (see ``GroupPosition``). A poll acknowledges what it was given to,
+/// ends expired leases, and leases due rows and at most a batch of events from beyond its position, all in
+/// one write transaction.
 extension SQLiteEventStore {
     /// Creates a group; see ``ConsumerGroupStore/createGroup(_:)``.
     ///
@@ -22,10 +23,13 @@ extension SQLiteEventStore {
     public func deleteGroup(named name: String) async throws -> Bool {
         try await operation("deleteGroup") {
             try await writeTransaction { context in
-                try await !context.query(
+                let deleted = try await context.query(
                     "DELETE FROM consumer_groups WHERE name = ? RETURNING group_id",
                     [.text(name)]
-                ).isEmpty
+                )
+                for id in deleted.compactMap({ $0.column("group_id")?.integer }) { context.groups[id] = nil }
+                context.groupRecords[name] = nil
+                return !deleted.isEmpty
             }
         }
     }
@@ -34,7 +38,7 @@ extension SQLiteEventStore {
     public func groupInfo(named name: String) async throws -> ConsumerGroupInfo? {
         try await operation("groupInfo") {
             try await promoteDueEvents()
-            return try await groupInfos(where: "WHERE g.name = ?2", [.text(name)]).first
+            return try await groupInfos(where: "WHERE g.name = ?", [.text(name)]).first
         }
     }
 
@@ -46,36 +50,47 @@ extension SQLiteEventStore {
         }
     }
 
-    /// Counts in one statement, so that they come from one snapshot. A lease that ran out counts as
-    /// waiting for redelivery, or as a dead letter after the last attempt, as the next poll will make it.
+    /// The rows' counts in one statement, so that they come from one snapshot, with the leases and how far
+    /// each group read as this process holds them. A lease that ran out counts as waiting for redelivery,
+    /// or as a dead letter after the last attempt, as the next poll will make it.
     private func groupInfos(where condition: String, _ bindings: [SQLiteData]) async throws -> [ConsumerGroupInfo] {
-        let rows = try await reader().query(
+        let connection = reader()
+        let rows = try await connection.query(
             """
             SELECT \(ConsumerGroupRecord.columns),
-                (SELECT count(*) FROM group_pending AS p WHERE p.group_id = g.group_id
-                    AND (p.state = 0 OR (p.state = 1 AND (p.lease_until > ?1 OR p.attempt < g.max_attempts))))
-                    AS waiting,
-                (SELECT count(*) FROM group_pending AS p WHERE p.group_id = g.group_id AND p.state = 1
-                    AND p.lease_until > ?1) AS in_flight,
-                (SELECT count(*) FROM group_pending AS p WHERE p.group_id = g.group_id
-                    AND (p.state = 2 OR (p.state = 1 AND p.lease_until <= ?1 AND p.attempt >= g.max_attempts)))
-                    AS dead,
-                (SELECT count(*) FROM events AS e WHERE e.sequence > g.cursor
-                    AND \(TopicCondition.functionName)(g.topic, e.type)) AS untaken
+                (SELECT count(*) FROM group_pending AS p WHERE p.group_id = g.group_id AND p.state = 0) AS waiting,
+                (SELECT count(*) FROM group_pending AS p WHERE p.group_id = g.group_id AND p.state = 2) AS dead
             FROM consumer_groups AS g \(condition) ORDER BY g.name
             """,
-            [clock.now.stored] + bindings
+            bindings
         )
-        return try rows.map { row in
+        let (positions, now) = (state.withLock(\.groups), clock.now)
+        var infos: [ConsumerGroupInfo] = []
+        for row in rows {
             let record = try ConsumerGroupRecord(row: row, path: path)
-            func count(_ column: String) -> Int { row.column(column)?.integer ?? 0 }
-            return ConsumerGroupInfo(
-                configuration: record.configuration,
-                lag: count("waiting") + count("untaken"),
-                inFlight: count("in_flight"),
-                deadLetters: count("dead")
-            )
+            let position = positions[record.id] ?? GroupPosition(floor: record.cursor, taken: record.taken)
+            // Events beyond how far the group read, but for dead letters met again after a seek.
+            let topic = TopicCondition(record.configuration.topic)
+            let unread =
+                try await connection.query(
+                    """
+                    SELECT count(*) AS unread FROM events
+                    WHERE sequence > ?\(topic.map { " AND " + $0.sql } ?? "")
+                        AND NOT EXISTS (SELECT 1 FROM group_pending AS p WHERE p.group_id = ? AND p.sequence = events.sequence)
+                    """,
+                    [position.taken.stored] + (topic?.bindings ?? []) + [.integer(record.id)]
+                ).first?.column("unread")?.integer ?? 0
+            let ranOut = position.leases.ranOut(at: now, maxAttempts: record.configuration.maxAttempts)
+            let inFlight = position.leases.current(at: now)
+            infos.append(
+                ConsumerGroupInfo(
+                    configuration: record.configuration,
+                    lag: (row.column("waiting")?.integer ?? 0) + inFlight + ranOut.waiting + unread,
+                    inFlight: inFlight,
+                    deadLetters: (row.column("dead")?.integer ?? 0) + ranOut.dead
+                ))
         }
+        return infos
     }
 
     /// Leases up to `max` deliveries, waiting up to `wait` for the first; see
@@ -88,8 +103,9 @@ extension SQLiteEventStore {
     /// see ``ConsumerGroupStore/poll(group:max:wait:acknowledging:)``.
     ///
     /// The acknowledgements and the first leases are one transaction, committed durably; a poll without
-    /// acknowledgements commits without waiting for the disk (see ``withWriter(softCommits:_:)``). Each
-    /// round takes at most `max` new events from the log, so its work does not grow with the backlog.
+    /// acknowledgements commits without waiting for the disk (see ``withWriter(softCommits:_:)``), and in
+    /// the steady state writes nothing: leases are kept in memory (see ``GroupPosition``). Each round reads
+    /// at most `max` new events from the log, so its work does not grow with the backlog.
     /// While waiting it is woken by every commit of this store, and on the store's clock when a
     /// redelivery or a lease comes due. `wait` is measured on the continuous clock.
     ///
@@ -126,27 +142,18 @@ extension SQLiteEventStore {
         }
     }
 
-    /// One round of a poll on the write connection: acknowledges, brings the group up to date and leases.
+    /// One round of a poll on the write connection: one statement that writes in the steady state, or a
+    /// transaction.
     private func pollRound(
         _ context: WriteContext,
         group: String,
         max: Int,
         acknowledging ids: Set<String>
     ) async throws -> (acknowledged: Set<String>, deliveries: [Delivery], nextDue: Date?, moreBeyondCursor: Bool) {
-        // Only this connection writes, and it is ours until the lease is made: the group read here stays
-        // current in the transaction below.
-        let record = try await context.existingGroup(named: group, path: path)
-        // With nothing to settle or bring up to date, the lease is one statement, which commits on its own.
-        guard !ids.isEmpty || context.needsPreparation(toLease: record) else {
-            let (deliveries, nextDue) = try await context.lease(record, max: max, path: path)
-            return ([], deliveries, nextDue, false)
-        }
-        return try await inTransaction(context) {
-            let acknowledged = ids.isEmpty ? [] : try await context.ack(group: group, deliveryIDs: ids, path: path)
-            let more =
-                context.needsPreparation(toLease: record) ? try await context.prepareToLease(record, max: max) : false
-            let (deliveries, nextDue) = try await context.lease(record, max: max, path: path)
-            return (acknowledged, deliveries, nextDue, more)
+        try await inLazyTransaction(context) {
+            let record = try await context.existingGroup(named: group, path: path)
+            let round = try await context.pollRound(record, max: max, acknowledging: ids, path: path)
+            return (round.acknowledged, round.deliveries, round.nextDue, round.more)
         }
     }
 
@@ -183,13 +190,11 @@ extension SQLiteEventStore {
     /// ``ConsumerGroupStore/ackReturningIDs(group:deliveryIDs:)``.
     public func ackReturningIDs(group: String, deliveryIDs: [String]) async throws -> Set<String> {
         try await operation("ack") {
-            let ids = Set(deliveryIDs)
-            // One statement commits atomically on its own; a longer list takes several, in a transaction.
-            return ids.count <= WriteContext.maximumListLength
-                ? try await withWriter { context in try await context.ack(group: group, deliveryIDs: ids, path: path) }
-                : try await writeTransaction { context in
-                    try await context.ack(group: group, deliveryIDs: ids, path: path)
+            try await withWriter { context in
+                try await inLazyTransaction(context) {
+                    try await context.ack(group: group, deliveryIDs: Set(deliveryIDs), path: path)
                 }
+            }
         }
     }
 
@@ -242,6 +247,59 @@ extension SQLiteEventStore {
             try await writeTransaction { context in
                 try await context.requeueDeadLetters(group: group, sequences: sequences, path: path)
             }
+        }
+    }
+
+    /// Ends the leases of the process that had the file before: leases live in memory, so none survives it.
+    /// The events it had out with consumers wait for a redelivery, as rows: the leased events without a row
+    /// (each group's `holes`), and those with one. An attempt cut short is not counted, unless its lease had
+    /// run out already; then it counts as any lease that runs out does, and may make the event a dead letter.
+    static func recoverGroups(_ writer: SQLiteConnection, now: Date, path: String) async throws {
+        let groups = try await writer.query("SELECT group_id, name, holes FROM consumer_groups WHERE holes != ''")
+        let leased = try await writer.query("SELECT 1 FROM group_pending WHERE state = 1 LIMIT 1")
+        guard !groups.isEmpty || !leased.isEmpty else { return }
+        _ = try await writer.query("BEGIN IMMEDIATE")
+        do {
+            for group in groups {
+                guard let id = group.column("group_id")?.integer,
+                    let holes = group.column("holes")?.string.flatMap(GroupPosition.decode(holes:))
+                else {
+                    throw EventLogError(
+                        .storage,
+                        "consumer group '\(group.column("name")?.string ?? "")' in '\(path)' has an unreadable "
+                            + "position; the database is damaged or was changed by hand. Delete the group and create it again."
+                    )
+                }
+                for start in stride(from: 0, to: holes.count, by: WriteContext.maximumListLength) {
+                    let chunk = holes[start..<min(start + WriteContext.maximumListLength, holes.count)]
+                    _ = try await writer.query(
+                        """
+                        INSERT OR IGNORE INTO group_pending (group_id, sequence, state, attempt, available_at, partition_key)
+                        SELECT ?, sequence, 0, 0, ?, partition_key FROM events
+                        WHERE sequence IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))
+                        """,
+                        [.integer(id), now.stored] + chunk.map(\.stored)
+                    )
+                }
+            }
+            _ = try await writer.query("UPDATE consumer_groups SET holes = '' WHERE holes != ''")
+            _ = try await writer.query(
+                """
+                UPDATE group_pending SET
+                    state = CASE WHEN lease_until <= ?1 AND attempt >= (SELECT max_attempts FROM consumer_groups AS g
+                        WHERE g.group_id = group_pending.group_id) THEN 2 ELSE 0 END,
+                    attempt = CASE WHEN lease_until <= ?1 THEN attempt ELSE max(attempt - 1, 0) END,
+                    available_at = CASE WHEN lease_until <= ?1 THEN lease_until ELSE ?1 END,
+                    last_error = CASE WHEN lease_until <= ?1 THEN 'lease expired without an ack' ELSE last_error END,
+                    lease_until = NULL
+                WHERE state = 1
+                """,
+                [now.stored]
+            )
+            _ = try await writer.query("COMMIT")
+        } catch {
+            _ = try? await writer.query("ROLLBACK")
+            throw SQLiteStorageFailure.map(error, path: path, operation: "ending the leases of the last run")
         }
     }
 }

@@ -45,8 +45,10 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         var lastSequence: Int64
         /// When the earliest scheduled event comes due; `nil` exactly when no event is scheduled.
         var earliestDue: Date?
-        /// Per consumer group id, a time no later than the end of any of its leases (see ``WriteContext``).
-        var leaseDeadlines: [Int: Date] = [:]
+        /// The positions and leases of the consumer groups, by group id (see ``GroupPosition``).
+        var groups: [Int: GroupPosition] = [:]
+        /// The consumer groups' rows by name, as this process last read or wrote them.
+        var groupRecords: [String: ConsumerGroupRecord] = [:]
         /// Whether the write connection runs with `synchronous = OFF` for the soft commits of polls (see
         /// ``withWriter(softCommits:_:)``); read and changed only by the holder of the write lock.
         var writerCommitsSoftly = false
@@ -144,6 +146,7 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
             let writer = try await connect(path: path, threadPool: threadPool, logger: logger)
             connections.append(writer)
             try await prepareWriter(writer, path: path, configuration: configuration)
+            try await recoverGroups(writer, now: clock.now, path: path)
             for _ in 0..<configuration.readerConnections {
                 let reader = try await connect(path: path, threadPool: threadPool, logger: logger)
                 connections.append(reader)
@@ -357,7 +360,8 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
                 now: clock.now,
                 lastSequence: state.lastSequence,
                 earliestDue: state.earliestDue,
-                leaseDeadlines: state.leaseDeadlines
+                groups: state.groups,
+                groupRecords: state.groupRecords
             )
         }
         let value = try await body(context)
@@ -369,19 +373,32 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// rolls back when `body` or the commit throws.
     func inTransaction<T>(_ context: WriteContext, _ body: () async throws -> T) async throws -> T {
         do {
-            try await context.query("BEGIN IMMEDIATE")
+            try await context.beginWrites()
         } catch {
             throw SQLiteStorageFailure.map(error, path: path, operation: "beginning a transaction")
         }
+        return try await inLazyTransaction(context, body)
+    }
+
+    /// Runs `body` on `context`, which ``withWriter(softCommits:_:)`` gave, and commits the transaction it
+    /// opened with ``WriteContext/beginWrites()``, if it did; rolls it back when `body` or the commit
+    /// throws. A body that writes only once, as its last statement, needs no transaction: SQLite makes a
+    /// lone statement atomic and durable by itself, which saves the round trips of `BEGIN` and `COMMIT`.
+    func inLazyTransaction<T>(_ context: WriteContext, _ body: () async throws -> T) async throws -> T {
         do {
             let value = try await body()
-            do {
-                try await context.query("COMMIT")
-            } catch {
-                throw SQLiteStorageFailure.map(error, path: path, operation: "commit")
+            if context.isInTransaction {
+                do {
+                    try await context.query("COMMIT")
+                    context.isInTransaction = false
+                } catch {
+                    throw SQLiteStorageFailure.map(error, path: path, operation: "commit")
+                }
             }
             return value
         } catch {
+            guard context.isInTransaction else { throw error }
+            context.isInTransaction = false
             // SQLite may have rolled back already (disk full, I/O error); then this fails harmlessly. In a task
             // of its own, because in a cancelled task every statement fails before it runs (NIO's thread pool
             // checks for cancellation), which would leave the transaction open on the write connection and
@@ -396,7 +413,8 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         state.withLock { state in
             state.lastSequence = context.lastSequence
             state.earliestDue = context.earliestDue
-            state.leaseDeadlines = context.leaseDeadlines
+            state.groups = context.groups
+            state.groupRecords = context.groupRecords
         }
         if context.changed { changes.signal() }
     }

@@ -124,6 +124,18 @@ enum SQLiteSchema {
             ) WITHOUT ROWID
             """
         ],
+        // Consumer groups as cursors (`GroupPosition`): leases move to memory, so a row of `group_pending` is
+        // only for an event waiting for a redelivery, held back behind its partition key, or dead (`state` 0
+        // and 2; 1 while such a row's event is out with a consumer, until `lease_until`). `cursor` becomes
+        // the floor and `taken` how far the group read; a version 4 cursor is both, since every event it passed
+        // either has a row or was acknowledged.
+        [
+            "ALTER TABLE consumer_groups ADD COLUMN taken INTEGER NOT NULL DEFAULT 0",
+            "UPDATE consumer_groups SET taken = cursor",
+            "ALTER TABLE consumer_groups ADD COLUMN holes TEXT NOT NULL DEFAULT ''",
+            "DROP INDEX group_pending_by_delivery",
+            "ALTER TABLE group_pending DROP COLUMN delivery_id",
+        ],
     ]
 
     /// The newest schema version this build reads and writes.

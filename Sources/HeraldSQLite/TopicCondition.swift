@@ -2,9 +2,9 @@ import Herald
 import SQLiteNIO
 import Synchronization
 
-/// Topic patterns in SQL: an index range for the pattern's literal prefix, and the exact match by
-/// ``TopicPattern/matches(_:)`` through the SQL function `herald_topic_matches(pattern, type)`, which
-/// every connection of the store installs.
+/// Topic patterns in SQL: an index range for the pattern's literal prefix, and, when the pattern has a `*`
+/// or starts with a wildcard, the exact match by ``TopicPattern/matches(_:)`` through the SQL function
+/// `herald_topic_matches(pattern, type)`, which every connection of the store installs.
 struct TopicCondition {
     /// An SQL condition on the column `type`, to join with `AND`.
     var sql: String
@@ -28,10 +28,18 @@ struct TopicCondition {
             bindings = [.text(pattern.text)]
             return
         }
-        // Types starting with "a.b." sort between "a.b." and "a.b/", since '/' follows '.' in UTF-8.
+        // Types starting with "a.b." sort between "a.b." and "a.b/", since '/' follows '.' in UTF-8. For
+        // "a.b.>" that range is the whole answer ('>' takes whatever follows the dot), so no row calls the function.
         let prefix = literals.joined(separator: ".")
-        sql = "\(column) >= ? AND \(column) < ? AND \(Self.functionName)(?, \(column))"
-        bindings = [.text(prefix + "."), .text(prefix + "/"), .text(pattern.text)]
+        let range = "\(column) >= ? AND \(column) < ?"
+        let bounds: [SQLiteData] = [.text(prefix + "."), .text(prefix + "/")]
+        if tokens.count == literals.count + 1, tokens.last == ">" {
+            sql = range
+            bindings = bounds
+        } else {
+            sql = range + " AND \(Self.functionName)(?, \(column))"
+            bindings = bounds + [.text(pattern.text)]
+        }
     }
 
     /// The SQL function, to install on a connection.

@@ -2,14 +2,21 @@ import Foundation
 import Herald
 import SQLiteNIO
 
-/// The consumer-group statements that run in a write transaction.
+/// The consumer-group statements that run in a write transaction; see ``GroupPosition`` for what a group
+/// keeps where.
 ///
-/// `group_pending.state`: 0 waiting (deliverable from `available_at`), 1 leased (until `lease_until`, as
-/// `delivery_id`), 2 dead letter.
+/// `group_pending.state`: 0 waiting (deliverable from `available_at`), 1 out with a consumer (until
+/// `lease_until`; the lease itself is in memory), 2 dead letter.
 extension WriteContext {
+    /// The group's row: its settings, and where it stood when this process first read it (``position(of:)``
+    /// has where it stands now).
     func group(named name: String, path: String) async throws -> ConsumerGroupRecord? {
-        try await query("SELECT \(ConsumerGroupRecord.columns) FROM consumer_groups WHERE name = ?", [.text(name)])
-            .first.map { try ConsumerGroupRecord(row: $0, path: path) }
+        if let record = groupRecords[name] { return record }
+        let record = try await query(
+            "SELECT \(ConsumerGroupRecord.columns) FROM consumer_groups WHERE name = ?", [.text(name)]
+        ).first.map { try ConsumerGroupRecord(row: $0, path: path) }
+        groupRecords[name] = record
+        return record
     }
 
     func existingGroup(named name: String, path: String) async throws -> ConsumerGroupRecord {
@@ -29,10 +36,10 @@ extension WriteContext {
         try await query(
             """
             INSERT INTO consumer_groups (name, topic, start_kind, start_sequence, start_time, max_attempts,
-                ack_timeout_seconds, ack_timeout_attoseconds, ordered, cursor)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ack_timeout_seconds, ack_timeout_attoseconds, ordered, cursor, taken)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            ConsumerGroupRecord.values(of: configuration) + [cursor.stored]
+            ConsumerGroupRecord.values(of: configuration) + [cursor.stored, cursor.stored]
         )
         return true
     }
@@ -66,174 +73,302 @@ extension WriteContext {
         let group = try await existingGroup(named: name, path: path)
         let cursor = try await cursor(at: position)
         try await query("DELETE FROM group_pending WHERE group_id = ? AND state IN (0, 1)", [.integer(group.id)])
-        try await query(
-            "UPDATE consumer_groups SET cursor = ? WHERE group_id = ?", [cursor.stored, .integer(group.id)])
-        leaseDeadlines[group.id] = .distantFuture
+        let moved = GroupPosition(floor: cursor, taken: cursor, rowsDue: .none)
+        try await save(moved, of: group)
+        groups[group.id] = moved
         changed = true
         return cursor
     }
 
-    /// Whether leasing from `group` must write something first: scheduled events that came due, events
-    /// appended since the group's cursor, or leases that may have run out (see ``prepareToLease(_:max:)``).
-    func needsPreparation(toLease group: ConsumerGroupRecord) -> Bool {
-        if let due = earliestDue, due <= now { return true }
-        guard let deadline = leaseDeadlines[group.id] else { return true }
-        return group.cursor < lastSequence || deadline <= now
+    /// The group's position: as this process left it, or as its row says.
+    func position(of group: ConsumerGroupRecord) -> GroupPosition {
+        groups[group.id] ?? GroupPosition(floor: group.cursor, taken: group.taken)
     }
 
-    /// Brings the group up to date for ``lease(_:max:path:)``: promotes due events, takes up to `max` of
-    /// the events appended since its cursor, and ends its leases that ran out. Returns whether events are
-    /// left beyond the cursor.
-    func prepareToLease(_ group: ConsumerGroupRecord, max: Int) async throws -> Bool {
-        try await promoteDueEvents()
-        let more = try await takeNewEvents(group, limit: max)
-        try await expireLeases(group)
-        return more
-    }
-
-    /// Leases up to `max` deliveries of the group, which ``prepareToLease(_:max:)`` brought up to date (unless
-    /// ``needsPreparation(toLease:)`` said it need not). Returns them, and when there are none, the next
-    /// time on the store's clock at which one may become deliverable (a redelivery delay or a lease
-    /// ending).
-    ///
-    /// One statement writes, so it may run outside a transaction.
-    func lease(_ group: ConsumerGroupRecord, max: Int, path: String) async throws
-        -> (deliveries: [Delivery], nextDue: Date?)
-    {
-        let leaseUntil = now.adding(group.configuration.ackTimeout)
-        // The deliverable rows, oldest first; in an ordered group only the oldest unfinished one of each
-        // partition key.
-        let deliverable =
-            group.configuration.ordered
-            ? """
-            SELECT p.sequence FROM group_pending AS p INDEXED BY group_pending_ready
-            WHERE p.group_id = ?1 AND p.state = 0 AND p.available_at <= ?2
-                AND (p.partition_key IS NULL OR NOT EXISTS (
-                    SELECT 1 FROM group_pending AS q
-                    WHERE q.group_id = ?1 AND q.partition_key = p.partition_key AND q.state IN (0, 1)
-                        AND q.sequence < p.sequence))
-            ORDER BY p.sequence LIMIT ?3
-            """
-            : """
-            SELECT sequence FROM group_pending INDEXED BY group_pending_ready
-            WHERE group_id = ?1 AND state = 0 AND available_at <= ?2
-            ORDER BY sequence LIMIT ?3
-            """
-        let leased = try await query(
-            """
-            UPDATE group_pending SET state = 1, attempt = attempt + 1, lease_until = ?4, delivery_id = ?5 || sequence
-            WHERE group_id = ?1 AND sequence IN (\(deliverable))
-            RETURNING sequence, attempt, delivery_id,
-                (SELECT event FROM events WHERE events.sequence = group_pending.sequence) AS event
-            """,
+    /// Writes the group's durable position: its floor, how far it read and its leased events without a row.
+    private func save(_ position: GroupPosition, of group: ConsumerGroupRecord) async throws {
+        let holes = position.leases.sequencesWithoutRows
+        try await query(
+            "UPDATE consumer_groups SET cursor = ?, taken = ?, holes = ? WHERE group_id = ?",
             [
-                .integer(group.id), now.stored, .integer(max), leaseUntil.stored,
-                .text(UUID().uuidString.lowercased() + "-"),
+                (holes.first.map { $0 - 1 } ?? position.taken).stored, position.taken.stored,
+                .text(GroupPosition.encode(holes: holes)), .integer(group.id),
             ]
         )
-        if !leased.isEmpty, let deadline = leaseDeadlines[group.id] {
-            leaseDeadlines[group.id] = min(deadline, leaseUntil)
-        }
-        guard !leased.isEmpty else {
-            let next = try await query(
-                """
-                SELECT min(CASE state WHEN 0 THEN available_at ELSE lease_until END) AS next FROM group_pending
-                WHERE group_id = ? AND ((state = 0 AND available_at > ?) OR state = 1)
-                """,
-                [.integer(group.id), now.stored]
-            )
-            return ([], Date(stored: next.first?.column("next")))
-        }
-        let events = try SQLiteEventStore.decode(leased, path: path)
-        let deliveries = zip(leased, events).map { row, event in
-            Delivery(
-                id: row.column("delivery_id")?.string ?? "",
-                attempt: row.column("attempt")?.integer ?? 1,
-                stored: event
-            )
-        }
-        return (deliveries.sorted { $0.sequence < $1.sequence }, nil)
     }
 
-    /// Adds up to `limit` of the group's events appended since its cursor to its pending deliveries and
-    /// moves the cursor past them (to the head when fewer are left), so that a poll's work depends on its
-    /// batch, not on the backlog. Returns whether the cursor is still below the head.
+    /// One round of a poll: acknowledges `ids`, ends the leases that ran out, promotes due scheduled events,
+    /// and leases up to `max` deliveries: first rows that came due (redeliveries, held-back events), then
+    /// events read from the log beyond the group's position. Returns what it acknowledged and leased, when
+    /// nothing was leased the next time on the store's clock at which something may be (a redelivery or a
+    /// lease coming due), and whether the log holds more beyond what this round read.
     ///
-    /// A dead letter met again after a seek keeps its row and stays a dead letter.
-    private func takeNewEvents(_ group: ConsumerGroupRecord, limit: Int) async throws -> Bool {
-        guard group.cursor < lastSequence else { return false }
-        let condition = TopicCondition(group.configuration.topic)
-        let matching = condition.map { " AND " + $0.sql } ?? ""
-        let conditionBindings = condition?.bindings ?? []
-        // The last of the next `limit` events of the topic, if there are that many. Both statements walk the
-        // log by sequence (NOT INDEXED: the index on type would have them sort every event of a prefix topic
-        // first), so they stop after the batch.
-        let last = try await query(
-            "SELECT sequence FROM events NOT INDEXED WHERE sequence > ?\(matching) ORDER BY sequence LIMIT 1 OFFSET ?",
-            [group.cursor.stored] + conditionBindings + [.integer(limit - 1)]
-        ).first?.column("sequence")?.integer
-        let upTo = last.map(Int64.init) ?? lastSequence
-        try await query(
-            """
-            INSERT OR IGNORE INTO group_pending (group_id, sequence, state, attempt, available_at, partition_key)
-            SELECT ?, sequence, 0, 0, ?, partition_key FROM events NOT INDEXED
-            WHERE sequence > ? AND sequence <= ?\(matching)
-            """,
-            [.integer(group.id), now.stored, group.cursor.stored, upTo.stored] + conditionBindings
-        )
-        try await query("UPDATE consumer_groups SET cursor = ? WHERE group_id = ?", [upTo.stored, .integer(group.id)])
-        return upTo < lastSequence
+    /// The acknowledgements write the group's position, so that they are durable once the round commits; a
+    /// round without them writes nothing unless a lease ran out, a row came due or an ordered group held
+    /// events back. In the steady state the position is its only write, so it runs under
+    /// `SQLiteEventStore.inLazyTransaction`: every other write opens the transaction first
+    /// (``beginWrites()``), and the position is written last.
+    func pollRound(_ group: ConsumerGroupRecord, max: Int, acknowledging ids: Set<String>, path: String)
+        async throws -> (acknowledged: Set<String>, deliveries: [Delivery], nextDue: Date?, more: Bool)
+    {
+        var position = position(of: group)
+        let acknowledged = try await acknowledge(ids, in: &position, of: group)
+        let expired = try await expireLeases(&position, of: group)
+        if let due = earliestDue, due <= now { try await beginWrites() }
+        try await promoteDueEvents()
+        let deliveryPrefix = UUID().uuidString.lowercased() + "-"
+        var deliveries = try await leaseRows(&position, of: group, max: max, prefix: deliveryPrefix, path: path)
+        var fromLog: (deliveries: [Delivery], more: Bool, heldBack: Bool) = ([], false, false)
+        if deliveries.count < max {
+            fromLog = try await leaseFromLog(
+                &position, of: group, max: max - deliveries.count, prefix: deliveryPrefix, path: path)
+            deliveries += fromLog.deliveries
+        }
+        if !acknowledged.isEmpty || expired || fromLog.heldBack { try await save(position, of: group) }
+        groups[group.id] = position
+        guard deliveries.isEmpty else { return (acknowledged, deliveries, nil, fromLog.more) }
+        let rowDue: Date? =
+            switch position.rowsDue {
+            case .at(let date): date
+            case .none, .unknown: nil
+            }
+        let nextDue = [rowDue, position.leases.earliestEnd].compactMap { $0 }.min()
+        return (acknowledged, [], nextDue, fromLog.more)
+    }
+
+    /// Ends the current leases among `ids`, deleting the rows of their events; returns their ids.
+    private func acknowledge(_ ids: Set<String>, in position: inout GroupPosition, of group: ConsumerGroupRecord)
+        async throws -> Set<String>
+    {
+        var acknowledged: Set<String> = []
+        var rows: [SQLiteData] = []
+        for id in ids {
+            guard let lease = position.leases.settle(id, at: now) else { continue }
+            acknowledged.insert(id)
+            if lease.hasRow { rows.append(lease.sequence.stored) }
+        }
+        if !rows.isEmpty {
+            try await beginWrites()
+            try await query(
+                "DELETE FROM group_pending WHERE group_id = ? AND sequence IN (?values)",
+                prefix: [.integer(group.id)],
+                values: rows
+            )
+        }
+        // An ordered group's next event of the same partition key may be deliverable now.
+        if !acknowledged.isEmpty { changed = true }
+        return acknowledged
     }
 
     /// Ends the group's leases that ran out: each counts as a failed attempt, and after the last one the
-    /// event becomes a dead letter. Then notes when the first of the remaining leases ends, so that
-    /// nothing is looked for until then.
-    func expireLeases(_ group: ConsumerGroupRecord) async throws {
-        if let deadline = leaseDeadlines[group.id], deadline > now { return }
-        let error = SQLiteData.text("lease expired after \(group.configuration.ackTimeout) without an ack")
-        let expired = try await query(
-            """
-            UPDATE group_pending INDEXED BY group_pending_by_state
-            SET state = CASE WHEN attempt >= ? THEN 2 ELSE 0 END, available_at = lease_until, last_error = ?,
-                lease_until = NULL, delivery_id = NULL
-            WHERE group_id = ? AND state = 1 AND lease_until <= ?
-            RETURNING state
-            """,
-            [.integer(group.configuration.maxAttempts), error, .integer(group.id), now.stored]
+    /// event becomes a dead letter. Returns whether any ran out; then the position must be saved.
+    private func expireLeases(_ position: inout GroupPosition, of group: ConsumerGroupRecord) async throws -> Bool {
+        let expired = position.leases.expire(at: now)
+        guard !expired.isEmpty else { return false }
+        try await recordFailures(
+            expired,
+            of: group,
+            availableAt: { $0.until },
+            error: "lease expired after \(group.configuration.ackTimeout) without an ack"
         )
-        if expired.contains(where: { $0.column("state")?.integer == 0 }) { changed = true }
-        let deadline = try await query(
-            """
-            SELECT min(lease_until) AS deadline FROM group_pending INDEXED BY group_pending_by_state
-            WHERE group_id = ? AND state = 1
-            """,
-            [.integer(group.id)]
-        )
-        leaseDeadlines[group.id] = Date(stored: deadline.first?.column("deadline")) ?? .distantFuture
+        position.rowsDue = .unknown
+        return true
     }
 
-    /// Acknowledges the group's current deliveries among `ids`; returns their ids.
-    ///
-    /// Up to ``maximumListLength`` distinct ids take one statement that writes, which may run outside a
-    /// transaction.
-    func ack(group name: String, deliveryIDs ids: Set<String>, path: String) async throws -> Set<String> {
-        let acknowledged = try await query(
-            """
-            DELETE FROM group_pending INDEXED BY group_pending_by_delivery
-            WHERE group_id = (SELECT group_id FROM consumer_groups WHERE name = ?) AND delivery_id IN (?values)
-                AND state = 1 AND lease_until > ?
-            RETURNING delivery_id
-            """,
-            prefix: [.text(name)],
-            values: ids.map(SQLiteData.text),
-            suffix: [now.stored]
+    /// Writes the rows of leases that ended without an ack: waiting for a redelivery from `availableAt`, or
+    /// dead letters after the last attempt.
+    private func recordFailures(
+        _ leases: [GroupLeases.Lease],
+        of group: ConsumerGroupRecord,
+        availableAt: (GroupLeases.Lease) -> Date,
+        error: String?
+    ) async throws {
+        let maxAttempts = group.configuration.maxAttempts
+        try await beginWrites()
+        try await insert(
+            into: "group_pending",
+            columns: ["group_id", "sequence", "state", "attempt", "available_at", "last_error", "partition_key"],
+            rows: leases.map { lease in
+                [
+                    .integer(group.id), lease.sequence.stored, .integer(lease.attempt >= maxAttempts ? 2 : 0),
+                    .integer(lease.attempt), availableAt(lease).stored, error.map(SQLiteData.text) ?? .null,
+                    lease.partitionKey.map(SQLiteData.text) ?? .null,
+                ]
+            },
+            conflict: """
+                 ON CONFLICT (group_id, sequence) DO UPDATE SET state = excluded.state, attempt = excluded.attempt,
+                    available_at = excluded.available_at, last_error = excluded.last_error, lease_until = NULL
+                """
         )
-        guard !acknowledged.isEmpty else {
-            _ = try await existingGroup(named: name, path: path)
-            return []
+        if leases.contains(where: { $0.attempt < maxAttempts }) { changed = true }
+    }
+
+    /// Leases the group's rows that came due, oldest first: in an ordered group only the oldest unfinished
+    /// one of each partition key, and none of a key out with a consumer.
+    private func leaseRows(
+        _ position: inout GroupPosition,
+        of group: ConsumerGroupRecord,
+        max: Int,
+        prefix: String,
+        path: String
+    ) async throws -> [Delivery] {
+        switch position.rowsDue {
+        case .none: return []
+        case .at(let date) where date > now: return []
+        case .at, .unknown: break
         }
-        changed = true
-        return Set(acknowledged.compactMap { $0.column("delivery_id")?.string })
+        let ordered = group.configuration.ordered
+        let candidates = try await query(
+            ordered
+                ? """
+                SELECT p.sequence AS sequence, p.partition_key AS partition_key
+                FROM group_pending AS p INDEXED BY group_pending_ready
+                WHERE p.group_id = ?1 AND p.state = 0 AND p.available_at <= ?2
+                    AND (p.partition_key IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM group_pending AS q
+                        WHERE q.group_id = ?1 AND q.partition_key = p.partition_key AND q.state IN (0, 1)
+                            AND q.sequence < p.sequence))
+                ORDER BY p.sequence LIMIT ?3
+                """
+                : """
+                SELECT sequence, partition_key FROM group_pending INDEXED BY group_pending_ready
+                WHERE group_id = ?1 AND state = 0 AND available_at <= ?2 ORDER BY sequence LIMIT ?3
+                """,
+            // An ordered group's candidates include at most one per key out with a consumer, which it skips.
+            [.integer(group.id), now.stored, .integer(max + (ordered ? position.leases.partitionKeys.count : 0))]
+        )
+        let chosen = candidates.filter { row in
+            guard ordered, let key = row.column("partition_key")?.string else { return true }
+            return !position.leases.holds(partitionKey: key)
+        }.prefix(max).compactMap { $0.column("sequence")?.integer.map(SQLiteData.integer) }
+        var deliveries: [Delivery] = []
+        if !chosen.isEmpty {
+            let leaseUntil = now.adding(group.configuration.ackTimeout)
+            try await beginWrites()
+            let leased = try await query(
+                """
+                UPDATE group_pending SET state = 1, attempt = attempt + 1, lease_until = ?
+                WHERE group_id = ? AND sequence IN (?values)
+                RETURNING sequence, attempt, partition_key,
+                    (SELECT event FROM events WHERE events.sequence = group_pending.sequence) AS event
+                """,
+                prefix: [leaseUntil.stored, .integer(group.id)],
+                values: Array(chosen)
+            )
+            let events = try SQLiteEventStore.decode(leased, path: path)
+            for (row, stored) in zip(leased, events) {
+                let attempt = row.column("attempt")?.integer ?? 1
+                let id = prefix + String(stored.sequence)
+                position.leases.add(
+                    GroupLeases.Lease(
+                        sequence: stored.sequence, attempt: attempt, until: leaseUntil,
+                        partitionKey: row.column("partition_key")?.string, hasRow: true),
+                    id: id
+                )
+                deliveries.append(Delivery(id: id, attempt: attempt, stored: stored))
+            }
+        }
+        let due = try await query(
+            """
+            SELECT min(available_at) AS due FROM group_pending INDEXED BY group_pending_by_state
+            WHERE group_id = ? AND state = 0
+            """,
+            [.integer(group.id)]
+        ).first?.column("due")
+        position.rowsDue = Date(stored: due).map(GroupPosition.RowsDue.at) ?? .none
+        return deliveries.sorted { $0.sequence < $1.sequence }
+    }
+
+    /// Reads up to `max` of the group's events beyond its position from the log and leases them; an ordered
+    /// group holds back, as rows, the events whose partition key is out with a consumer or waits. Returns the
+    /// deliveries, whether the log holds more beyond what was read, and whether events were held back (then
+    /// the position must be saved).
+    ///
+    /// The read walks the log by sequence (`NOT INDEXED`: the index on type would have it sort every event of
+    /// a prefix topic first), so it stops after `max` events, however long the backlog. Events with a row of
+    /// their own beyond the position are dead letters met again after a seek, which stay dead.
+    private func leaseFromLog(
+        _ position: inout GroupPosition,
+        of group: ConsumerGroupRecord,
+        max: Int,
+        prefix: String,
+        path: String
+    ) async throws -> (deliveries: [Delivery], more: Bool, heldBack: Bool) {
+        guard position.taken < lastSequence else { return ([], false, false) }
+        let condition = TopicCondition(group.configuration.topic)
+        let rows = try await query(
+            """
+            SELECT sequence, partition_key, event FROM events NOT INDEXED
+            WHERE sequence > ?\(condition.map { " AND " + $0.sql } ?? "")
+                AND NOT EXISTS (SELECT 1 FROM group_pending AS p WHERE p.group_id = ? AND p.sequence = events.sequence)
+            ORDER BY sequence LIMIT ?
+            """,
+            [position.taken.stored] + (condition?.bindings ?? []) + [.integer(group.id), .integer(max)]
+        )
+        position.taken =
+            rows.count == max ? Int64(rows.last?.column("sequence")?.integer ?? 0) : lastSequence
+        let events = try SQLiteEventStore.decode(rows, path: path)
+        // An ordered group delivers one event per partition key at a time, in order: an event whose key is out
+        // with a consumer or has a row waiting waits behind it, as a row.
+        var blockedKeys: Set<String> = []
+        if group.configuration.ordered {
+            let keys = Set(rows.compactMap { $0.column("partition_key")?.string })
+            if !keys.isEmpty {
+                blockedKeys = Set(
+                    try await query(
+                        """
+                        SELECT DISTINCT partition_key FROM group_pending INDEXED BY group_pending_by_key
+                        WHERE group_id = ? AND partition_key IN (?values) AND state IN (0, 1)
+                        """,
+                        prefix: [.integer(group.id)],
+                        values: keys.map(SQLiteData.text)
+                    ).compactMap { $0.column("partition_key")?.string })
+            }
+        }
+        let leaseUntil = now.adding(group.configuration.ackTimeout)
+        var deliveries: [Delivery] = []
+        var heldBack: [[SQLiteData]] = []
+        for (row, stored) in zip(rows, events) {
+            let key = row.column("partition_key")?.string
+            if group.configuration.ordered, let key,
+                blockedKeys.contains(key) || position.leases.holds(partitionKey: key)
+            {
+                blockedKeys.insert(key)
+                heldBack.append([
+                    .integer(group.id), stored.sequence.stored, .integer(0), .integer(0), now.stored, .text(key),
+                ])
+                continue
+            }
+            let id = prefix + String(stored.sequence)
+            position.leases.add(
+                GroupLeases.Lease(
+                    sequence: stored.sequence, attempt: 1, until: leaseUntil, partitionKey: key, hasRow: false),
+                id: id
+            )
+            deliveries.append(Delivery(id: id, attempt: 1, stored: stored))
+        }
+        if !heldBack.isEmpty {
+            try await beginWrites()
+            try await insert(
+                into: "group_pending",
+                columns: ["group_id", "sequence", "state", "attempt", "available_at", "partition_key"],
+                rows: heldBack
+            )
+            position.rowsDue = .unknown
+        }
+        return (deliveries, position.taken < lastSequence, !heldBack.isEmpty)
+    }
+
+    /// Acknowledges the group's current deliveries among `ids` and saves its position, last; returns their
+    /// ids. Runs in a transaction or under `SQLiteEventStore.inLazyTransaction`.
+    func ack(group name: String, deliveryIDs ids: Set<String>, path: String) async throws -> Set<String> {
+        let group = try await existingGroup(named: name, path: path)
+        var position = position(of: group)
+        let acknowledged = try await acknowledge(ids, in: &position, of: group)
+        guard !acknowledged.isEmpty else { return [] }
+        try await save(position, of: group)
+        groups[group.id] = position
+        return acknowledged
     }
 
     /// Ends the group's current deliveries among `ids` as failed: redelivered after `delay`, or
@@ -246,32 +381,29 @@ extension WriteContext {
         path: String
     ) async throws -> Set<String> {
         let group = try await existingGroup(named: name, path: path)
-        // The update clears the ids, so they are read first, under the same conditions.
-        let current = try await query(
-            """
-            SELECT delivery_id FROM group_pending INDEXED BY group_pending_by_delivery
-            WHERE group_id = ? AND state = 1 AND lease_until > ? AND delivery_id IN (?values)
-            """,
-            prefix: [.integer(group.id), now.stored],
-            values: Set(ids).map(SQLiteData.text)
-        )
-        guard !current.isEmpty else { return [] }
-        let failed = try await query(
-            """
-            UPDATE group_pending INDEXED BY group_pending_by_delivery
-            SET state = CASE WHEN attempt >= ? THEN 2 ELSE 0 END, available_at = ?, last_error = ?,
-                lease_until = NULL, delivery_id = NULL
-            WHERE group_id = ? AND state = 1 AND lease_until > ? AND delivery_id IN (?values)
-            RETURNING sequence
-            """,
-            prefix: [
-                .integer(group.configuration.maxAttempts), now.adding(delay).stored,
-                error.map(SQLiteData.text) ?? .null, .integer(group.id), now.stored,
-            ],
-            values: Set(ids).map(SQLiteData.text)
-        )
-        if !failed.isEmpty { changed = true }
-        return Set(current.compactMap { $0.column("delivery_id")?.string })
+        var position = position(of: group)
+        var failed: [String: GroupLeases.Lease] = [:]
+        for id in Set(ids) {
+            if let lease = position.leases.settle(id, at: now) { failed[id] = lease }
+        }
+        guard !failed.isEmpty else { return [] }
+        let availableAt = now.adding(delay)
+        try await recordFailures(Array(failed.values), of: group, availableAt: { _ in availableAt }, error: error)
+        position.rowsDue = .unknown
+        try await save(position, of: group)
+        groups[group.id] = position
+        // An ordered group's next event of the same partition key may be deliverable now.
+        changed = true
+        return Set(failed.keys)
+    }
+
+    /// Ends the group's leases that ran out, as a poll would, so that what is read next counts them.
+    /// Must run in a transaction.
+    func expireLeases(_ group: ConsumerGroupRecord) async throws {
+        var position = position(of: group)
+        guard try await expireLeases(&position, of: group) else { return }
+        try await save(position, of: group)
+        groups[group.id] = position
     }
 
     /// The group's dead letters, oldest sequence first.
@@ -316,7 +448,12 @@ extension WriteContext {
             } else {
                 try await query(sql + " RETURNING sequence", prefix)
             }
-        if !requeued.isEmpty { changed = true }
+        if !requeued.isEmpty {
+            var position = position(of: group)
+            position.rowsDue = .unknown
+            groups[group.id] = position
+            changed = true
+        }
         return requeued.count
     }
 }

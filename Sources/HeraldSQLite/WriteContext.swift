@@ -14,19 +14,40 @@ final class WriteContext {
     var lastSequence: Int64
     /// The earliest `deliver_at` of the scheduled events, as this transaction leaves them.
     var earliestDue: Date?
-    /// Per consumer group id, a time no later than the end of any of the group's current leases; a group
-    /// without an entry may have leases that ran out.
-    var leaseDeadlines: [Int: Date]
+    /// The positions and leases of the consumer groups this process has used, by group id (see
+    /// ``GroupPosition``); a group without an entry stands where its row says, with no leases.
+    var groups: [Int: GroupPosition]
+    /// The consumer groups' rows by name, as read or written by this process, so that a poll need not read
+    /// its group's row again: only this process writes the file.
+    var groupRecords: [String: ConsumerGroupRecord]
     /// Whether the transaction made something new to wait for: events, or deliveries that may be leased.
     var changed = false
+    /// Whether a transaction is open on the connection: by `SQLiteEventStore.inTransaction`, or by
+    /// ``beginWrites()`` under `SQLiteEventStore.inLazyTransaction`.
+    var isInTransaction = false
 
-    init(connection: SQLiteConnection, now: Date, lastSequence: Int64, earliestDue: Date?, leaseDeadlines: [Int: Date])
-    {
+    init(
+        connection: SQLiteConnection,
+        now: Date,
+        lastSequence: Int64,
+        earliestDue: Date?,
+        groups: [Int: GroupPosition],
+        groupRecords: [String: ConsumerGroupRecord]
+    ) {
         self.connection = connection
         self.now = now
         self.lastSequence = lastSequence
         self.earliestDue = earliestDue
-        self.leaseDeadlines = leaseDeadlines
+        self.groups = groups
+        self.groupRecords = groupRecords
+    }
+
+    /// Opens a transaction unless one is open. A body under `SQLiteEventStore.inLazyTransaction` calls it
+    /// before every write but its last, so that when it writes once it needs no transaction.
+    func beginWrites() async throws {
+        guard !isInTransaction else { return }
+        try await query("BEGIN IMMEDIATE")
+        isInTransaction = true
     }
 
     @discardableResult
@@ -59,15 +80,15 @@ final class WriteContext {
     static let maximumListLength = 32_000
 
     /// Inserts rows of `columns.count` values each into `table`, as few statements as the binding limit
-    /// allows.
-    func insert(into table: String, columns: [String], rows: [[SQLiteData]]) async throws {
+    /// allows; `conflict` (such as `ON CONFLICT ... DO UPDATE ...`) follows each statement's values.
+    func insert(into table: String, columns: [String], rows: [[SQLiteData]], conflict: String = "") async throws {
         let rowsPerStatement = Self.maximumBindings / columns.count
         let placeholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
             let chunk = rows[start..<min(start + rowsPerStatement, rows.count)]
             try await query(
                 "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-                    + Array(repeating: placeholders, count: chunk.count).joined(separator: ", "),
+                    + Array(repeating: placeholders, count: chunk.count).joined(separator: ", ") + conflict,
                 chunk.flatMap { $0 }
             )
         }

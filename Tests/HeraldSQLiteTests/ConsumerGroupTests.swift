@@ -133,6 +133,70 @@ import Testing
         }
     }
 
+    /// Leases live in the memory of the process that owns the file (`GroupPosition`): a restart ends them, and
+    /// what they held comes again at once, the cut-short attempt not counted. Acks made out of order before
+    /// it, beyond a delivery still out, stay acknowledged; a nack's attempt stays counted.
+    @Test func aRestartEndsTheLeasesAndKeepsEveryAckAndAttempt() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("events.sqlite").path
+            try await withStore(at: path) { store in
+                _ = try await store.createGroup(try group())
+                _ = try await store.append((1...6).map { makeEvent("e\($0)") })
+                let first = try await store.poll(group: "workers", max: 2, wait: .zero)
+                let second = try await store.poll(group: "workers", max: 2, wait: .zero)
+                #expect(second.map(\.event.id) == ["e3", "e4"])
+                // Acknowledged while e1 and e2, below them, are still out.
+                #expect(try await store.ack(group: "workers", deliveryIDs: second.map(\.id)) == 2)
+                let third = try await store.poll(group: "workers", max: 1, wait: .zero)
+                #expect(
+                    try await store.nack(group: "workers", deliveryIDs: third.map(\.id), delay: .zero, error: "x")
+                        == 1)
+                #expect(first.map(\.event.id) == ["e1", "e2"])
+            }
+            try await withStore(at: path) { store in
+                let info = try await store.groupInfo(named: "workers")
+                #expect(info?.lag == 4)
+                #expect(info?.inFlight == 0)
+                let again = try await store.poll(group: "workers", max: 10, wait: .zero)
+                #expect(again.map(\.event.id) == ["e1", "e2", "e5", "e6"])
+                #expect(again.map(\.attempt) == [1, 1, 2, 1])
+                #expect(try await store.ack(group: "workers", deliveryIDs: again.map(\.id)) == 4)
+                #expect(try await store.groupInfo(named: "workers")?.lag == 0)
+                #expect(try await store.groupRowCount("workers") == 0)
+            }
+        }
+    }
+
+    /// In an ordered group, events held back behind their partition key survive a restart in order, and the
+    /// key's event that was out comes first.
+    @Test func anOrderedGroupKeepsEachKeysOrderAcrossARestart() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("events.sqlite").path
+            try await withStore(at: path) { store in
+                _ = try await store.createGroup(try group(ordered: true))
+                _ = try await store.append([
+                    makeEvent("a1", partitionKey: "a"), makeEvent("b1", partitionKey: "b"),
+                    makeEvent("a2", partitionKey: "a"), makeEvent("b2", partitionKey: "b"),
+                ])
+                let first = try await store.poll(group: "workers", max: 10, wait: .zero)
+                #expect(first.map(\.event.id) == ["a1", "b1"])
+                // Acknowledging b1 saves the position, with a1 out and a2 and b2 held back.
+                #expect(try await store.ack(group: "workers", deliveryIDs: [first[1].id]) == 1)
+            }
+            try await withStore(at: path) { store in
+                var seen: [String] = []
+                for _ in 0..<4 {
+                    let batch = try await store.poll(group: "workers", max: 10, wait: .zero)
+                    seen += batch.map(\.event.id)
+                    _ = try await store.ack(group: "workers", deliveryIDs: batch.map(\.id))
+                }
+                #expect(seen.filter { $0.hasPrefix("a") } == ["a1", "a2"])
+                #expect(seen.filter { $0.hasPrefix("b") } == ["b2"])
+                #expect(try await store.groupInfo(named: "workers")?.lag == 0)
+            }
+        }
+    }
+
     @Test func longPollIsWokenByAnAppend() async throws {
         try await withTemporaryStore { store in
             _ = try await store.createGroup(try group())

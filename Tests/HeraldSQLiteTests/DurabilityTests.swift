@@ -51,7 +51,7 @@ import Testing
             } catch let error as EventLogError {
                 #expect(error.code == .storage)
                 #expect(error.message.contains("schema version 99"))
-                #expect(error.message.contains("up to 4"))
+                #expect(error.message.contains("up to 5"))
                 #expect(error.message.contains(path))
             }
         }

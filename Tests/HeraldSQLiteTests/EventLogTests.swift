@@ -81,6 +81,36 @@ import Testing
         }
     }
 
+    /// The SQL a topic becomes (an index range, and the pattern's own matcher only when it has a `*` or
+    /// starts with a wildcard) selects exactly the types ``TopicPattern/matches(_:)`` does, in reads and in
+    /// consumer groups, including types at the edges of the range.
+    @Test func topicsInSQLSelectExactlyWhatThePatternMatches() async throws {
+        let types = [
+            "orders", "orders.", "orders.a", "orders.a.b", "orders..a", "orders/x", "ordersx.y", "order.a",
+            "a.orders.b", "orders-a.b", "orders.a.", "b",
+        ]
+        let patterns = [
+            ">", "orders.>", "orders.*", "orders", "orders.a.>", "*.>", "*", "*.orders.>", "orders.*.b", "order.>",
+        ]
+        try await withTemporaryStore { store in
+            var accepted: [String] = []
+            for (index, type) in types.enumerated() {
+                // A type the store refuses is not one a pattern can meet.
+                if (try? await store.append(makeEvent("t\(index)", type: type))) != nil { accepted.append(type) }
+            }
+            #expect(accepted.count >= 9, "types accepted: \(accepted)")
+            for text in patterns {
+                let pattern = try TopicPattern(text)
+                let read = try await store.read(after: 0, filter: EventFilter(topic: pattern), limit: 100)
+                #expect(read.events.map(\.event.type) == accepted.filter(pattern.matches), "pattern \(text)")
+                let group = ConsumerGroupConfiguration(name: "g\(patterns.firstIndex(of: text) ?? 0)", topic: pattern)
+                _ = try await store.createGroup(group)
+                let delivered = try await store.poll(group: group.name, max: 100, wait: .zero)
+                #expect(delivered.map(\.event.type) == accepted.filter(pattern.matches), "group on \(text)")
+            }
+        }
+    }
+
     @Test func readsFilterByTopicSourceSubjectAndTimeWithLimitAndNextAfter() async throws {
         try await withTemporaryStore { store in
             let noon = Date(timeIntervalSinceReferenceDate: 700_000_000)

@@ -10,13 +10,19 @@ import Testing
     @Test func aVersionOneDatabaseGetsTheLocksSchedulesAndProcessesTables() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("events.sqlite").path
-            // Make the file a version 1 database: the schema before locks, schedules and process state.
+            // Make the file a version 1 database: the schema before locks, schedules and process state, and
+            // before consumer groups kept their leases in memory (version 5).
             try await withStore(at: path) { store in
                 _ = try await store.append(makeEvent("before-locks"))
                 try await store.transaction { tx in
                     try await tx.execute("DROP TABLE locks")
                     try await tx.execute("DROP TABLE schedules")
                     try await tx.execute("DROP TABLE processes")
+                    try await tx.execute("ALTER TABLE consumer_groups DROP COLUMN taken")
+                    try await tx.execute("ALTER TABLE consumer_groups DROP COLUMN holes")
+                    try await tx.execute("ALTER TABLE group_pending ADD COLUMN delivery_id TEXT")
+                    try await tx.execute(
+                        "CREATE INDEX group_pending_by_delivery ON group_pending (group_id, delivery_id)")
                     try await tx.execute("PRAGMA user_version = 1")
                 }
             }
