@@ -1,5 +1,6 @@
 import Foundation
 import Herald
+import Logging
 import SQLiteNIO
 import Synchronization
 
@@ -254,33 +255,52 @@ extension SQLiteEventStore {
     /// The events it had out with consumers wait for a redelivery, as rows: the leased events without a row
     /// (each group's `holes`), and those with one. An attempt cut short is not counted, unless its lease had
     /// run out already; then it counts as any lease that runs out does, and may make the event a dead letter.
-    static func recoverGroups(_ writer: SQLiteConnection, now: Date, path: String) async throws {
-        let groups = try await writer.query("SELECT group_id, name, holes FROM consumer_groups WHERE holes != ''")
+    ///
+    /// A group whose `holes` cannot be read (changed by hand) gets a row for every event it had read above
+    /// its floor without one, acknowledged or not: delivered again rather than lost, with a warning.
+    static func recoverGroups(_ writer: SQLiteConnection, now: Date, path: String, logger: Logger) async throws {
+        let groups = try await writer.query(
+            "SELECT group_id, name, topic, cursor, taken, holes FROM consumer_groups WHERE holes != ''")
         let leased = try await writer.query("SELECT 1 FROM group_pending WHERE state = 1 LIMIT 1")
         guard !groups.isEmpty || !leased.isEmpty else { return }
         _ = try await writer.query("BEGIN IMMEDIATE")
         do {
             for group in groups {
-                guard let id = group.column("group_id")?.integer,
-                    let holes = group.column("holes")?.string.flatMap(GroupPosition.decode(holes:))
-                else {
-                    throw EventLogError(
-                        .storage,
-                        "consumer group '\(group.column("name")?.string ?? "")' in '\(path)' has an unreadable "
-                            + "position; the database is damaged or was changed by hand. Delete the group and create it again."
-                    )
+                let id = group.column("group_id")?.integer ?? 0
+                let insert = """
+                    INSERT OR IGNORE INTO group_pending (group_id, sequence, state, attempt, available_at, partition_key)
+                    SELECT ?, sequence, 0, 0, ?, partition_key FROM events
+                    """
+                if let holes = group.column("holes")?.string.flatMap(GroupPosition.decode(holes:)) {
+                    for start in stride(from: 0, to: holes.count, by: WriteContext.maximumListLength) {
+                        let chunk = holes[start..<min(start + WriteContext.maximumListLength, holes.count)]
+                        let list = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                        _ = try await writer.query(
+                            insert + " WHERE sequence IN (\(list))",
+                            [.integer(id), now.stored] + chunk.map(\.stored)
+                        )
+                    }
+                    continue
                 }
-                for start in stride(from: 0, to: holes.count, by: WriteContext.maximumListLength) {
-                    let chunk = holes[start..<min(start + WriteContext.maximumListLength, holes.count)]
-                    _ = try await writer.query(
-                        """
-                        INSERT OR IGNORE INTO group_pending (group_id, sequence, state, attempt, available_at, partition_key)
-                        SELECT ?, sequence, 0, 0, ?, partition_key FROM events
-                        WHERE sequence IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))
-                        """,
-                        [.integer(id), now.stored] + chunk.map(\.stored)
-                    )
+                let name = group.column("name")?.string ?? ""
+                logger.warning(
+                    """
+                    a consumer group's record of its deliveries in flight is unreadable (changed by hand?); every \
+                    event it had read above its floor is delivered again, acknowledged or not
+                    """,
+                    metadata: ["group": "\(name)", "path": "\(path)"]
+                )
+                let topic = (group.column("topic")?.string).flatMap { try? TopicPattern($0) }.flatMap {
+                    TopicCondition($0)
                 }
+                _ = try await writer.query(
+                    insert + " WHERE sequence > ? AND sequence <= ?\(topic.map { " AND " + $0.sql } ?? "")",
+                    [
+                        .integer(id), now.stored, group.column("cursor") ?? .integer(0),
+                        group.column("taken") ?? .integer(0),
+                    ]
+                        + (topic?.bindings ?? [])
+                )
             }
             _ = try await writer.query("UPDATE consumer_groups SET holes = '' WHERE holes != ''")
             _ = try await writer.query(

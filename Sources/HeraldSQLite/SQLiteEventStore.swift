@@ -146,7 +146,7 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
             let writer = try await connect(path: path, threadPool: threadPool, logger: logger)
             connections.append(writer)
             try await prepareWriter(writer, path: path, configuration: configuration)
-            try await recoverGroups(writer, now: clock.now, path: path)
+            try await recoverGroups(writer, now: clock.now, path: path, logger: logger)
             for _ in 0..<configuration.readerConnections {
                 let reader = try await connect(path: path, threadPool: threadPool, logger: logger)
                 connections.append(reader)

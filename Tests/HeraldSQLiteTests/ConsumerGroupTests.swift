@@ -1,6 +1,7 @@
 import Foundation
 import HeraldSQLite
 import HeraldTesting
+import Logging
 import Testing
 
 @Suite struct ConsumerGroupTests {
@@ -164,6 +165,34 @@ import Testing
                 #expect(try await store.groupInfo(named: "workers")?.lag == 0)
                 #expect(try await store.groupRowCount("workers") == 0)
             }
+        }
+    }
+
+    /// A group whose record of its deliveries in flight was damaged by hand still opens, and delivers again
+    /// every event it had read above its floor, acknowledged or not, rather than lose one; a warning says so.
+    @Test func anUnreadableRecordOfDeliveriesInFlightRedeliversRatherThanLoses() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("events.sqlite").path
+            try await withStore(at: path) { store in
+                _ = try await store.createGroup(try group())
+                _ = try await store.append((1...5).map { makeEvent("e\($0)") } + [makeEvent("x", type: "other.thing")])
+                _ = try await store.poll(group: "workers", max: 2, wait: .zero)
+                let second = try await store.poll(group: "workers", max: 2, wait: .zero)
+                #expect(try await store.ack(group: "workers", deliveryIDs: second.map(\.id)) == 2)
+                try await store.transaction { tx in
+                    try await tx.execute("UPDATE consumer_groups SET holes = '3,x' WHERE name = 'workers'")
+                }
+            }
+            let logs = CapturedLogs()
+            let store = try await SQLiteEventStore.open(
+                path: path, logger: Logger(label: "test") { _ in CapturingLogHandler(logs: logs) })
+            let again = try await store.poll(group: "workers", max: 10, wait: .zero)
+            try await store.close()
+            #expect(again.map(\.event.id) == ["e1", "e2", "e3", "e4", "e5"])
+            #expect(
+                logs.records.contains {
+                    $0.level == .warning && $0.message.contains("unreadable") && $0.metadata["group"] == "workers"
+                })
         }
     }
 
