@@ -472,7 +472,7 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
 
     /// Decodes an event record read from the database.
     static func decode(sequence: Int64, record: ByteBuffer, url: PostgresURL) throws -> StoredEvent {
-        guard let event = EventRecordCodec.decode(Data(record.readableBytesView)) else {
+        guard let event = record.withUnsafeReadableBytes({ EventRecordCodec.decode(bytes: $0) }) else {
             throw EventLogError(
                 .storage,
                 "the event at sequence \(sequence) in \(url) cannot be decoded: the table was changed by hand or "

@@ -116,6 +116,13 @@ extension SQLiteEventStore {
         guard (1...1_000).contains(max) else {
             throw EventLogError(.invalidArgument, "poll max must be between 1 and 1000, got \(max)")
         }
+        if OutboxScope.store == ObjectIdentifier(self) {
+            throw EventLogError(
+                .invalidArgument,
+                "poll was called inside a transaction of the same store, which would wait for itself; "
+                    + "poll after the transaction commits"
+            )
+        }
         return try await operation("poll") {
             let deadline = clock.now.addingTimeInterval(wait.clampedToAYear.timeInterval)
             var toAcknowledge = Set(acknowledging)
@@ -126,8 +133,10 @@ extension SQLiteEventStore {
                 let generation = changes.generation
                 try Task.checkCancellation()
                 try checkOpen()
-                let round = try await withWriter(softCommits: toAcknowledge.isEmpty) { context in
-                    try await pollRound(context, group: group, max: max, acknowledging: toAcknowledge)
+                let round = try await withCheckedThrowingContinuation { continuation in
+                    let request = PollRoundRequest(
+                        group: group, max: max, acknowledging: toAcknowledge, continuation: continuation)
+                    if pollQueue.enqueue(request) { Task { await self.flushPolls() } }
                 }
                 acknowledged.formUnion(round.acknowledged)
                 toAcknowledge = []
@@ -135,7 +144,7 @@ extension SQLiteEventStore {
                     return PollResult(acknowledged: acknowledged, deliveries: round.deliveries)
                 }
                 // Events beyond what this round took may be deliverable (an ordered group's other keys).
-                if round.moreBeyondCursor { continue }
+                if round.more { continue }
                 let scheduled = state.withLock(\.earliestDue)
                 let wake = [deadline, round.nextDue, scheduled].compactMap { $0 }.min() ?? deadline
                 try await changes.wait(after: generation, until: wake, clock: clock)
@@ -143,18 +152,42 @@ extension SQLiteEventStore {
         }
     }
 
-    /// One round of a poll on the write connection: one statement that writes in the steady state, or a
-    /// transaction.
-    private func pollRound(
-        _ context: WriteContext,
-        group: String,
-        max: Int,
-        acknowledging ids: Set<String>
-    ) async throws -> (acknowledged: Set<String>, deliveries: [Delivery], nextDue: Date?, moreBeyondCursor: Bool) {
-        try await inLazyTransaction(context) {
-            let record = try await context.existingGroup(named: group, path: path)
-            let round = try await context.pollRound(record, max: max, acknowledging: ids, path: path)
-            return (round.acknowledged, round.deliveries, round.nextDue, round.more)
+    /// Runs queued poll rounds until the queue is empty.
+    func flushPolls() async {
+        while true {
+            let requests = pollQueue.next()
+            if requests.isEmpty { return }
+            await run(requests)
+        }
+    }
+
+    /// Runs poll rounds together: one statement that writes when that is all they need, else one
+    /// transaction, so that concurrent polls share one commit, and its sync to the disk when they carry
+    /// acknowledgements (a commit without them does not wait for the disk). When they fail together, each
+    /// is tried again alone, so that one poll cannot fail the others.
+    private func run(_ requests: [PollRoundRequest]) async {
+        do {
+            let rounds = try await withWriter(softCommits: requests.allSatisfy(\.acknowledging.isEmpty)) { context in
+                if requests.count > 1 { try await context.beginWrites() }
+                return try await inLazyTransaction(context) {
+                    var rounds: [PollRound] = []
+                    for request in requests {
+                        let record = try await context.existingGroup(named: request.group, path: path)
+                        rounds.append(
+                            try await context.pollRound(
+                                record, max: request.max, acknowledging: request.acknowledging, path: path))
+                    }
+                    return rounds
+                }
+            }
+            for (request, round) in zip(requests, rounds) { request.continuation.resume(returning: round) }
+        } catch {
+            if requests.count > 1 {
+                for request in requests { await run([request]) }
+            } else {
+                requests[0].continuation.resume(
+                    throwing: SQLiteStorageFailure.map(error, path: path, operation: "poll"))
+            }
         }
     }
 

@@ -33,6 +33,8 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     let appendQueue = GroupCommitQueue<AppendRequest>()
     /// Process saves waiting to be committed together (`SQLiteEventStore+Processes.swift`).
     let processSaveQueue = GroupCommitQueue<ProcessSaveRequest>()
+    /// Poll rounds waiting to run together (`SQLiteEventStore+ConsumerGroups.swift`).
+    let pollQueue = GroupCommitQueue<PollRoundRequest>()
     let changes = ChangeSignal()
     let state: Mutex<State>
     /// A directory the store created for itself and removes on close (``openTemporary(clock:logger:)``).
@@ -571,8 +573,9 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     static func decode(_ rows: [SQLiteRow], path: String) throws -> [StoredEvent] {
         try rows.map { row in
             let sequence = Int64(row.column("sequence")?.integer ?? 0)
-            guard let blob = row.column("event").flatMap(Data.init(sqliteData:)),
-                let event = EventRecordCodec.decode(blob)
+            // Decoded from the row's own buffer, without copying it first.
+            guard case .blob(let buffer) = row.column("event"),
+                let event = buffer.withUnsafeReadableBytes({ EventRecordCodec.decode(bytes: $0) })
             else {
                 throw EventLogError(
                     .storage,

@@ -109,7 +109,7 @@ extension WriteContext {
     /// `SQLiteEventStore.inLazyTransaction`: every other write opens the transaction first
     /// (``beginWrites()``), and the position is written last.
     func pollRound(_ group: ConsumerGroupRecord, max: Int, acknowledging ids: Set<String>, path: String)
-        async throws -> (acknowledged: Set<String>, deliveries: [Delivery], nextDue: Date?, more: Bool)
+        async throws -> PollRound
     {
         var position = position(of: group)
         let acknowledged = try await acknowledge(ids, in: &position, of: group)
@@ -126,14 +126,16 @@ extension WriteContext {
         }
         if !acknowledged.isEmpty || expired || fromLog.heldBack { try await save(position, of: group) }
         groups[group.id] = position
-        guard deliveries.isEmpty else { return (acknowledged, deliveries, nil, fromLog.more) }
+        guard deliveries.isEmpty else {
+            return PollRound(acknowledged: acknowledged, deliveries: deliveries, more: fromLog.more)
+        }
         let rowDue: Date? =
             switch position.rowsDue {
             case .at(let date): date
             case .none, .unknown: nil
             }
         let nextDue = [rowDue, position.leases.earliestEnd].compactMap { $0 }.min()
-        return (acknowledged, [], nextDue, fromLog.more)
+        return PollRound(acknowledged: acknowledged, deliveries: [], nextDue: nextDue, more: fromLog.more)
     }
 
     /// Ends the current leases among `ids`, deleting the rows of their events; returns their ids.

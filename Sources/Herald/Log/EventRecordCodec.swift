@@ -61,7 +61,13 @@ package enum EventRecordCodec {
 
     /// Decodes an event; `nil` when the bytes are not a record this version wrote (a damaged database).
     package static func decode(_ data: Data) -> Event? {
-        var reader = Reader(bytes: [UInt8](data))
+        data.withUnsafeBytes { decode(bytes: $0) }
+    }
+
+    /// Decodes an event from bytes that stay valid for the call, such as a database row's buffer, without
+    /// copying them first; `nil` when they are not a record this version wrote.
+    package static func decode(bytes: UnsafeRawBufferPointer) -> Event? {
+        var reader = Reader(bytes: bytes)
         guard reader.byte() == format, let id = reader.string(), let source = reader.string(),
             let type = reader.string(), let subject = reader.optional({ $0.string() }),
             let dataContentType = reader.optional({ $0.string() }),
@@ -133,15 +139,15 @@ package enum EventRecordCodec {
     }
 
     private struct Reader {
-        let bytes: [UInt8]
+        let bytes: UnsafeRawBufferPointer
         var offset = 0
 
         var isAtEnd: Bool { offset == bytes.count }
 
-        mutating func take(_ count: Int) -> ArraySlice<UInt8>? {
+        mutating func take(_ count: Int) -> UnsafeRawBufferPointer? {
             guard count >= 0, bytes.count - offset >= count else { return nil }
             defer { offset += count }
-            return bytes[offset..<offset + count]
+            return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
         }
 
         mutating func byte() -> UInt8? { take(1)?.first }
@@ -152,7 +158,7 @@ package enum EventRecordCodec {
 
         mutating func string() -> String? {
             guard let count = integer(), let slice = take(Int(count)) else { return nil }
-            return String(validating: slice, as: UTF8.self)
+            return slice.withMemoryRebound(to: UInt8.self) { String(validating: $0, as: UTF8.self) }
         }
 
         mutating func blob() -> Data? {
