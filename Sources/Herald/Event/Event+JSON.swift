@@ -115,15 +115,19 @@ extension Event {
     /// aside and compared case-insensitively.
     public static func isTextContentType(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
-        let mediaType = contentType.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
-        guard let slash = mediaType.firstIndex(of: "/") else { return false }
+        // Compared byte by byte, lowercased: this runs for every event written with non-JSON data.
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let mediaType = Array(
+            contentType.utf8.prefix { $0 != UInt8(ascii: ";") }.drop(while: isSpace).reversed().drop(while: isSpace)
+                .reversed().map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 })
+        guard let slash = mediaType.firstIndex(of: UInt8(ascii: "/")) else { return false }
         let type = mediaType[..<slash]
-        let subtype = mediaType[mediaType.index(after: slash)...]
-        if type == "text" { return !subtype.isEmpty }
-        let suffix = subtype.split(separator: "+").last.map(String.init) ?? ""
-        if suffix == "xml" || suffix == "yaml" { return true }
-        return type == "application"
-            && ["javascript", "ecmascript", "x-www-form-urlencoded"].contains(String(subtype))
+        let subtype = mediaType[(slash + 1)...]
+        if type.elementsEqual("text".utf8) { return !subtype.isEmpty }
+        let suffix = subtype.split(separator: UInt8(ascii: "+")).last ?? []
+        if suffix.elementsEqual("xml".utf8) || suffix.elementsEqual("yaml".utf8) { return true }
+        return type.elementsEqual("application".utf8)
+            && ["javascript", "ecmascript", "x-www-form-urlencoded"].contains { subtype.elementsEqual($0.utf8) }
     }
 
     private static func parseDocument(_ parser: inout JSONParser) throws(EventDecodingError) -> JSONParser.Document {
@@ -270,7 +274,9 @@ extension Event {
         }
     }
 
-    private func write(to writer: inout JSONWriter) {
+    /// Writes the event as ``jsonData()`` does, into `writer`, for answers that carry events among other
+    /// members.
+    package func write(to writer: inout JSONWriter) {
         writer.writeRaw(#"{"specversion":"#)
         writer.writeString(Event.specVersion)
         let strings = [

@@ -1,14 +1,14 @@
 import Foundation
 
 /// Where and why a JSON document failed to parse.
-struct JSONSyntaxError: Error, CustomStringConvertible {
+package struct JSONSyntaxError: Error, CustomStringConvertible {
     /// 1-based line of the offending byte.
     var line: Int
     /// 1-based byte column of the offending byte.
     var column: Int
     var reason: String
 
-    var description: String { "line \(line), column \(column): \(reason)" }
+    package var description: String { "line \(line), column \(column): \(reason)" }
 }
 
 /// A strict RFC 8259 JSON parser.
@@ -55,6 +55,13 @@ struct JSONParser {
         let end = position
         try expectEnd()
         return start..<end
+    }
+
+    /// Parses a document holding one JSON value.
+    mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
+        let value = try parseValue(depth: 1)
+        try expectEnd()
+        return value
     }
 
     /// Parses a document holding one event (an object) or a batch (an array of them).

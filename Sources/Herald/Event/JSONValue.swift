@@ -1,3 +1,5 @@
+import Foundation
+
 /// A parsed JSON value: what an event's JSON `data` or an unknown JSON document holds.
 ///
 /// Numbers that are integral and fit `Int64` are ``integer(_:)`` (so `5` and `5.0` are the same value);
@@ -25,6 +27,12 @@ public enum JSONValue: Sendable, Hashable {
         } else {
             self = .number(number)
         }
+    }
+
+    /// Parses a document holding one JSON value, strictly (RFC 8259; a name twice in one object is an error).
+    package init(parsing data: Data) throws(JSONSyntaxError) {
+        var parser = JSONParser(data)
+        self = try parser.parseDocument()
     }
 
     /// How error messages describe what was found: the JSON text for scalars, the kind for containers.

@@ -121,9 +121,10 @@ public struct GroupsController: Sendable {
     }
 
     func poll(_ name: String, _ request: Request) async throws -> Response {
-        let body = try await reader.read(
-            PollRequest.self, from: request, fields: PollRequest.CodingKeys.allCases.map(\.rawValue),
-            whenEmpty: PollRequest(), example: PollRequest.example)
+        let body =
+            try await reader.members(
+                of: request, fields: PollRequest.CodingKeys.allCases.map(\.rawValue), example: PollRequest.example
+            ).map { members throws(ProblemDetails) in try PollRequest(members: members) } ?? PollRequest()
         let (max, wait) = try body.checked()
         let acknowledging = try body.checkedAcknowledgements()
         var acknowledged: Set<String> = []
@@ -142,18 +143,8 @@ public struct GroupsController: Sendable {
             deliveries = try await leases(name, max: max, wait: wait)
         }
         metrics.recordGroupDeliveries(deliveries.count)
-        let items = deliveries.map { delivery in
-            EventCarryingJSON.object(
-                DeliveryFields(deliveryID: delivery.id, attempt: delivery.attempt, sequence: delivery.sequence),
-                event: delivery.event)
-        }
-        let acks = acknowledging.map { ids in
-            (
-                key: "acks",
-                value: EventCarryingJSON.encode(SettleResults(ids: ids, current: acknowledged, outcome: "acked"))
-            )
-        }
-        return Response.json(.ok, EventCarryingJSON.list("deliveries", items, leading: acks))
+        let acks = acknowledging.map { SettleResults(ids: $0, current: acknowledged, outcome: "acked") }
+        return Response.json(.ok, EventCarryingJSON.pollAnswer(deliveries, acks: acks))
     }
 
     /// Polls, waiting up to `wait`; a graceful shutdown does not wait for long polls: they end early, empty,
@@ -186,7 +177,7 @@ public struct GroupsController: Sendable {
             example: SettleRequest.ackExample)
         let ids = try body.checkedIDs()
         let acked = try await storeCall(group: name) { try await store.ackReturningIDs(group: name, deliveryIDs: ids) }
-        return Response.json(.ok, EventCarryingJSON.encode(SettleResults(ids: ids, current: acked, outcome: "acked")))
+        return Response.json(.ok, SettleResults(ids: ids, current: acked, outcome: "acked").jsonData)
     }
 
     func nack(_ name: String, _ request: Request) async throws -> Response {
@@ -199,7 +190,7 @@ public struct GroupsController: Sendable {
         let nacked = try await storeCall(group: name) {
             try await store.nackReturningIDs(group: name, deliveryIDs: ids, delay: delay, error: error)
         }
-        return Response.json(.ok, EventCarryingJSON.encode(SettleResults(ids: ids, current: nacked, outcome: "nacked")))
+        return Response.json(.ok, SettleResults(ids: ids, current: nacked, outcome: "nacked").jsonData)
     }
 
     func deadLetters(_ name: String, _ request: Request) async throws -> Response {
@@ -231,17 +222,6 @@ public struct GroupsController: Sendable {
     private struct SeekResult: Encodable {
         var position: Int64
         var group: GroupResource
-    }
-
-    /// The fields of a delivery beside its event.
-    private struct DeliveryFields: Encodable {
-        var deliveryID: String
-        var attempt: Int
-        var sequence: Int64
-
-        enum CodingKeys: String, CodingKey {
-            case deliveryID = "delivery_id", attempt, sequence
-        }
     }
 
     /// The fields of a dead letter beside its event; `last_error` is `null` when there was none.

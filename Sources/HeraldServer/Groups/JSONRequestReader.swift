@@ -25,31 +25,78 @@ struct JSONRequestReader: Sendable {
         example: String
     ) async throws -> Body {
         let body = try await request.collectBody(limit: maxBodyBytes)
-        if body.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
+        guard let members = try members(of: body, fields: fields, example: example) else {
             guard let whenEmpty else {
                 throw ProblemDetails.invalidBody("the request body is empty; send a JSON object such as \(example)")
             }
             return whenEmpty
         }
-        let members: [String: JSONValue]
-        do {
-            guard case .object(let object) = try JSONDecoder().decode(JSONValue.self, from: body) else {
-                throw ProblemDetails.invalidBody("the request body must be a JSON object such as \(example)")
-            }
-            members = object
-        } catch is DecodingError {
-            throw ProblemDetails.invalidBody(
-                "the request body is not valid JSON; send a JSON object such as \(example)")
-        }
-        if let unknown = members.keys.sorted().first(where: { !fields.contains($0) }) {
-            throw ProblemDetails.invalidBody(
-                "unknown field '\(unknown.prefix(100))'; the accepted fields are "
-                    + fields.map { "'\($0)'" }.joined(separator: ", "))
-        }
         do {
             return try JSONDecoder().decode(Body.self, from: body)
         } catch let error as DecodingError {
             throw ProblemDetails.invalidBody(Self.describe(error, members: members))
+        }
+    }
+
+    /// Reads `request`'s body as a JSON object whose members are among `fields`, checked as
+    /// ``read(_:from:fields:whenEmpty:example:)`` checks it, for a body that takes its members itself (the
+    /// poll's, the hottest); `nil` for an empty body.
+    func members(of request: Request, fields: [String], example: String) async throws -> [String: JSONValue]? {
+        try members(of: try await request.collectBody(limit: maxBodyBytes), fields: fields, example: example)
+    }
+
+    private func members(of body: Data, fields: [String], example: String) throws(ProblemDetails)
+        -> [String: JSONValue]?
+    {
+        if body.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return nil }
+        let members: [String: JSONValue]
+        do {
+            guard case .object(let object) = try JSONValue(parsing: body) else {
+                throw ProblemDetails.invalidBody("the request body must be a JSON object such as \(example)")
+            }
+            members = object
+        } catch let error as JSONSyntaxError {
+            throw .invalidBody(
+                "the request body is not valid JSON (\(error.description.prefix(200))); send a JSON object such as "
+                    + example)
+        } catch let problem as ProblemDetails {
+            throw problem
+        } catch {
+            throw .invalidBody("the request body is not valid JSON; send a JSON object such as \(example)")
+        }
+        if let unknown = members.keys.sorted().first(where: { !fields.contains($0) }) {
+            throw .invalidBody(
+                "unknown field '\(unknown.prefix(100))'; the accepted fields are "
+                    + fields.map { "'\($0)'" }.joined(separator: ", "))
+        }
+        return members
+    }
+
+    /// The integer member `field`, or `nil` when it is absent or null.
+    static func integer(_ members: [String: JSONValue], _ field: String) throws(ProblemDetails) -> Int? {
+        switch members[field] {
+        case nil, .null: return nil
+        case .integer(let number):
+            guard let value = Int(exactly: number) else { fallthrough }
+            return value
+        case .number: throw .invalidBody("field '\(field)' must be a whole number within range")
+        default: throw .invalidBody("field '\(field)' must be an integer")
+        }
+    }
+
+    /// The member `field` as an array of strings, or `nil` when it is absent or null.
+    static func strings(_ members: [String: JSONValue], _ field: String) throws(ProblemDetails) -> [String]? {
+        switch members[field] {
+        case nil, .null: return nil
+        case .array(let elements):
+            return try elements.enumerated().map { index, element throws(ProblemDetails) in
+                switch element {
+                case .string(let text): return text
+                case .null: throw .invalidBody("field '\(field)[\(index)]' must be a string, not null")
+                default: throw .invalidBody("field '\(field)[\(index)]' must be a string")
+                }
+            }
+        default: throw .invalidBody("field '\(field)' must be an array of strings")
         }
     }
 

@@ -1,3 +1,5 @@
+import Herald
+
 /// The body of `POST /v1/groups/{name}/poll`: `{"max":100,"wait_ms":5000,"ack":["..."]}`, all optional;
 /// an empty body takes the defaults.
 ///
@@ -5,7 +7,7 @@
 /// to wait for the first one when none is available at once; `ack` (at most 1000 ids) the deliveries to
 /// acknowledge first, in the same commit as the poll's leases, so that a steady consumer makes one round
 /// trip per batch.
-struct PollRequest: Decodable {
+struct PollRequest {
     static let defaultMax = 100
     static let maximumMax = 1_000
     static let defaultWaitMilliseconds = 0
@@ -15,11 +17,24 @@ struct PollRequest: Decodable {
     var waitMilliseconds: Int?
     var ack: [String]?
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    enum CodingKeys: String, CaseIterable {
         case max, waitMilliseconds = "wait_ms", ack
     }
 
     static let example = #"{"max":100,"wait_ms":5000,"ack":["DELIVERY_ID"]}"#
+
+    init(max: Int? = nil, waitMilliseconds: Int? = nil, ack: [String]? = nil) {
+        self.max = max
+        self.waitMilliseconds = waitMilliseconds
+        self.ack = ack
+    }
+
+    /// The request from the members of its body (see ``JSONRequestReader/members(of:fields:example:)``).
+    init(members: [String: JSONValue]) throws(ProblemDetails) {
+        max = try JSONRequestReader.integer(members, CodingKeys.max.rawValue)
+        waitMilliseconds = try JSONRequestReader.integer(members, CodingKeys.waitMilliseconds.rawValue)
+        ack = try JSONRequestReader.strings(members, CodingKeys.ack.rawValue)
+    }
 
     /// The ids to acknowledge, each once, in request order; `nil` when the request gave none.
     func checkedAcknowledgements() throws(ProblemDetails) -> [String]? {

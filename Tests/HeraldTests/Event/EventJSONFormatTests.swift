@@ -256,6 +256,17 @@ func meaning(_ data: Data) throws -> [String: JSONValue] {
         #expect(try Event.decode(json: event.jsonData()) == event)
     }
 
+    @Test(arguments: [
+        "application/octet-stream", "image/png", "text", "text/", "application/xmlish", "application/x-yaml-ish",
+        "audio/javascript", "application/ecmascript-like", "",
+    ])
+    func contentTypesThatOnlyLookLikeTextWriteBase64(contentType: String) throws {
+        let event = Event(source: "/s", type: "t", dataContentType: contentType, data: Data("just text".utf8))
+        let members = try meaning(event.jsonData())
+        #expect(members["data"] == nil)
+        #expect(members["data_base64"] == .string(Data("just text".utf8).base64EncodedString()))
+    }
+
     @Test func textContentTypeWithBytesThatAreNotUTF8FallsBackToBase64() throws {
         let bytes = Data([0x68, 0xE9, 0x6C, 0x6C, 0x6F])  // "héllo" in Latin-1
         let event = Event(source: "/s", type: "t", dataContentType: "text/plain; charset=iso-8859-1", data: bytes)
