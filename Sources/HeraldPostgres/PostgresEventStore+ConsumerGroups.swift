@@ -229,32 +229,8 @@ extension PostgresEventStore {
                         ids.isEmpty
                         ? (ids: Set<String>(), ordered: false)
                         : try await self.acknowledge(ids, group: group, now: now, on: connection)
-                    // A short transaction that holds the group's row while it takes from the log, so takes of
-                    // one group follow one another and add rows in sequence order (ordered groups rely on it).
-                    try await connection.query("BEGIN", logger: self.logger)
-                    let record: PostgresGroupRecord
-                    let (expired, more): (Bool, Bool)
-                    do {
-                        record = try await self.lockGroup(
-                            group, on: connection, url: url, committingAsynchronously: true)
-                        (expired, more) = try await self.takeNewEventsAndExpireLeases(
-                            record, limit: max, now: now, on: connection)
-                        try await connection.query("COMMIT", logger: self.logger)
-                    } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: self.logger)
-                        throw error
-                    }
-                    // The lease in a transaction of its own too: the deliveries are answered only once its
-                    // COMMIT has completed, never for a lease that a dying node leaves uncommitted.
-                    try await connection.query("BEGIN", logger: self.logger)
-                    let (deliveries, nextDue): ([Delivery], Date?)
-                    do {
-                        (deliveries, nextDue) = try await self.lease(record, max: max, now: now, on: connection)
-                        try await connection.query("COMMIT", logger: self.logger)
-                    } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: self.logger)
-                        throw error
-                    }
+                    let (deliveries, nextDue, expired, more) = try await self.takeAndLease(
+                        group, max: max, now: now, on: connection, url: url)
                     return (settled, deliveries, nextDue, expired, more)
                 }
                 let (settled, deliveries, nextDue, expired, more) = round
@@ -272,6 +248,95 @@ extension PostgresEventStore {
                 try await changes.wait(after: generation, until: wake, clock: clock)
             }
         }
+    }
+
+    /// Takes new events from the log and leases deliveries, in short transactions committed without waiting
+    /// for the disk; the deliveries are answered only once the COMMIT of their leases has completed, never
+    /// for a lease that a dying node leaves uncommitted.
+    ///
+    /// Each transaction holds the group's row while it takes from the log, so takes of one group follow one
+    /// another and add rows in sequence order (ordered groups rely on it); no lock is held across a sync to
+    /// the disk. An unordered group leases in the same transaction: the rows that came due first (redeliveries),
+    /// then new events from the log, inserted already leased. An ordered group takes new events as waiting rows,
+    /// commits, then leases the oldest unfinished one of each key in a transaction of its own.
+    private func takeAndLease(
+        _ group: String,
+        max: Int,
+        now: Date,
+        on connection: PostgresConnection,
+        url: PostgresURL
+    ) async throws -> (deliveries: [Delivery], nextDue: Date?, expired: Bool, more: Bool) {
+        var deliveries: [Delivery] = []
+        var (expired, more) = (false, false)
+        let record = try await inTransaction(on: connection) {
+            // The lock's statement also makes the commit soft and says whether rows came due.
+            let (record, hasDue) = try await self.lockGroupForPoll(group, now: now, on: connection, url: url)
+            if record.configuration.ordered {
+                (expired, more) = try await self.takeNewEventsAndExpireLeases(
+                    record, limit: max, now: now, on: connection)
+                return record
+            }
+            if hasDue { deliveries = try await self.lease(record, max: max, now: now, on: connection) }
+            if deliveries.count < max {
+                let taken = try await self.takeLeasedAndExpireLeases(
+                    record, limit: max - deliveries.count, now: now, on: connection)
+                deliveries += taken.deliveries
+                (expired, more) = (taken.redeliverable, taken.more)
+            }
+            // Leases that ran out in the take are due now.
+            if expired, deliveries.count < max {
+                deliveries += try await self.lease(record, max: max - deliveries.count, now: now, on: connection)
+            }
+            return record
+        }
+        if record.configuration.ordered {
+            deliveries = try await inTransaction(on: connection) {
+                try await self.lease(record, max: max, now: now, on: connection)
+            }
+        }
+        guard deliveries.isEmpty else { return (deliveries.sorted { $0.sequence < $1.sequence }, nil, expired, more) }
+        return ([], try await nextDue(record, now: now, on: connection), expired, more)
+    }
+
+    /// Runs `body` between `BEGIN` and `COMMIT` on `connection`, rolling back when it throws.
+    private func inTransaction<T>(on connection: PostgresConnection, _ body: () async throws -> T) async throws -> T {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            let value = try await body()
+            try await connection.query("COMMIT", logger: logger)
+            return value
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
+
+    /// Locks the group's row until the transaction ends, makes the transaction's commit soft
+    /// (`synchronous_commit = off`, for a poll's takes and leases), and says whether rows waiting for a
+    /// redelivery have come due; one round trip.
+    private func lockGroupForPoll(_ name: String, now: Date, on connection: PostgresConnection, url: PostgresURL)
+        async throws -> (record: PostgresGroupRecord, hasDue: Bool)
+    {
+        let rows = try await connection.query(
+            """
+            SELECT \(unescaped: PostgresGroupRecord.columns), EXISTS (
+                    SELECT 1 FROM \(unescaped: tables.pending) AS p
+                    WHERE p.group_id = g.group_id AND p.state = 0 AND p.available_at <= \(now.timeIntervalSinceReferenceDate)
+                ), set_config('synchronous_commit', 'off', true)
+            FROM \(unescaped: tables.groups) AS g
+            WHERE name = \(name) FOR UPDATE OF g
+            """,
+            logger: logger
+        )
+        var found: (PostgresGroupRecord, Bool)?
+        for try await row in rows {
+            let hasDue = try row.makeRandomAccess()[11].decode(Bool.self)
+            found = (try PostgresGroupRecord(row: row, url: url), hasDue)
+        }
+        guard let found else {
+            throw EventLogError(.groupNotFound, "no consumer group named '\(name)'; create it first")
+        }
+        return found
     }
 
     /// Locks the group's row until the transaction ends and returns it.
@@ -324,9 +389,9 @@ extension PostgresEventStore {
         bindings.append(Int32(clamping: group.configuration.maxAttempts))
         bindings.append(Self.leaseExpiredError(group))
         bindings.append(Int64(limit))
-        // The events a take looks at, at most: it walks the log by sequence from the cursor and stops after
-        // this many, or after `limit` of the group's topic, so its cost never depends on the backlog (a sparse
-        // topic may take a few rounds to cross a long stretch of other events).
+        // The stretch of the log a take looks at, at most: it walks the sequences after the cursor up to this
+        // many further, stopping after `limit` of the group's topic, so its cost never depends on the backlog (a
+        // sparse topic may take a few rounds to cross a long stretch of other events).
         bindings.append(Int64(Swift.max(limit * 10, 1_000)))
         var condition = ""
         if let topic = PostgresTopicCondition.sql(group.configuration.topic, column: "e.type", bindings: &bindings) {
@@ -335,19 +400,15 @@ extension PostgresEventStore {
         let t = tables
         let sql = """
             WITH head AS (SELECT last_sequence FROM \(t.head)),
-            scanned AS MATERIALIZED (
-                SELECT e.sequence, e.type, e.partition_key FROM \(t.events) AS e
-                WHERE e.sequence > $3 ORDER BY e.sequence LIMIT $7
-            ),
             matching AS MATERIALIZED (
-                SELECT e.sequence, e.partition_key FROM scanned AS e WHERE true\(condition)
+                SELECT e.sequence, e.partition_key FROM \(t.events) AS e
+                WHERE e.sequence > $3 AND e.sequence <= $3 + $7\(condition)
                 ORDER BY e.sequence LIMIT $6
             ),
             upto AS (
                 SELECT CASE
                         WHEN (SELECT count(*) FROM matching) = $6 THEN (SELECT max(sequence) FROM matching)
-                        WHEN (SELECT count(*) FROM scanned) = $7 THEN (SELECT max(sequence) FROM scanned)
-                        ELSE greatest(head.last_sequence, $3)
+                        ELSE greatest(least(head.last_sequence, $3 + $7), $3)
                     END AS sequence,
                     head.last_sequence AS head
                 FROM head
@@ -378,6 +439,86 @@ extension PostgresEventStore {
         return result
     }
 
+    /// As ``takeNewEventsAndExpireLeases(_:limit:now:on:)``, for an unordered group: the rows it adds for up
+    /// to `limit` new events are leases already (attempt 1), so an event taken from the log is written once
+    /// before its ack, and the leased events come back in the same round trip. Runs in the poll's transaction,
+    /// which holds the group's row.
+    private func takeLeasedAndExpireLeases(
+        _ group: PostgresGroupRecord,
+        limit: Int,
+        now: Date,
+        on connection: PostgresConnection
+    ) async throws -> (deliveries: [Delivery], redeliverable: Bool, more: Bool) {
+        var bindings = PostgresBindings()
+        bindings.append(group.id)
+        bindings.append(now.timeIntervalSinceReferenceDate)
+        bindings.append(group.cursor)
+        bindings.append(Int32(clamping: group.configuration.maxAttempts))
+        bindings.append(Self.leaseExpiredError(group))
+        bindings.append(Int64(limit))
+        bindings.append(Int64(Swift.max(limit * 10, 1_000)))
+        bindings.append(now.adding(group.configuration.ackTimeout).timeIntervalSinceReferenceDate)
+        bindings.append(UUID().uuidString.lowercased() + "-")
+        var condition = ""
+        if let topic = PostgresTopicCondition.sql(group.configuration.topic, column: "e.type", bindings: &bindings) {
+            condition = " AND " + topic
+        }
+        let t = tables
+        // The scan and its bounds are those of takeNewEventsAndExpireLeases; see there.
+        let sql = """
+            WITH head AS (SELECT last_sequence FROM \(t.head)),
+            matching AS MATERIALIZED (
+                SELECT e.sequence, e.partition_key FROM \(t.events) AS e
+                WHERE e.sequence > $3 AND e.sequence <= $3 + $7\(condition)
+                ORDER BY e.sequence LIMIT $6
+            ),
+            upto AS (
+                SELECT CASE
+                        WHEN (SELECT count(*) FROM matching) = $6 THEN (SELECT max(sequence) FROM matching)
+                        ELSE greatest(least(head.last_sequence, $3 + $7), $3)
+                    END AS sequence,
+                    head.last_sequence AS head
+                FROM head
+            ),
+            taken AS (
+                INSERT INTO \(t.pending)
+                    (group_id, sequence, state, attempt, available_at, lease_until, delivery_id, partition_key)
+                SELECT $1, sequence, 1, 1, $2, $8, $9 || sequence::text, partition_key FROM matching
+                ON CONFLICT DO NOTHING
+                RETURNING sequence, delivery_id
+            ),
+            moved AS (
+                UPDATE \(t.groups) AS g SET cursor = upto.sequence FROM upto
+                WHERE g.group_id = $1 AND g.cursor < upto.sequence
+            ),
+            expired AS (
+                UPDATE \(t.pending)
+                SET state = CASE WHEN attempt >= $4 THEN 2 ELSE 0 END, available_at = lease_until, last_error = $5,
+                    lease_until = NULL, delivery_id = NULL
+                WHERE group_id = $1 AND state = 1 AND lease_until <= $2
+                RETURNING state
+            ),
+            flags AS (
+                SELECT (SELECT count(*) FROM expired WHERE state = 0) > 0 AS redeliverable,
+                    upto.sequence < upto.head AS more
+                FROM upto
+            )
+            SELECT flags.redeliverable, flags.more, taken.sequence, taken.delivery_id, e.event
+            FROM flags LEFT JOIN (taken JOIN \(t.events) AS e ON e.sequence = taken.sequence) ON true
+            """
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        var result: (deliveries: [Delivery], redeliverable: Bool, more: Bool) = ([], false, false)
+        for try await (redeliverable, more, sequence, id, record) in rows.decode(
+            (Bool, Bool, Int64?, String?, ByteBuffer?).self)
+        {
+            (result.redeliverable, result.more) = (redeliverable, more)
+            guard let sequence, let id, let record else { continue }
+            let stored = try Self.decode(sequence: sequence, record: record, url: url)
+            result.deliveries.append(Delivery(id: id, attempt: 1, stored: stored))
+        }
+        return result
+    }
+
     /// The `last_error` of a delivery whose lease ran out.
     private static func leaseExpiredError(_ group: PostgresGroupRecord) -> String {
         "lease expired after \(group.configuration.ackTimeout) without an ack"
@@ -404,10 +545,10 @@ extension PostgresEventStore {
         return redeliverable
     }
 
-    /// Leases up to `max` deliveries; when there are none, returns the next time on the store's clock at
-    /// which one may become deliverable (a redelivery delay or a lease ending).
+    /// Leases up to `max` of the group's rows that came due, oldest first: redeliveries, and in an ordered
+    /// group the oldest unfinished event of each key.
     private func lease(_ group: PostgresGroupRecord, max: Int, now: Date, on connection: PostgresConnection)
-        async throws -> (deliveries: [Delivery], nextDue: Date?)
+        async throws -> [Delivery]
     {
         let t = tables
         let nowSeconds = now.timeIntervalSinceReferenceDate
@@ -451,7 +592,16 @@ extension PostgresEventStore {
             let stored = try Self.decode(sequence: sequence, record: record, url: url)
             deliveries.append(Delivery(id: id, attempt: Int(attempt), stored: stored))
         }
-        guard deliveries.isEmpty else { return (deliveries.sorted { $0.sequence < $1.sequence }, nil) }
+        return deliveries
+    }
+
+    /// The next time on the store's clock at which one of the group's deliveries may become deliverable: a
+    /// redelivery delay or a lease ending.
+    private func nextDue(_ group: PostgresGroupRecord, now: Date, on connection: PostgresConnection) async throws
+        -> Date?
+    {
+        let t = tables
+        let nowSeconds = now.timeIntervalSinceReferenceDate
         let next = try await single(
             """
             SELECT min(CASE state WHEN 0 THEN available_at ELSE lease_until END) FROM \(unescaped: t.pending)
@@ -460,7 +610,7 @@ extension PostgresEventStore {
             Double?.self,
             on: connection
         )
-        return ([], (next ?? nil).map(Date.init(timeIntervalSinceReferenceDate:)))
+        return (next ?? nil).map(Date.init(timeIntervalSinceReferenceDate:))
     }
 
     /// Acknowledges deliveries; see ``ConsumerGroupStore/ack(group:deliveryIDs:)``.

@@ -2,7 +2,8 @@ import Herald
 import PostgresNIO
 
 /// Topic patterns in SQL: an index range for the pattern's literal prefix (the `type` column sorts bytewise,
-/// `COLLATE "C"`), and an anchored regular expression for the exact match of ``TopicPattern/matches(_:)``.
+/// `COLLATE "C"`), and, when the pattern has a `*` or starts with a wildcard, an anchored regular expression
+/// for the exact match of ``TopicPattern/matches(_:)``.
 enum PostgresTopicCondition {
     /// A condition on `column` for the events whose type matches `pattern`, to join with `AND`; `nil` when
     /// every type matches.
@@ -22,6 +23,8 @@ enum PostgresTopicCondition {
             conditions.append("\(column) >= $\(bindings.count)")
             bindings.append(prefix + "/")
             conditions.append("\(column) < $\(bindings.count)")
+            // For "a.b.>" the range is the whole answer: '>' takes whatever follows the dot.
+            if tokens.count == literals.count + 1, tokens.last == ">" { return conditions.joined(separator: " AND ") }
         }
         bindings.append(regularExpression(tokens))
         conditions.append("\(column) ~ $\(bindings.count)")
