@@ -262,20 +262,15 @@ struct EventRows {
 }
 
 extension PostgresEventStore {
-    /// Commits queued appends until the queue is empty.
+    /// Commits queued appends until the queue is empty, each batch in one transaction (see
+    /// ``GroupCommitQueue/drain(mapError:retriesAlone:commit:)``); a batch that fails because the database
+    /// cannot be reached fails each of its appends at once rather than one by one.
     func flushAppends() async {
-        while true {
-            let requests = appendQueue.next()
-            if requests.isEmpty { return }
-            await commit(requests)
-        }
-    }
-
-    /// Commits requests in one transaction. When it fails as a whole (a lost connection), each request is
-    /// tried again alone, so that one request cannot fail the others.
-    private func commit(_ requests: [AppendRequest]) async {
-        let batches = requests.map(\.batch)
-        do {
+        await appendQueue.drain(
+            mapError: { PostgresStorageFailure.map($0, url: url, operation: "append") },
+            retriesAlone: { ($0 as? EventLogError)?.code != .unavailable }
+        ) { requests in
+            let batches = requests.map(\.batch)
             let now = clock.now
             let (results, wrote) = try await withTransaction("append") { connection in
                 try await PostgresAppendWriter(tables: self.tables, logger: self.logger, now: now)
@@ -287,16 +282,7 @@ extension PostgresEventStore {
                     _ = try? await headState()
                 }
             }
-            for (request, result) in zip(requests, results) {
-                request.continuation.resume(with: result.mapError { $0 })
-            }
-        } catch {
-            let mapped = PostgresStorageFailure.map(error, url: url, operation: "append")
-            if requests.count > 1, (mapped as? EventLogError)?.code != .unavailable {
-                for request in requests { await commit([request]) }
-            } else {
-                for request in requests { request.continuation.resume(throwing: mapped) }
-            }
+            return results.map { $0.mapError { $0 } }
         }
     }
 }

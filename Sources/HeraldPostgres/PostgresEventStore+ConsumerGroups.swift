@@ -272,14 +272,14 @@ extension PostgresEventStore {
             // The lock's statement also makes the commit soft and says whether rows came due.
             let (record, hasDue) = try await self.lockGroupForPoll(group, now: now, on: connection, url: url)
             if record.configuration.ordered {
-                (expired, more) = try await self.takeNewEventsAndExpireLeases(
-                    record, limit: max, now: now, on: connection)
+                let taken = try await self.take(record, limit: max, now: now, leasing: false, on: connection)
+                (expired, more) = (taken.redeliverable, taken.more)
                 return record
             }
             if hasDue { deliveries = try await self.lease(record, max: max, now: now, on: connection) }
             if deliveries.count < max {
-                let taken = try await self.takeLeasedAndExpireLeases(
-                    record, limit: max - deliveries.count, now: now, on: connection)
+                let taken = try await self.take(
+                    record, limit: max - deliveries.count, now: now, leasing: true, on: connection)
                 deliveries += taken.deliveries
                 (expired, more) = (taken.redeliverable, taken.more)
             }
@@ -365,23 +365,25 @@ extension PostgresEventStore {
         return record
     }
 
-    /// Adds up to `limit` of the group's events appended since its cursor to its pending deliveries and
-    /// moves the cursor past them (past the events looked at when fewer are there, which is the head when
-    /// the log ends first), as of one snapshot: the events visible then are exactly those up to the head. So a poll's work depends on its batch, not on the backlog. A
-    /// dead letter met again after a seek keeps its row. In the same statement (one round trip), ends the
-    /// leases that ran out as ``expireLeases(_:now:on:)`` does (the rows it adds are never leased, so the two
-    /// touch different rows). Returns whether an expired lease made an event deliverable again, and whether
-    /// the cursor is still below the head.
+    /// Takes up to `limit` of the group's events appended since its cursor and moves the cursor past them
+    /// (past the stretch of the log looked at when fewer are there, which is the head when the log ends
+    /// first), as of one snapshot: the events visible then are exactly those up to the head. So a poll's work
+    /// depends on its batch, not on the backlog. With `leasing` (an unordered group), each taken event's row
+    /// is a lease already (attempt 1), so it is written once before its ack, and the leased events come back
+    /// in the same round trip; without it (an ordered group), the rows wait for ``lease(_:max:now:on:)``. A
+    /// dead letter met again after a seek keeps its row. In the same statement, ends the leases that ran out
+    /// as ``expireLeases(_:now:on:)`` does (the two touch different rows). Returns the deliveries, whether an
+    /// expired lease made an event deliverable again, and whether the cursor is still below the head.
     ///
-    /// One statement, committed on its own without waiting for the disk (see ``poll(group:max:wait:acknowledging:)``).
-    /// It locks the group's row for its duration, so takes of one group follow one another and rows are
-    /// added in sequence order, which ordered groups rely on; the cursor is the locked row's, the latest.
-    private func takeNewEventsAndExpireLeases(
+    /// Runs in the poll's transaction, which holds the group's row, so takes of one group follow one another
+    /// and rows are added in sequence order, which ordered groups rely on; the cursor is the locked row's.
+    private func take(
         _ group: PostgresGroupRecord,
         limit: Int,
         now: Date,
+        leasing: Bool,
         on connection: PostgresConnection
-    ) async throws -> (redeliverable: Bool, more: Bool) {
+    ) async throws -> (deliveries: [Delivery], redeliverable: Bool, more: Bool) {
         var bindings = PostgresBindings()
         bindings.append(group.id)
         bindings.append(now.timeIntervalSinceReferenceDate)
@@ -393,70 +395,6 @@ extension PostgresEventStore {
         // many further, stopping after `limit` of the group's topic, so its cost never depends on the backlog (a
         // sparse topic may take a few rounds to cross a long stretch of other events).
         bindings.append(Int64(Swift.max(limit * 10, 1_000)))
-        var condition = ""
-        if let topic = PostgresTopicCondition.sql(group.configuration.topic, column: "e.type", bindings: &bindings) {
-            condition = " AND " + topic
-        }
-        let t = tables
-        let sql = """
-            WITH head AS (SELECT last_sequence FROM \(t.head)),
-            matching AS MATERIALIZED (
-                SELECT e.sequence, e.partition_key FROM \(t.events) AS e
-                WHERE e.sequence > $3 AND e.sequence <= $3 + $7\(condition)
-                ORDER BY e.sequence LIMIT $6
-            ),
-            upto AS (
-                SELECT CASE
-                        WHEN (SELECT count(*) FROM matching) = $6 THEN (SELECT max(sequence) FROM matching)
-                        ELSE greatest(least(head.last_sequence, $3 + $7), $3)
-                    END AS sequence,
-                    head.last_sequence AS head
-                FROM head
-            ),
-            taken AS (
-                INSERT INTO \(t.pending) (group_id, sequence, state, attempt, available_at, partition_key)
-                SELECT $1, sequence, 0, 0, $2, partition_key FROM matching
-                ON CONFLICT DO NOTHING
-            ),
-            moved AS (
-                UPDATE \(t.groups) AS g SET cursor = upto.sequence FROM upto
-                WHERE g.group_id = $1 AND g.cursor < upto.sequence
-            ),
-            expired AS (
-                UPDATE \(t.pending)
-                SET state = CASE WHEN attempt >= $4 THEN 2 ELSE 0 END, available_at = lease_until, last_error = $5,
-                    lease_until = NULL, delivery_id = NULL
-                WHERE group_id = $1 AND state = 1 AND lease_until <= $2
-                RETURNING state
-            )
-            SELECT (SELECT count(*) FROM expired WHERE state = 0), upto.sequence < upto.head FROM upto
-            """
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-        var result = (redeliverable: false, more: false)
-        for try await (redeliverable, more) in rows.decode((Int64, Bool).self) {
-            result = (redeliverable > 0, more)
-        }
-        return result
-    }
-
-    /// As ``takeNewEventsAndExpireLeases(_:limit:now:on:)``, for an unordered group: the rows it adds for up
-    /// to `limit` new events are leases already (attempt 1), so an event taken from the log is written once
-    /// before its ack, and the leased events come back in the same round trip. Runs in the poll's transaction,
-    /// which holds the group's row.
-    private func takeLeasedAndExpireLeases(
-        _ group: PostgresGroupRecord,
-        limit: Int,
-        now: Date,
-        on connection: PostgresConnection
-    ) async throws -> (deliveries: [Delivery], redeliverable: Bool, more: Bool) {
-        var bindings = PostgresBindings()
-        bindings.append(group.id)
-        bindings.append(now.timeIntervalSinceReferenceDate)
-        bindings.append(group.cursor)
-        bindings.append(Int32(clamping: group.configuration.maxAttempts))
-        bindings.append(Self.leaseExpiredError(group))
-        bindings.append(Int64(limit))
-        bindings.append(Int64(Swift.max(limit * 10, 1_000)))
         bindings.append(now.adding(group.configuration.ackTimeout).timeIntervalSinceReferenceDate)
         bindings.append(UUID().uuidString.lowercased() + "-")
         var condition = ""
@@ -464,7 +402,21 @@ extension PostgresEventStore {
             condition = " AND " + topic
         }
         let t = tables
-        // The scan and its bounds are those of takeNewEventsAndExpireLeases; see there.
+        let taken =
+            leasing
+            ? """
+            INSERT INTO \(t.pending)
+                (group_id, sequence, state, attempt, available_at, lease_until, delivery_id, partition_key)
+            SELECT $1, sequence, 1, 1, $2, $8, $9 || sequence::text, partition_key FROM matching
+            ON CONFLICT DO NOTHING
+            RETURNING sequence, delivery_id
+            """
+            : """
+            INSERT INTO \(t.pending) (group_id, sequence, state, attempt, available_at, partition_key)
+            SELECT $1, sequence, 0, 0, $2, partition_key FROM matching
+            ON CONFLICT DO NOTHING
+            RETURNING sequence, NULL::text AS delivery_id
+            """
         let sql = """
             WITH head AS (SELECT last_sequence FROM \(t.head)),
             matching AS MATERIALIZED (
@@ -480,13 +432,7 @@ extension PostgresEventStore {
                     head.last_sequence AS head
                 FROM head
             ),
-            taken AS (
-                INSERT INTO \(t.pending)
-                    (group_id, sequence, state, attempt, available_at, lease_until, delivery_id, partition_key)
-                SELECT $1, sequence, 1, 1, $2, $8, $9 || sequence::text, partition_key FROM matching
-                ON CONFLICT DO NOTHING
-                RETURNING sequence, delivery_id
-            ),
+            taken AS (\(taken)),
             moved AS (
                 UPDATE \(t.groups) AS g SET cursor = upto.sequence FROM upto
                 WHERE g.group_id = $1 AND g.cursor < upto.sequence
@@ -502,9 +448,10 @@ extension PostgresEventStore {
                 SELECT (SELECT count(*) FROM expired WHERE state = 0) > 0 AS redeliverable,
                     upto.sequence < upto.head AS more
                 FROM upto
-            )
-            SELECT flags.redeliverable, flags.more, taken.sequence, taken.delivery_id, e.event
-            FROM flags LEFT JOIN (taken JOIN \(t.events) AS e ON e.sequence = taken.sequence) ON true
+            ),
+            leased AS (SELECT sequence, delivery_id FROM taken WHERE delivery_id IS NOT NULL)
+            SELECT flags.redeliverable, flags.more, leased.sequence, leased.delivery_id, e.event
+            FROM flags LEFT JOIN (leased JOIN \(t.events) AS e ON e.sequence = leased.sequence) ON true
             """
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         var result: (deliveries: [Delivery], redeliverable: Bool, more: Bool) = ([], false, false)

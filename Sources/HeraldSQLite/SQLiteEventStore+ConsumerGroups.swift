@@ -152,41 +152,25 @@ extension SQLiteEventStore {
         }
     }
 
-    /// Runs queued poll rounds until the queue is empty.
+    /// Runs queued poll rounds until the queue is empty, together: one statement that writes when that is all
+    /// a batch needs, else one transaction, so that concurrent polls share one commit, and its sync to the
+    /// disk when they carry acknowledgements (a commit without them does not wait for the disk). See
+    /// ``GroupCommitQueue/drain(mapError:retriesAlone:commit:)``.
     func flushPolls() async {
-        while true {
-            let requests = pollQueue.next()
-            if requests.isEmpty { return }
-            await run(requests)
-        }
-    }
-
-    /// Runs poll rounds together: one statement that writes when that is all they need, else one
-    /// transaction, so that concurrent polls share one commit, and its sync to the disk when they carry
-    /// acknowledgements (a commit without them does not wait for the disk). When they fail together, each
-    /// is tried again alone, so that one poll cannot fail the others.
-    private func run(_ requests: [PollRoundRequest]) async {
-        do {
-            let rounds = try await withWriter(softCommits: requests.allSatisfy(\.acknowledging.isEmpty)) { context in
+        await pollQueue.drain(mapError: { SQLiteStorageFailure.map($0, path: path, operation: "poll") }) { requests in
+            try await withWriter(softCommits: requests.allSatisfy(\.acknowledging.isEmpty)) { context in
                 if requests.count > 1 { try await context.beginWrites() }
                 return try await inLazyTransaction(context) {
-                    var rounds: [PollRound] = []
+                    var rounds: [Result<PollRound, any Error>] = []
                     for request in requests {
                         let record = try await context.existingGroup(named: request.group, path: path)
                         rounds.append(
-                            try await context.pollRound(
-                                record, max: request.max, acknowledging: request.acknowledging, path: path))
+                            .success(
+                                try await context.pollRound(
+                                    record, max: request.max, acknowledging: request.acknowledging, path: path)))
                     }
                     return rounds
                 }
-            }
-            for (request, round) in zip(requests, rounds) { request.continuation.resume(returning: round) }
-        } catch {
-            if requests.count > 1 {
-                for request in requests { await run([request]) }
-            } else {
-                requests[0].continuation.resume(
-                    throwing: SQLiteStorageFailure.map(error, path: path, operation: "poll"))
             }
         }
     }

@@ -47,20 +47,12 @@ extension SQLiteEventStore: ProcessStore {
         }
     }
 
-    /// Commits queued saves until the queue is empty.
+    /// Commits queued saves until the queue is empty, each batch in one transaction, each save in a savepoint
+    /// (see ``GroupCommitQueue/drain(mapError:retriesAlone:commit:)``).
     func flushProcessSaves() async {
-        while true {
-            let requests = processSaveQueue.next()
-            if requests.isEmpty { return }
-            await commit(requests)
-        }
-    }
-
-    /// Commits saves in one transaction, each in a savepoint; when the transaction fails as a whole (a full
-    /// disk), each save is tried again alone, so that one cannot fail the others.
-    private func commit(_ requests: [ProcessSaveRequest]) async {
-        do {
-            let outcomes = try await writeTransaction { context in
+        await processSaveQueue.drain(mapError: { SQLiteStorageFailure.map($0, path: path, operation: "saveProcess") }) {
+            requests in
+            try await writeTransaction { context in
                 var outcomes: [Result<ProcessRecord, any Error>] = []
                 for request in requests {
                     try await context.query("SAVEPOINT herald_process")
@@ -74,14 +66,6 @@ extension SQLiteEventStore: ProcessStore {
                     }
                 }
                 return outcomes
-            }
-            for (request, outcome) in zip(requests, outcomes) { request.continuation.resume(with: outcome) }
-        } catch {
-            if requests.count > 1 {
-                for request in requests { await commit([request]) }
-            } else {
-                requests[0].continuation.resume(
-                    throwing: SQLiteStorageFailure.map(error, path: path, operation: "saveProcess"))
             }
         }
     }

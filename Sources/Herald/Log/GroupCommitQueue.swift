@@ -64,8 +64,58 @@ package final class GroupCommitQueue<Request: GroupCommitRequest>: Sendable {
     }
 }
 
-/// A caller's write waiting in a ``GroupCommitQueue``: an append, or a process manager's save.
+/// A caller's write waiting in a ``GroupCommitQueue``: an append, a process manager's save, a poll's round.
 package protocol GroupCommitRequest: Sendable {
+    /// What the caller waits for.
+    associatedtype Answer: Sendable
     /// How many rows the request writes, which bounds how many requests one transaction takes.
     var weight: Int { get }
+    /// Where the caller waits for its answer or error.
+    var continuation: CheckedContinuation<Answer, any Error> { get }
+}
+
+extension GroupCommitQueue {
+    /// Commits what is queued until the queue is empty, as the task that ``enqueue(_:)`` told to: each batch
+    /// in one call of `commit`, which answers every request of it, each with its own success or failure.
+    ///
+    /// When a batch fails as a whole (a full disk, a lost connection), each of its requests is tried again
+    /// alone, so that one cannot fail the others, unless `retriesAlone` says the error would fail each of
+    /// them anyway; a request that fails alone gets the error `mapError` makes of it.
+    package func drain(
+        mapError: (any Error) -> any Error,
+        retriesAlone: (any Error) -> Bool = { _ in true },
+        commit: ([Request]) async throws -> [Result<Request.Answer, any Error>]
+    ) async {
+        while true {
+            let requests = next()
+            if requests.isEmpty { return }
+            await run(requests, mapError: mapError, retriesAlone: retriesAlone, commit: commit)
+        }
+    }
+
+    private func run(
+        _ requests: [Request],
+        mapError: (any Error) -> any Error,
+        retriesAlone: (any Error) -> Bool,
+        commit: ([Request]) async throws -> [Result<Request.Answer, any Error>]
+    ) async {
+        do {
+            let answers = try await commit(requests)
+            for (index, request) in requests.enumerated() {
+                request.continuation.resume(
+                    with: index < answers.count
+                        ? answers[index]
+                        : .failure(EventLogError(.storage, "the store gave no answer to this write; retry it")))
+            }
+        } catch {
+            let mapped = mapError(error)
+            if requests.count > 1, retriesAlone(mapped) {
+                for request in requests {
+                    await run([request], mapError: mapError, retriesAlone: retriesAlone, commit: commit)
+                }
+            } else {
+                for request in requests { request.continuation.resume(throwing: mapped) }
+            }
+        }
+    }
 }
