@@ -199,17 +199,15 @@ extension PostgresEventStore {
     /// (`synchronous_commit = off`): they are soft state that a database crash may undo only to the extent of
     /// redelivering events, which consumer groups allow; the next durable commit flushes them too, since
     /// PostgreSQL writes its log in order. Each round takes at most `max` new events from the log, so its
-    /// work does not grow with the backlog; the take locks the group's row for that one statement only, and
-    /// the lease skips rows another consumer is leasing, so the consumers of a group do not take turns.
+    /// work does not grow with the backlog; the take holds the group's row for its short transaction, never
+    /// across a sync to the disk, and leasing redeliveries skips rows another consumer is leasing.
     /// While waiting it is woken by this node's commits, by notifications from other nodes, on the store's
     /// clock when a redelivery or a lease comes due, and every ``Configuration/fallbackPollInterval``.
     ///
     /// - Throws: ``EventLogError/Code/groupNotFound``, or ``EventLogError/Code/invalidArgument`` when
     ///   `max` is not within 1...1,000.
     public func poll(group: String, max: Int, wait: Duration, acknowledging: [String]) async throws -> PollResult {
-        guard (1...1_000).contains(max) else {
-            throw EventLogError(.invalidArgument, "poll max must be between 1 and 1000, got \(max)")
-        }
+        try StoreLimits.checkPoll(max: max)
         return try await operation("poll") {
             let deadline = clock.now.addingTimeInterval(wait.clampedToAYear.timeInterval)
             let url = url
@@ -626,9 +624,7 @@ extension PostgresEventStore {
     public func nackReturningIDs(group: String, deliveryIDs: [String], delay: Duration, error: String?)
         async throws -> Set<String>
     {
-        guard delay >= .zero else {
-            throw EventLogError(.invalidArgument, "nack delay must not be negative, got \(delay)")
-        }
+        try StoreLimits.checkNack(delay: delay)
         let error = error.map(PostgresText.storable)
         return try await operation("nack") {
             let ids = Array(Set(deliveryIDs.filter(PostgresText.isStorable)))
@@ -666,9 +662,7 @@ extension PostgresEventStore {
 
     /// The group's dead letters, oldest sequence first, at most `limit`.
     public func deadLetters(group: String, limit: Int) async throws -> [DeadLetteredEvent] {
-        guard (1...10_000).contains(limit) else {
-            throw EventLogError(.invalidArgument, "dead letter limit must be between 1 and 10000, got \(limit)")
-        }
+        try StoreLimits.checkRead(limit: limit, of: "dead letter")
         return try await operation("deadLetters") {
             let now = clock.now
             let url = url

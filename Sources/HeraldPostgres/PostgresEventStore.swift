@@ -41,15 +41,14 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     private let listenerTask: Mutex<Task<Void, Never>?> = Mutex(nil)
     let appendQueue = GroupCommitQueue<AppendRequest>()
     let changes = ChangeSignal()
+    /// Refuses operations once `close` has begun, and lets it wait for those under way.
+    let gate: OperationGate
     private let state = Mutex(State())
     /// How many connections the pool has handed to this store's operations: while it grows, the database
     /// is reachable, however long an operation waits in the queue.
     private let connectionsHandedOut = Atomic<UInt64>(0)
 
     private struct State {
-        var isClosed = false
-        var activeOperations = 0
-        var drained: CheckedContinuation<Void, Never>?
         /// When the earliest scheduled event comes due, as last read; `nil` when none was scheduled.
         var earliestDue: Date?
     }
@@ -63,6 +62,9 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
         clientTask: Task<Void, Never>
     ) {
         self.url = url
+        gate = OperationGate {
+            EventLogError(.closed, "the PostgreSQL event store at \(url) is closed; connect again to use it")
+        }
         self.configuration = configuration
         self.tables = PostgresTables(schema: configuration.schema)
         self.clock = clock
@@ -129,23 +131,7 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// Waiting calls (``poll(group:max:wait:)``, ``waitForEvents(after:timeout:)``) end at once with
     /// ``EventLogError/Code/closed``. Closing a closed store does nothing.
     public func close() async throws {
-        let mustWait: Bool? = state.withLock { state in
-            guard !state.isClosed else { return nil }
-            state.isClosed = true
-            return state.activeOperations > 0
-        }
-        guard let mustWait else { return }
-        changes.signal()
-        if mustWait {
-            await withCheckedContinuation { continuation in
-                let done = state.withLock { state in
-                    guard state.activeOperations > 0 else { return true }
-                    state.drained = continuation
-                    return false
-                }
-                if done { continuation.resume() }
-            }
-        }
+        guard await gate.close(wake: { changes.signal() }) else { return }
         if let listener = listenerTask.withLock({ $0 }) {
             listener.cancel()
             await listener.value
@@ -159,20 +145,10 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// Runs one public operation: refuses it after `close`, keeps `close` waiting until it ends, and (unless
     /// `mapsErrors` is `false`) turns postgres-nio's errors into ``EventLogError``s that name `name`.
     func operation<T>(_ name: String, mapsErrors: Bool = true, _ body: () async throws -> T) async throws -> T {
-        try state.withLock { state throws(EventLogError) in
-            guard !state.isClosed else { throw closedError() }
-            state.activeOperations += 1
-        }
-        defer {
-            let drained = state.withLock { state in
-                state.activeOperations -= 1
-                defer { if state.activeOperations == 0 { state.drained = nil } }
-                return state.activeOperations == 0 ? state.drained : nil
-            }
-            drained?.resume()
-        }
         do {
-            return try await body()
+            return try await gate.run(body)
+        } catch let error as EventLogError {
+            throw error
         } catch {
             throw mapsErrors ? PostgresStorageFailure.map(error, url: url, operation: name) : error
         }
@@ -180,11 +156,7 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
 
     /// Throws ``EventLogError/Code/closed`` once `close` has begun; waiting loops call it after each wake.
     func checkOpen() throws(EventLogError) {
-        if state.withLock(\.isClosed) { throw closedError() }
-    }
-
-    private func closedError() -> EventLogError {
-        EventLogError(.closed, "the PostgreSQL event store at \(url) is closed; connect again to use it")
+        try gate.checkOpen()
     }
 
     /// Runs `body` on a pooled connection; fails with ``EventLogError/Code/unavailable`` when a whole
@@ -261,22 +233,13 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
         try PostgresText.checkStorable(events)
         guard !events.isEmpty else { return [] }
         if PostgresOutboxScope.store == ObjectIdentifier(self) {
-            throw EventLogError(
-                .invalidArgument,
-                "append was called inside a transaction of the same store, which would wait for itself; "
-                    + "use the transaction's publish(_:) instead"
-            )
+            throw EventLogError.insideOwnTransaction(
+                "append was called", instead: "use the transaction's publish(_:) instead")
         }
         return try await operation("append") {
-            try await withCheckedThrowingContinuation { continuation in
-                let request = AppendRequest(
-                    batch: AppendBatch(events: events, expectation: expectation),
-                    continuation: continuation
-                )
-                if appendQueue.enqueue(request) {
-                    Task { await self.flushAppends() }
-                }
-            }
+            try await appendQueue.submit(
+                { AppendRequest(batch: AppendBatch(events: events, expectation: expectation), continuation: $0) },
+                flush: { await self.flushAppends() })
         }
     }
 
@@ -284,9 +247,7 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     ///
     /// - Throws: ``EventLogError/Code/invalidArgument`` when `limit` is not within 1...10,000.
     public func read(after sequence: Int64, filter: EventFilter, limit: Int) async throws -> EventPage {
-        guard (1...10_000).contains(limit) else {
-            throw EventLogError(.invalidArgument, "read limit must be between 1 and 10000, got \(limit)")
-        }
+        try StoreLimits.checkRead(limit: limit, of: "read")
         return try await operation("read") {
             try await promoteDueEvents()
             var bindings = PostgresBindings()

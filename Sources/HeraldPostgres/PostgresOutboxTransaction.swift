@@ -12,7 +12,7 @@ import PostgresNIO
 ///
 /// - Important: The first publish locks the log's head until the transaction ends, so that sequences
 ///   commit in order; appends from every node wait for it. Do your own work first and publish last.
-public final class PostgresOutboxTransaction {
+public final class PostgresOutboxTransaction: OutboxTransaction {
     /// The transaction's connection, for your own queries: `try await transaction.connection.query(...)`.
     /// Do not commit or roll back through it; return from or throw out of the body instead.
     public let connection: PostgresConnection
@@ -35,12 +35,6 @@ public final class PostgresOutboxTransaction {
         var rows: [PostgresRow] = []
         for try await row in try await connection.query(query, logger: writer.logger) { rows.append(row) }
         return rows
-    }
-
-    /// Publishes one event in this transaction; see ``publish(_:expecting:)``.
-    @discardableResult
-    public func publish(_ event: Event) async throws -> AppendResult {
-        try await publish([event], expecting: nil)[0]
     }
 
     /// Publishes events in this transaction, with the semantics of ``EventLog/append(_:expecting:)``:

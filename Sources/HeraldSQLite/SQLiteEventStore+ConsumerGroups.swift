@@ -113,15 +113,9 @@ extension SQLiteEventStore {
     /// - Throws: ``EventLogError/Code/groupNotFound``, or ``EventLogError/Code/invalidArgument`` when
     ///   `max` is not within 1...1,000.
     public func poll(group: String, max: Int, wait: Duration, acknowledging: [String]) async throws -> PollResult {
-        guard (1...1_000).contains(max) else {
-            throw EventLogError(.invalidArgument, "poll max must be between 1 and 1000, got \(max)")
-        }
+        try StoreLimits.checkPoll(max: max)
         if OutboxScope.store == ObjectIdentifier(self) {
-            throw EventLogError(
-                .invalidArgument,
-                "poll was called inside a transaction of the same store, which would wait for itself; "
-                    + "poll after the transaction commits"
-            )
+            throw EventLogError.insideOwnTransaction("poll was called", instead: "poll after the transaction commits")
         }
         return try await operation("poll") {
             let deadline = clock.now.addingTimeInterval(wait.clampedToAYear.timeInterval)
@@ -133,11 +127,10 @@ extension SQLiteEventStore {
                 let generation = changes.generation
                 try Task.checkCancellation()
                 try checkOpen()
-                let round = try await withCheckedThrowingContinuation { continuation in
-                    let request = PollRoundRequest(
-                        group: group, max: max, acknowledging: toAcknowledge, continuation: continuation)
-                    if pollQueue.enqueue(request) { Task { await self.flushPolls() } }
-                }
+                let ids = toAcknowledge
+                let round = try await pollQueue.submit(
+                    { PollRoundRequest(group: group, max: max, acknowledging: ids, continuation: $0) },
+                    flush: { await self.flushPolls() })
                 acknowledged.formUnion(round.acknowledged)
                 toAcknowledge = []
                 if !round.deliveries.isEmpty || clock.now >= deadline {
@@ -230,9 +223,7 @@ extension SQLiteEventStore {
     public func nackReturningIDs(group: String, deliveryIDs: [String], delay: Duration, error: String?)
         async throws -> Set<String>
     {
-        guard delay >= .zero else {
-            throw EventLogError(.invalidArgument, "nack delay must not be negative, got \(delay)")
-        }
+        try StoreLimits.checkNack(delay: delay)
         return try await operation("nack") {
             try await writeTransaction { context in
                 try await context.nack(
@@ -248,9 +239,7 @@ extension SQLiteEventStore {
 
     /// The group's dead letters, oldest sequence first, at most `limit`.
     public func deadLetters(group: String, limit: Int) async throws -> [DeadLetteredEvent] {
-        guard (1...10_000).contains(limit) else {
-            throw EventLogError(.invalidArgument, "dead letter limit must be between 1 and 10000, got \(limit)")
-        }
+        try StoreLimits.checkRead(limit: limit, of: "dead letter")
         return try await operation("deadLetters") {
             try await writeTransaction { context in
                 try await context.deadLetters(group: group, limit: limit, path: path)

@@ -31,19 +31,15 @@ extension SQLiteEventStore: ProcessStore {
         try ProcessStoreValidation.check(process: process, key: key, expectedVersion: expectedVersion)
         try AppendBatch.validate(events, expecting: nil)
         if OutboxScope.store == ObjectIdentifier(self) {
-            throw EventLogError(
-                .invalidArgument,
-                "saveProcess was called inside a transaction of the same store, which would wait for itself")
+            throw EventLogError.insideOwnTransaction("saveProcess was called", instead: "save after it commits")
         }
         return try await operation("saveProcess") {
-            try await withCheckedThrowingContinuation { continuation in
-                let request = ProcessSaveRequest(
-                    process: process, key: key, document: document, isFinished: isFinished,
-                    expectedVersion: expectedVersion, events: events, continuation: continuation)
-                if processSaveQueue.enqueue(request) {
-                    Task { await self.flushProcessSaves() }
-                }
-            }
+            try await processSaveQueue.submit(
+                {
+                    ProcessSaveRequest(
+                        process: process, key: key, document: document, isFinished: isFinished,
+                        expectedVersion: expectedVersion, events: events, continuation: $0)
+                }, flush: { await self.flushProcessSaves() })
         }
     }
 

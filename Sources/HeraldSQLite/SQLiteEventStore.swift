@@ -36,6 +36,8 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// Poll rounds waiting to run together (`SQLiteEventStore+ConsumerGroups.swift`).
     let pollQueue = GroupCommitQueue<PollRoundRequest>()
     let changes = ChangeSignal()
+    /// Refuses operations once `close` has begun, and lets it wait for those under way.
+    let gate: OperationGate
     let state: Mutex<State>
     /// A directory the store created for itself and removes on close (``openTemporary(clock:logger:)``).
     private let ownedDirectory: URL?
@@ -54,9 +56,6 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         /// Whether the write connection runs with `synchronous = OFF` for the soft commits of polls (see
         /// ``withWriter(softCommits:_:)``); read and changed only by the holder of the write lock.
         var writerCommitsSoftly = false
-        var isClosed = false
-        var activeOperations = 0
-        var drained: CheckedContinuation<Void, Never>?
     }
 
     private init(
@@ -71,6 +70,9 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         synchronous: Synchronous
     ) {
         self.path = path
+        gate = OperationGate {
+            EventLogError(.closed, "the SQLite event store at '\(path)' is closed; open it again to use it")
+        }
         self.clock = clock
         self.logger = logger
         self.writer = writer
@@ -239,23 +241,7 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// Waiting calls (``poll(group:max:wait:)``, ``waitForEvents(after:timeout:)``) end at once with
     /// ``EventLogError/Code/closed``. Closing a closed store does nothing.
     public func close() async throws {
-        let mustWait: Bool? = state.withLock { state in
-            guard !state.isClosed else { return nil }
-            state.isClosed = true
-            return state.activeOperations > 0
-        }
-        guard let mustWait else { return }
-        changes.signal()
-        if mustWait {
-            await withCheckedContinuation { continuation in
-                let done = state.withLock { state in
-                    guard state.activeOperations > 0 else { return true }
-                    state.drained = continuation
-                    return false
-                }
-                if done { continuation.resume() }
-            }
-        }
+        guard await gate.close(wake: { changes.signal() }) else { return }
         var failure: (any Error)?
         // Closing checkpoints the write-ahead log into the file and removes it: that must be synced even
         // when the last commit was a poll's soft one, or a power loss right after could lose durable events.
@@ -283,20 +269,10 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// (unless `mapsErrors` is `false`) turns SQLite errors into ``EventLogError``s that name `name` and
     /// the file.
     func operation<T>(_ name: String, mapsErrors: Bool = true, _ body: () async throws -> T) async throws -> T {
-        try state.withLock { state throws(EventLogError) in
-            guard !state.isClosed else { throw closedError() }
-            state.activeOperations += 1
-        }
-        defer {
-            let drained = state.withLock { state in
-                state.activeOperations -= 1
-                defer { if state.activeOperations == 0 { state.drained = nil } }
-                return state.activeOperations == 0 ? state.drained : nil
-            }
-            drained?.resume()
-        }
         do {
-            return try await body()
+            return try await gate.run(body)
+        } catch let error as EventLogError {
+            throw error
         } catch {
             throw mapsErrors ? SQLiteStorageFailure.map(error, path: path, operation: name) : error
         }
@@ -304,11 +280,7 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
 
     /// Throws ``EventLogError/Code/closed`` once `close` has begun; waiting loops call it after each wake.
     func checkOpen() throws(EventLogError) {
-        if state.withLock(\.isClosed) { throw closedError() }
-    }
-
-    private func closedError() -> EventLogError {
-        EventLogError(.closed, "the SQLite event store at '\(path)' is closed; open it again to use it")
+        try gate.checkOpen()
     }
 
     /// A read connection, in turn.
@@ -338,11 +310,9 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     ///   saves the round trips of `BEGIN` and `COMMIT`.
     func withWriter<T>(softCommits: Bool = false, _ body: (WriteContext) async throws -> T) async throws -> T {
         if OutboxScope.store == ObjectIdentifier(self) {
-            throw EventLogError(
-                .invalidArgument,
-                "this write was made inside a transaction of the same store, which would wait for itself; "
-                    + "publish events with the transaction's publish(_:) and write other things after it commits"
-            )
+            throw EventLogError.insideOwnTransaction(
+                "this write was made",
+                instead: "publish events with the transaction's publish(_:) and write other things after it commits")
         }
         await writeLock.lock()
         defer { writeLock.unlock() }
@@ -433,22 +403,13 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         try AppendBatch.validate(events, expecting: expectation)
         guard !events.isEmpty else { return [] }
         if OutboxScope.store == ObjectIdentifier(self) {
-            throw EventLogError(
-                .invalidArgument,
-                "append was called inside a transaction of the same store, which would wait for itself; "
-                    + "use the transaction's publish(_:) instead"
-            )
+            throw EventLogError.insideOwnTransaction(
+                "append was called", instead: "use the transaction's publish(_:) instead")
         }
         return try await operation("append") {
-            try await withCheckedThrowingContinuation { continuation in
-                let request = AppendRequest(
-                    batch: AppendBatch(events: events, expectation: expectation),
-                    continuation: continuation
-                )
-                if appendQueue.enqueue(request) {
-                    Task { await self.flushAppends() }
-                }
-            }
+            try await appendQueue.submit(
+                { AppendRequest(batch: AppendBatch(events: events, expectation: expectation), continuation: $0) },
+                flush: { await self.flushAppends() })
         }
     }
 
@@ -456,9 +417,7 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     ///
     /// - Throws: ``EventLogError/Code/invalidArgument`` when `limit` is not within 1...10,000.
     public func read(after sequence: Int64, filter: EventFilter, limit: Int) async throws -> EventPage {
-        guard (1...10_000).contains(limit) else {
-            throw EventLogError(.invalidArgument, "read limit must be between 1 and 10000, got \(limit)")
-        }
+        try StoreLimits.checkRead(limit: limit, of: "read")
         return try await operation("read") {
             try await promoteDueEvents()
             let highWater = state.withLock(\.lastSequence)

@@ -7,7 +7,7 @@ import SQLiteNIO
 /// You get one from ``SQLiteEventStore/transaction(_:)``; it is valid only inside that call's body.
 /// Published events get their sequences at once but become visible to readers, followers and consumer
 /// groups only when the transaction commits.
-public final class SQLiteOutboxTransaction {
+public final class SQLiteOutboxTransaction: OutboxTransaction {
     private let context: WriteContext
     private let path: String
     fileprivate var isFinished = false
@@ -32,12 +32,6 @@ public final class SQLiteOutboxTransaction {
     public func query(_ sql: String, _ bindings: [SQLiteData] = []) async throws -> [SQLiteRow] {
         try checkActive()
         return try await context.query(sql, bindings)
-    }
-
-    /// Publishes one event in this transaction; see ``publish(_:expecting:)``.
-    @discardableResult
-    public func publish(_ event: Event) async throws -> AppendResult {
-        try await publish([event], expecting: nil)[0]
     }
 
     /// Publishes events in this transaction, with the semantics of ``EventLog/append(_:expecting:)``:

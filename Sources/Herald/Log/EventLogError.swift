@@ -49,3 +49,12 @@ public struct EventLogError: Error, Hashable, CustomStringConvertible {
         EventLogError(.groupNotFound, "no consumer group named '\(name)'; create it first")
     }
 }
+
+extension EventLogError {
+    /// The error of `call`, made inside a transaction of the same store: it would wait for the transaction,
+    /// which waits for it. `instead` says what to do.
+    package static func insideOwnTransaction(_ call: String, instead: String) -> EventLogError {
+        EventLogError(
+            .invalidArgument, "\(call) inside a transaction of the same store, which would wait for itself; \(instead)")
+    }
+}

@@ -75,6 +75,18 @@ package protocol GroupCommitRequest: Sendable {
 }
 
 extension GroupCommitQueue {
+    /// Queues the request `makeRequest` makes and waits for its answer; when no task is committing, starts one
+    /// that runs `flush` (the store's ``drain(mapError:retriesAlone:commit:)``). Once queued, the request is
+    /// carried out even if the calling task is cancelled.
+    package func submit(
+        _ makeRequest: (CheckedContinuation<Request.Answer, any Error>) -> Request,
+        flush: @escaping @Sendable () async -> Void
+    ) async throws -> Request.Answer {
+        try await withCheckedThrowingContinuation { continuation in
+            if enqueue(makeRequest(continuation)) { Task { await flush() } }
+        }
+    }
+
     /// Commits what is queued until the queue is empty, as the task that ``enqueue(_:)`` told to: each batch
     /// in one call of `commit`, which answers every request of it, each with its own success or failure.
     ///

@@ -16,11 +16,6 @@ import Synchronization
 /// for delivery in try await store.poll(group: "billing", max: 10, wait: .seconds(5)) { ... }
 /// ```
 public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
-    /// The most events one read or dead-letter listing returns.
-    static let maximumReadLimit = 10_000
-    /// The most deliveries one poll leases.
-    static let maximumPollCount = 1_000
-
     /// Why a waiting call resumed.
     private enum Wake: Sendable {
         /// The state changed: an append, an acknowledgement, a deleted group.
@@ -91,7 +86,7 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
     }
 
     public func read(after sequence: Int64, filter: EventFilter, limit: Int) async throws -> EventPage {
-        try Self.checkLimit(limit, of: "read")
+        try StoreLimits.checkRead(limit: limit, of: "read")
         return try mutate { state, _ in state.log.read(after: sequence, filter: filter, limit: limit) }
     }
 
@@ -172,12 +167,7 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
     }
 
     public func poll(group name: String, max: Int, wait: Duration) async throws -> [Delivery] {
-        guard (1...Self.maximumPollCount).contains(max) else {
-            throw EventLogError(
-                .invalidArgument,
-                "poll max must be between 1 and \(Self.maximumPollCount), got \(max); poll again for more"
-            )
-        }
+        try StoreLimits.checkPoll(max: max)
         let deadline = clock.now.addingTimeInterval(wait.timeInterval)
         return try await retry { state, now in
             var group = try state.group(name)
@@ -235,7 +225,8 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
     public func nackReturningIDs(group name: String, deliveryIDs: [String], delay: Duration, error: String?)
         async throws -> Set<String>
     {
-        try mutate { state, now in
+        try StoreLimits.checkNack(delay: delay)
+        return try mutate { state, now in
             var group = try state.group(name)
             let failed = group.nackReturningIDs(deliveryIDs, delay: delay, error: error, now: now)
             state.groups[name] = group
@@ -245,7 +236,7 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
     }
 
     public func deadLetters(group name: String, limit: Int) async throws -> [DeadLetteredEvent] {
-        try Self.checkLimit(limit, of: "dead letter")
+        try StoreLimits.checkRead(limit: limit, of: "dead letter")
         return try mutate { state, now in
             var group = try state.group(name)
             group.expireLeases(now: now)
@@ -346,15 +337,6 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
     }
 
     // MARK: Helpers
-
-    private static func checkLimit(_ limit: Int, of operation: String) throws(EventLogError) {
-        guard (1...maximumReadLimit).contains(limit) else {
-            throw EventLogError(
-                .invalidArgument,
-                "\(operation) limit must be between 1 and \(maximumReadLimit), got \(limit); read in pages"
-            )
-        }
-    }
 
     private static func info(_ group: InMemoryConsumerGroup, log: InMemoryLog, now: Date) -> ConsumerGroupInfo {
         ConsumerGroupInfo(
