@@ -389,9 +389,11 @@ extension PostgresEventStore {
         bindings.append(Int32(clamping: group.configuration.maxAttempts))
         bindings.append(Self.leaseExpiredError(group))
         bindings.append(Int64(limit))
-        // The stretch of the log a take looks at, at most: it walks the sequences after the cursor up to this
-        // many further, stopping after `limit` of the group's topic, so its cost never depends on the backlog (a
-        // sparse topic may take a few rounds to cross a long stretch of other events).
+        // The events a take looks at, at most: it walks the log by primary key from the cursor (a scan whose
+        // only condition is the sequence, so that no plan can choose the index on type and sort a whole topic,
+        // as one did over a freshly loaded table whose statistics were stale) and keeps the first `limit` of
+        // the group's topic among them, so its cost never depends on the backlog (a sparse topic may take a
+        // few rounds to cross a long stretch of other events).
         bindings.append(Int64(Swift.max(limit * 10, 1_000)))
         bindings.append(now.adding(group.configuration.ackTimeout).timeIntervalSinceReferenceDate)
         bindings.append(UUID().uuidString.lowercased() + "-")
@@ -417,15 +419,19 @@ extension PostgresEventStore {
             """
         let sql = """
             WITH head AS (SELECT last_sequence FROM \(t.head)),
+            scanned AS MATERIALIZED (
+                SELECT e.sequence, e.type, e.partition_key FROM \(t.events) AS e
+                WHERE e.sequence > $3 ORDER BY e.sequence LIMIT $7
+            ),
             matching AS MATERIALIZED (
-                SELECT e.sequence, e.partition_key FROM \(t.events) AS e
-                WHERE e.sequence > $3 AND e.sequence <= $3 + $7\(condition)
+                SELECT e.sequence, e.partition_key FROM scanned AS e WHERE true\(condition)
                 ORDER BY e.sequence LIMIT $6
             ),
             upto AS (
                 SELECT CASE
                         WHEN (SELECT count(*) FROM matching) = $6 THEN (SELECT max(sequence) FROM matching)
-                        ELSE greatest(least(head.last_sequence, $3 + $7), $3)
+                        WHEN (SELECT count(*) FROM scanned) = $7 THEN (SELECT max(sequence) FROM scanned)
+                        ELSE greatest(head.last_sequence, $3)
                     END AS sequence,
                     head.last_sequence AS head
                 FROM head

@@ -31,8 +31,8 @@ extension PostgresEventStore: ProcessStore {
         _ process: String, key: String, document: Data, isFinished: Bool, expectedVersion: Int64,
         publishing events: [Event]
     ) async throws -> ProcessRecord {
-        try ProcessStoreValidation.check(process: process, key: key, expectedVersion: expectedVersion)
-        try AppendBatch.validate(events, expecting: nil)
+        try ProcessStoreValidation.checkSave(
+            process: process, key: key, expectedVersion: expectedVersion, events: events)
         let t = tables
         let now = clock.now
         let version = expectedVersion + 1

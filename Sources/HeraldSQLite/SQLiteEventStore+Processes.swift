@@ -28,8 +28,8 @@ extension SQLiteEventStore: ProcessStore {
         _ process: String, key: String, document: Data, isFinished: Bool, expectedVersion: Int64,
         publishing events: [Event]
     ) async throws -> ProcessRecord {
-        try ProcessStoreValidation.check(process: process, key: key, expectedVersion: expectedVersion)
-        try AppendBatch.validate(events, expecting: nil)
+        try ProcessStoreValidation.checkSave(
+            process: process, key: key, expectedVersion: expectedVersion, events: events)
         if OutboxScope.store == ObjectIdentifier(self) {
             throw EventLogError.insideOwnTransaction("saveProcess was called", instead: "save after it commits")
         }

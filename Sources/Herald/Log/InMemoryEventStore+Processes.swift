@@ -12,14 +12,8 @@ extension InMemoryEventStore: ProcessStore {
         _ process: String, key: String, document: Data, isFinished: Bool, expectedVersion: Int64,
         publishing events: [Event]
     ) async throws -> ProcessRecord {
-        try ProcessStoreValidation.check(process: process, key: key, expectedVersion: expectedVersion)
-        for (index, event) in events.enumerated() {
-            do {
-                try event.validate()
-            } catch {
-                throw EventBatchError(index: index, underlying: error)
-            }
-        }
+        try ProcessStoreValidation.checkSave(
+            process: process, key: key, expectedVersion: expectedVersion, events: events)
         return try withProcesses { processes, log, now in
             let current = processes[process]?[key]?.version ?? 0
             guard current == expectedVersion else {

@@ -58,6 +58,13 @@ package enum ProcessStoreValidation {
         }
     }
 
+    /// Refuses what ``check(process:key:expectedVersion:)`` refuses, and a save's events that do not make a
+    /// valid batch (see ``AppendBatch/validate(_:expecting:)``).
+    package static func checkSave(process: String, key: String, expectedVersion: Int64, events: [Event]) throws {
+        try check(process: process, key: key, expectedVersion: expectedVersion)
+        try AppendBatch.validate(events, expecting: nil)
+    }
+
     /// Refuses a list limit outside 1 to ``maximumListLimit``.
     package static func check(limit: Int) throws(EventLogError) {
         guard (1...maximumListLimit).contains(limit) else {
