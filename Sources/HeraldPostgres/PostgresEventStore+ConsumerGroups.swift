@@ -2,6 +2,7 @@ import Foundation
 import Herald
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// Consumer groups: a cursor per group into the log, and a row per event the group took from the log and
 /// has not acknowledged. A poll acknowledges what it was given to (a durable commit), then takes at most a
@@ -252,11 +253,13 @@ extension PostgresEventStore {
     /// for the disk; the deliveries are answered only once the COMMIT of their leases has completed, never
     /// for a lease that a dying node leaves uncommitted.
     ///
-    /// Each transaction holds the group's row while it takes from the log, so takes of one group follow one
-    /// another and add rows in sequence order (ordered groups rely on it); no lock is held across a sync to
-    /// the disk. An unordered group leases in the same transaction: the rows that came due first (redeliveries),
-    /// then new events from the log, inserted already leased. An ordered group takes new events as waiting rows,
-    /// commits, then leases the oldest unfinished one of each key in a transaction of its own.
+    /// Each take holds the group's row while it takes from the log, so takes of one group follow one another
+    /// and add rows in sequence order (ordered groups rely on it); no lock is held across a sync to the disk.
+    /// An unordered group that this node polled before takes and leases in one statement that locks the row
+    /// itself (no round trip while it is held), then leases rows that came due; otherwise one transaction
+    /// reads and locks the row, leases the rows that came due first (redeliveries), then new events from the
+    /// log, inserted already leased. An ordered group takes new events as waiting rows, commits, then leases
+    /// the oldest unfinished one of each key in a transaction of its own.
     private func takeAndLease(
         _ group: String,
         max: Int,
@@ -266,20 +269,38 @@ extension PostgresEventStore {
     ) async throws -> (deliveries: [Delivery], nextDue: Date?, expired: Bool, more: Bool) {
         var deliveries: [Delivery] = []
         var (expired, more) = (false, false)
+        // An unordered group this node has polled before: one statement that locks the group's row, takes and
+        // leases, and commits on its own, so that the row is held for no round trip.
+        if let known = knownGroups.withLock({ $0[group] }), !known.configuration.ordered,
+            let taken = try await take(known, limit: max, now: now, leasing: true, locking: true, on: connection)
+        {
+            deliveries = taken.deliveries
+            (expired, more) = (taken.redeliverable, taken.more)
+            // Rows that came due (redeliveries), or leases that ran out in the take.
+            if (taken.hasDue || expired), deliveries.count < max {
+                deliveries += try await inTransaction(on: connection) {
+                    try await self.lease(known, max: max - deliveries.count, now: now, on: connection)
+                }
+            }
+            guard deliveries.isEmpty else {
+                return (deliveries.sorted { $0.sequence < $1.sequence }, nil, expired, more)
+            }
+            return ([], try await nextDue(known, now: now, on: connection), expired, more)
+        }
         let record = try await inTransaction(on: connection) {
             // The lock's statement also makes the commit soft and says whether rows came due.
             let (record, hasDue) = try await self.lockGroupForPoll(group, now: now, on: connection, url: url)
             if record.configuration.ordered {
                 let taken = try await self.take(record, limit: max, now: now, leasing: false, on: connection)
-                (expired, more) = (taken.redeliverable, taken.more)
+                (expired, more) = (taken?.redeliverable ?? false, taken?.more ?? false)
                 return record
             }
             if hasDue { deliveries = try await self.lease(record, max: max, now: now, on: connection) }
             if deliveries.count < max {
                 let taken = try await self.take(
                     record, limit: max - deliveries.count, now: now, leasing: true, on: connection)
-                deliveries += taken.deliveries
-                (expired, more) = (taken.redeliverable, taken.more)
+                deliveries += taken?.deliveries ?? []
+                (expired, more) = (taken?.redeliverable ?? false, taken?.more ?? false)
             }
             // Leases that ran out in the take are due now.
             if expired, deliveries.count < max {
@@ -287,6 +308,7 @@ extension PostgresEventStore {
             }
             return record
         }
+        knownGroups.withLock { $0[group] = record }
         if record.configuration.ordered {
             deliveries = try await inTransaction(on: connection) {
                 try await self.lease(record, max: max, now: now, on: connection)
@@ -380,8 +402,9 @@ extension PostgresEventStore {
         limit: Int,
         now: Date,
         leasing: Bool,
+        locking: Bool = false,
         on connection: PostgresConnection
-    ) async throws -> (deliveries: [Delivery], redeliverable: Bool, more: Bool) {
+    ) async throws -> (deliveries: [Delivery], redeliverable: Bool, more: Bool, hasDue: Bool)? {
         var bindings = PostgresBindings()
         bindings.append(group.id)
         bindings.append(now.timeIntervalSinceReferenceDate)
@@ -397,6 +420,7 @@ extension PostgresEventStore {
         bindings.append(Int64(Swift.max(limit * 10, 1_000)))
         bindings.append(now.adding(group.configuration.ackTimeout).timeIntervalSinceReferenceDate)
         bindings.append(UUID().uuidString.lowercased() + "-")
+        bindings.append(group.configuration.name)
         var condition = ""
         if let topic = PostgresTopicCondition.sql(group.configuration.topic, column: "e.type", bindings: &bindings) {
             condition = " AND " + topic
@@ -407,21 +431,39 @@ extension PostgresEventStore {
             ? """
             INSERT INTO \(t.pending)
                 (group_id, sequence, state, attempt, available_at, lease_until, delivery_id, partition_key)
-            SELECT $1, sequence, 1, 1, $2, $8, $9 || sequence::text, partition_key FROM matching
+            SELECT $1, sequence, 1, 1, $2, $8, $9 || sequence::text, partition_key FROM matching, g
             ON CONFLICT DO NOTHING
             RETURNING sequence, delivery_id
             """
             : """
             INSERT INTO \(t.pending) (group_id, sequence, state, attempt, available_at, partition_key)
-            SELECT $1, sequence, 0, 0, $2, partition_key FROM matching
+            SELECT $1, sequence, 0, 0, $2, partition_key FROM matching, g
             ON CONFLICT DO NOTHING
             RETURNING sequence, NULL::text AS delivery_id
             """
+        // Locking, the statement holds the group's row itself (by id and name, so a group deleted and created
+        // again is not taken for this one: then it answers no row) and reads the cursor from it, the latest
+        // once the lock is granted; it commits on its own, without waiting for the disk. Otherwise the caller's
+        // transaction holds the row, and `$3` is its cursor.
+        let cursor = locking ? "(SELECT cursor FROM g)" : "$3"
+        let lockedGroup =
+            locking
+            ? """
+            g AS (
+                SELECT group_id, cursor, set_config('synchronous_commit', 'off', true) AS soft, EXISTS (
+                        SELECT 1 FROM \(t.pending) AS p
+                        WHERE p.group_id = $1 AND p.state = 0 AND p.available_at <= $2
+                    ) AS has_due
+                FROM \(t.groups) WHERE group_id = $1 AND name = $10 FOR UPDATE
+            ),
+            """
+            : "g AS (SELECT $1::bigint AS group_id, false AS has_due),"
         let sql = """
-            WITH head AS (SELECT last_sequence FROM \(t.head)),
+            WITH \(lockedGroup)
+            head AS (SELECT last_sequence FROM \(t.head)),
             scanned AS MATERIALIZED (
                 SELECT e.sequence, e.type, e.partition_key FROM \(t.events) AS e
-                WHERE e.sequence > $3 ORDER BY e.sequence LIMIT $7
+                WHERE e.sequence > \(cursor) ORDER BY e.sequence LIMIT $7
             ),
             matching AS MATERIALIZED (
                 SELECT e.sequence, e.partition_key FROM scanned AS e WHERE true\(condition)
@@ -431,41 +473,44 @@ extension PostgresEventStore {
                 SELECT CASE
                         WHEN (SELECT count(*) FROM matching) = $6 THEN (SELECT max(sequence) FROM matching)
                         WHEN (SELECT count(*) FROM scanned) = $7 THEN (SELECT max(sequence) FROM scanned)
-                        ELSE greatest(head.last_sequence, $3)
+                        ELSE greatest(head.last_sequence, \(cursor))
                     END AS sequence,
                     head.last_sequence AS head
-                FROM head
+                FROM head, g
             ),
             taken AS (\(taken)),
             moved AS (
-                UPDATE \(t.groups) AS g SET cursor = upto.sequence FROM upto
-                WHERE g.group_id = $1 AND g.cursor < upto.sequence
+                UPDATE \(t.groups) AS target SET cursor = upto.sequence FROM upto
+                WHERE target.group_id = $1 AND target.cursor < upto.sequence
             ),
             expired AS (
                 UPDATE \(t.pending)
                 SET state = CASE WHEN attempt >= $4 THEN 2 ELSE 0 END, available_at = lease_until, last_error = $5,
                     lease_until = NULL, delivery_id = NULL
-                WHERE group_id = $1 AND state = 1 AND lease_until <= $2
+                WHERE group_id = (SELECT group_id FROM g) AND state = 1 AND lease_until <= $2
                 RETURNING state
             ),
             flags AS (
                 SELECT (SELECT count(*) FROM expired WHERE state = 0) > 0 AS redeliverable,
-                    upto.sequence < upto.head AS more
-                FROM upto
+                    upto.sequence < upto.head AS more, g.has_due
+                FROM upto, g
             ),
             leased AS (SELECT sequence, delivery_id FROM taken WHERE delivery_id IS NOT NULL)
-            SELECT flags.redeliverable, flags.more, leased.sequence, leased.delivery_id, e.event
+            SELECT flags.redeliverable, flags.more, flags.has_due, leased.sequence, leased.delivery_id, e.event
             FROM flags LEFT JOIN (leased JOIN \(t.events) AS e ON e.sequence = leased.sequence) ON true
             """
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-        var result: (deliveries: [Delivery], redeliverable: Bool, more: Bool) = ([], false, false)
-        for try await (redeliverable, more, sequence, id, record) in rows.decode(
-            (Bool, Bool, Int64?, String?, ByteBuffer?).self)
+        var result: (deliveries: [Delivery], redeliverable: Bool, more: Bool, hasDue: Bool)?
+        for try await (redeliverable, more, hasDue, sequence, id, record) in rows.decode(
+            (Bool, Bool, Bool, Int64?, String?, ByteBuffer?).self)
         {
-            (result.redeliverable, result.more) = (redeliverable, more)
-            guard let sequence, let id, let record else { continue }
-            let stored = try Self.decode(sequence: sequence, record: record, url: url)
-            result.deliveries.append(Delivery(id: id, attempt: 1, stored: stored))
+            var answer = result ?? ([], false, false, false)
+            (answer.redeliverable, answer.more, answer.hasDue) = (redeliverable, more, hasDue)
+            if let sequence, let id, let record {
+                let stored = try Self.decode(sequence: sequence, record: record, url: url)
+                answer.deliveries.append(Delivery(id: id, attempt: 1, stored: stored))
+            }
+            result = answer
         }
         return result
     }

@@ -39,6 +39,10 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     let client: PostgresClient
     private let clientTask: Task<Void, Never>
     private let listenerTask: Mutex<Task<Void, Never>?> = Mutex(nil)
+    /// The groups this node has polled, by name: their settings, which never change, and their id. A poll
+    /// of a known unordered group takes in one statement, which checks the id and name, so a group deleted or
+    /// created again elsewhere sends the poll back to reading the row.
+    let knownGroups = Mutex<[String: PostgresGroupRecord]>([:])
     let appendQueue = GroupCommitQueue<AppendRequest>()
     let changes = ChangeSignal()
     /// Refuses operations once `close` has begun, and lets it wait for those under way.
