@@ -117,6 +117,30 @@ struct MultiNodeStoreTests {
         }
     }
 
+    /// A node remembers the groups it polled, to take in one statement; a group deleted on another node, or
+    /// deleted and created again there with other settings, is what the next poll on the first node sees.
+    @Test func aGroupDeletedOrCreatedAgainOnAnotherNodeIsTheOneAPollSees() async throws {
+        try await withNodes(2) { nodes in
+            let topic = try TopicPattern("test.>")
+            _ = try await nodes[0].createGroup(ConsumerGroupConfiguration(name: "moving", topic: topic))
+            _ = try await nodes[0].append(Event(id: "1", source: "/moving", type: "test.item"))
+            #expect(try await nodes[0].poll(group: "moving", max: 10, wait: .zero).map(\.event.id) == ["1"])
+
+            #expect(try await nodes[1].deleteGroup(named: "moving"))
+            await #expect(throws: EventLogError.self) {
+                try await nodes[0].poll(group: "moving", max: 10, wait: .zero)
+            }
+            // Created again, from the latest event on: the first node must not poll the old group's position.
+            _ = try await nodes[1].createGroup(
+                ConsumerGroupConfiguration(name: "moving", topic: topic, start: .latest, maxAttempts: 2))
+            _ = try await nodes[1].append(Event(id: "2", source: "/moving", type: "test.item"))
+            let again = try await nodes[0].poll(group: "moving", max: 10, wait: .zero)
+            #expect(again.map(\.event.id) == ["2"])
+            #expect(try await nodes[0].ack(group: "moving", deliveryIDs: again.map(\.id)) == 1)
+            #expect(try await nodes[1].groupInfo(named: "moving")?.configuration.maxAttempts == 2)
+        }
+    }
+
     /// An event scheduled on one node (`deliverat`) reaches a long poll on another when it comes due, although
     /// the polling node never reads the log otherwise and its fallback check is an hour away.
     @Test func anEventScheduledOnOneNodeIsDeliveredByAPollOnAnother() async throws {
