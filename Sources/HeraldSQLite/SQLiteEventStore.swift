@@ -18,8 +18,9 @@ import Synchronization
 /// operation after `close` throws ``EventLogError`` with ``EventLogError/Code/closed``. Use
 /// ``transaction(_:)`` to write your own tables and publish events atomically (a transactional outbox).
 ///
-/// - Important: Only one process may open a file at a time: the store keeps the log's high-water mark
-///   and wake-ups in memory.
+/// - Important: Only one store may open a file at a time, in one process: the store keeps the log's
+///   high-water mark, wake-ups and consumer groups' leases in memory. `open` refuses a file that another
+///   store holds (an exclusive lock on `<path>.lock`, which the kernel releases when a process ends).
 public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// The path of the database file.
     public let path: String
@@ -41,6 +42,8 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     let state: Mutex<State>
     /// A directory the store created for itself and removes on close (``openTemporary(clock:logger:)``).
     private let ownedDirectory: URL?
+    /// Keeps other stores off the file until ``close()``.
+    private let fileLock: SQLiteFileLock?
     /// The configured `synchronous` setting of the write connection.
     private let synchronous: Synchronous
 
@@ -67,6 +70,7 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         threadPool: NIOThreadPool,
         state: State,
         ownedDirectory: URL?,
+        fileLock: SQLiteFileLock?,
         synchronous: Synchronous
     ) {
         self.path = path
@@ -80,6 +84,7 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         self.threadPool = threadPool
         self.state = Mutex(state)
         self.ownedDirectory = ownedDirectory
+        self.fileLock = fileLock
         self.synchronous = synchronous
     }
 
@@ -143,6 +148,7 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         ownedDirectory: URL?
     ) async throws -> SQLiteEventStore {
         try configuration.validate()
+        let fileLock = try SQLiteFileLock.acquire(for: path)
         let threadPool = NIOThreadPool(numberOfThreads: configuration.readerConnections + 1)
         threadPool.start()
         var connections: [SQLiteConnection] = []
@@ -171,11 +177,13 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
                 threadPool: threadPool,
                 state: state,
                 ownedDirectory: ownedDirectory,
+                fileLock: fileLock,
                 synchronous: configuration.synchronous
             )
         } catch {
             for connection in connections { try? await connection.close() }
             try? await threadPool.shutdownGracefully()
+            fileLock?.release()
             throw SQLiteStorageFailure.map(error, path: path, operation: "opening the event store")
         }
     }
@@ -259,6 +267,7 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
             do { try await connection.close() } catch { failure = failure ?? error }
         }
         do { try await threadPool.shutdownGracefully() } catch { failure = failure ?? error }
+        fileLock?.release()
         if let ownedDirectory { try? FileManager.default.removeItem(at: ownedDirectory) }
         if let failure { throw SQLiteStorageFailure.map(failure, path: path, operation: "closing the event store") }
     }

@@ -57,6 +57,28 @@ import Testing
         }
     }
 
+    /// A second store on a file that one holds, in this process or another, is refused with a message that
+    /// says why and what to do; once the first closes, the file opens again.
+    @Test func refusesAFileThatAnotherStoreHolds() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("events.sqlite").path
+            let first = try await SQLiteEventStore.open(path: path)
+            do {
+                let second = try await SQLiteEventStore.open(path: path)
+                try await second.close()
+                Issue.record("a second store opened a file that another holds")
+            } catch let error as EventLogError {
+                #expect(error.code == .storage)
+                #expect(error.message.contains("open in another Herald store"))
+                #expect(error.message.contains(path))
+            }
+            _ = try await first.append(makeEvent("kept"))
+            try await first.close()
+            let reopened = try await withStore(at: path) { store in try await store.lastSequence() }
+            #expect(reopened == 1)
+        }
+    }
+
     @Test func refusesACorruptFileWithAClearError() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("garbage.sqlite").path
