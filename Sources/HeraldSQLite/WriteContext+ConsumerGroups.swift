@@ -129,10 +129,12 @@ extension WriteContext {
         guard deliveries.isEmpty else {
             return PollRound(acknowledged: acknowledged, deliveries: deliveries, more: fromLog.more)
         }
+        // A row due already waits behind its partition key, for an ack (which wakes the poll) or for a lease
+        // to end: only a later due time is a time to wake at.
         let rowDue: Date? =
             switch position.rowsDue {
-            case .at(let date): date
-            case .none, .unknown: nil
+            case .at(let date) where date > now: date
+            case .at, .none, .unknown: nil
             }
         let nextDue = [rowDue, position.leases.earliestEnd].compactMap { $0 }.min()
         return PollRound(acknowledged: acknowledged, deliveries: [], nextDue: nextDue, more: fromLog.more)
