@@ -35,11 +35,6 @@ struct GroupPosition: Sendable {
     var leases = GroupLeases()
     var rowsDue = RowsDue.unknown
 
-    /// The floor the leases allow: just below the lowest leased event without a row.
-    var currentFloor: Int64 {
-        leases.sequencesWithoutRows.first.map { $0 - 1 } ?? taken
-    }
-
     /// The text of `consumer_groups.holes` for these sequences, in increasing order: the first, then each
     /// one's distance from the one before, comma-separated, so that a batch of consecutive events is short.
     static func encode(holes: [Int64]) -> String {

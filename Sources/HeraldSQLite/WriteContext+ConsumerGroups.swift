@@ -85,7 +85,8 @@ extension WriteContext {
         groups[group.id] ?? GroupPosition(floor: group.cursor, taken: group.taken)
     }
 
-    /// Writes the group's durable position: its floor, how far it read and its leased events without a row.
+    /// Writes the group's durable position: how far it read, its leased events without a row, and its floor,
+    /// just below the lowest of those (or how far it read, when there are none).
     private func save(_ position: GroupPosition, of group: ConsumerGroupRecord) async throws {
         let holes = position.leases.sequencesWithoutRows
         try await query(
