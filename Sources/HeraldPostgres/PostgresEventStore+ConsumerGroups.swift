@@ -4,14 +4,16 @@ import NIOCore
 import PostgresNIO
 import Synchronization
 
-/// Consumer groups: a cursor per group into the log, and a row per event the group took from the log and
-/// has not acknowledged. A poll acknowledges what it was given to (a durable commit), then takes at most a
-/// batch of events from beyond the cursor and ends expired leases (one statement that locks the group's row
-/// while it runs), then leases rows no other consumer is leasing (`SKIP LOCKED`); the last two commit without
-/// waiting for the disk. So the consumers of a group, on every node, lease side by side.
+/// Consumer groups: a cursor per group into the log; a row per batch an unordered group leased from the log
+/// (`group_leases`, ``PostgresBatchLeases``), holding the sequences not yet settled; and a row per event in
+/// another state (`group_pending`). A poll acknowledges what it was given to (a durable commit), then takes
+/// at most a batch of events from beyond the cursor (``PostgresTake``: one statement that locks the group's
+/// row while it runs), then leases rows no other consumer is leasing (`SKIP LOCKED`); the last two commit
+/// without waiting for the disk. So the consumers of a group, on every node, lease side by side. The two
+/// statements of a steady poll are routines of the schema (``PostgresRoutine``), planned once per connection.
 ///
-/// `group_pending.state`: 0 waiting (deliverable from `available_at`), 1 leased (until `lease_until`, as
-/// `delivery_id`), 2 dead letter.
+/// `group_pending.state`: 0 waiting (deliverable from `available_at`), 1 leased (a redelivery, or any
+/// delivery of an ordered group; until `lease_until`, as `delivery_id`), 2 dead letter.
 extension PostgresEventStore {
     /// Creates a group; see ``ConsumerGroupStore/createGroup(_:)``.
     ///
@@ -80,6 +82,8 @@ extension PostgresEventStore {
                     "DELETE FROM \(unescaped: t.pending) WHERE group_id = \(record.id) AND state IN (0, 1)",
                     logger: self.logger)
                 try await connection.query(
+                    "DELETE FROM \(unescaped: t.leases) WHERE group_id = \(record.id)", logger: self.logger)
+                try await connection.query(
                     "UPDATE \(unescaped: t.groups) SET cursor = \(cursor) WHERE group_id = \(record.id)",
                     logger: self.logger)
                 try await connection.query("SELECT pg_notify(\(t.channel), '')", logger: self.logger)
@@ -143,12 +147,23 @@ extension PostgresEventStore {
                 """
                 SELECT \(unescaped: PostgresGroupRecord.columns),
                     (SELECT count(*) FROM \(unescaped: t.pending) AS p WHERE p.group_id = g.group_id
-                        AND (p.state = 0 OR (p.state = 1 AND (p.lease_until > \(now) OR p.attempt < g.max_attempts)))),
+                        AND (p.state = 0 OR (p.state = 1 AND (p.lease_until > \(now) OR p.attempt < g.max_attempts))))
+                        + b.waiting,
                     (SELECT count(*) FROM \(unescaped: t.pending) AS p WHERE p.group_id = g.group_id AND p.state = 1
-                        AND p.lease_until > \(now)),
+                        AND p.lease_until > \(now)) + b.in_flight,
                     (SELECT count(*) FROM \(unescaped: t.pending) AS p WHERE p.group_id = g.group_id
                         AND (p.state = 2 OR (p.state = 1 AND p.lease_until <= \(now) AND p.attempt >= g.max_attempts)))
-                FROM \(unescaped: t.groups) AS g WHERE \(name)::text IS NULL OR g.name = \(name) ORDER BY g.name
+                        + b.dead
+                FROM \(unescaped: t.groups) AS g CROSS JOIN LATERAL (
+                    SELECT coalesce(sum(cardinality(l.sequences)) FILTER (WHERE l.lease_until > \(now)), 0)::bigint
+                            AS in_flight,
+                        coalesce(sum(cardinality(l.sequences)) FILTER (
+                            WHERE l.lease_until > \(now) OR g.max_attempts > 1), 0)::bigint AS waiting,
+                        coalesce(sum(cardinality(l.sequences)) FILTER (
+                            WHERE l.lease_until <= \(now) AND g.max_attempts <= 1), 0)::bigint AS dead
+                    FROM \(unescaped: t.leases) AS l WHERE l.group_id = g.group_id
+                ) AS b
+                WHERE \(name)::text IS NULL OR g.name = \(name) ORDER BY g.name
                 """,
                 logger: self.logger
             )
@@ -275,8 +290,11 @@ extension PostgresEventStore {
             let taken = try await take(known, limit: max, now: now, leasing: true, locking: true, on: connection)
         {
             deliveries = taken.deliveries
-            (expired, more) = (taken.redeliverable, taken.more)
-            // Rows that came due (redeliveries), or leases that ran out in the take.
+            more = taken.more
+            // Leases that ran out end in a statement of their own (a rare one), which may make events
+            // deliverable again.
+            if taken.ranOut { expired = try await expireLeases(known, now: now, on: connection) }
+            // Rows that came due (redeliveries), or leases that ran out.
             if (taken.hasDue || expired), deliveries.count < max {
                 deliveries += try await inTransaction(on: connection) {
                     try await self.lease(known, max: max - deliveries.count, now: now, on: connection)
@@ -292,7 +310,8 @@ extension PostgresEventStore {
             let (record, hasDue) = try await self.lockGroupForPoll(group, now: now, on: connection, url: url)
             if record.configuration.ordered {
                 let taken = try await self.take(record, limit: max, now: now, leasing: false, on: connection)
-                (expired, more) = (taken?.redeliverable ?? false, taken?.more ?? false)
+                more = taken?.more ?? false
+                if taken?.ranOut == true { expired = try await self.expireLeases(record, now: now, on: connection) }
                 return record
             }
             if hasDue { deliveries = try await self.lease(record, max: max, now: now, on: connection) }
@@ -300,9 +319,10 @@ extension PostgresEventStore {
                 let taken = try await self.take(
                     record, limit: max - deliveries.count, now: now, leasing: true, on: connection)
                 deliveries += taken?.deliveries ?? []
-                (expired, more) = (taken?.redeliverable ?? false, taken?.more ?? false)
+                more = taken?.more ?? false
+                if taken?.ranOut == true { expired = try await self.expireLeases(record, now: now, on: connection) }
             }
-            // Leases that ran out in the take are due now.
+            // Leases that ran out are due now.
             if expired, deliveries.count < max {
                 deliveries += try await self.lease(record, max: max - deliveries.count, now: now, on: connection)
             }
@@ -388,15 +408,17 @@ extension PostgresEventStore {
     /// Takes up to `limit` of the group's events appended since its cursor and moves the cursor past them
     /// (past the stretch of the log looked at when fewer are there, which is the head when the log ends
     /// first), as of one snapshot: the events visible then are exactly those up to the head. So a poll's work
-    /// depends on its batch, not on the backlog. With `leasing` (an unordered group), each taken event's row
-    /// is a lease already (attempt 1), so it is written once before its ack, and the leased events come back
-    /// in the same round trip; without it (an ordered group), the rows wait for ``lease(_:max:now:on:)``. A
-    /// dead letter met again after a seek keeps its row. In the same statement, ends the leases that ran out
-    /// as ``expireLeases(_:now:on:)`` does (the two touch different rows). Returns the deliveries, whether an
-    /// expired lease made an event deliverable again, and whether the cursor is still below the head.
+    /// depends on its batch, not on the backlog. With `leasing` (an unordered group), the taken events are
+    /// leased as one batch (attempt 1), a row of `group_leases` written once before its ack, and come back in
+    /// the same round trip; without it (an ordered group), they get rows that wait for
+    /// ``lease(_:max:now:on:)``. A dead letter met again after a seek keeps its row. See ``PostgresTake``.
+    /// Returns the deliveries, whether a lease ran out (for ``expireLeases(_:now:on:)``), whether the cursor
+    /// is still below the head, and whether rows waiting for a redelivery are due; `nil` when a locking take
+    /// found no group by the record's id and name.
     ///
-    /// Runs in the poll's transaction, which holds the group's row, so takes of one group follow one another
-    /// and rows are added in sequence order, which ordered groups rely on; the cursor is the locked row's.
+    /// Without `locking`, runs in the poll's transaction, which holds the group's row, so takes of one group
+    /// follow one another and rows are added in sequence order, which ordered groups rely on; the cursor is
+    /// the locked row's. With it, the statement locks the row itself.
     private func take(
         _ group: PostgresGroupRecord,
         limit: Int,
@@ -404,138 +426,57 @@ extension PostgresEventStore {
         leasing: Bool,
         locking: Bool = false,
         on connection: PostgresConnection
-    ) async throws -> (deliveries: [Delivery], redeliverable: Bool, more: Bool, hasDue: Bool)? {
-        var bindings = PostgresBindings()
-        bindings.append(group.id)
-        bindings.append(now.timeIntervalSinceReferenceDate)
-        bindings.append(group.cursor)
-        bindings.append(Int32(clamping: group.configuration.maxAttempts))
-        bindings.append(Self.leaseExpiredError(group))
-        bindings.append(Int64(limit))
-        // The events a take looks at, at most: it walks the log by primary key from the cursor (a scan whose
-        // only condition is the sequence, so that no plan can choose the index on type and sort a whole topic,
-        // as one did over a freshly loaded table whose statistics were stale) and keeps the first `limit` of
-        // the group's topic among them, so its cost never depends on the backlog (a sparse topic may take a
-        // few rounds to cross a long stretch of other events).
-        bindings.append(Int64(Swift.max(limit * 10, 1_000)))
-        bindings.append(now.adding(group.configuration.ackTimeout).timeIntervalSinceReferenceDate)
-        bindings.append(UUID().uuidString.lowercased() + "-")
-        bindings.append(group.configuration.name)
-        var condition = ""
-        if let topic = PostgresTopicCondition.sql(group.configuration.topic, column: "e.type", bindings: &bindings) {
-            condition = " AND " + topic
-        }
-        let t = tables
-        let taken =
-            leasing
-            ? """
-            INSERT INTO \(t.pending)
-                (group_id, sequence, state, attempt, available_at, lease_until, delivery_id, partition_key)
-            SELECT $1, sequence, 1, 1, $2, $8, $9 || sequence::text, partition_key FROM matching, g
-            ON CONFLICT DO NOTHING
-            RETURNING sequence, delivery_id
-            """
-            : """
-            INSERT INTO \(t.pending) (group_id, sequence, state, attempt, available_at, partition_key)
-            SELECT $1, sequence, 0, 0, $2, partition_key FROM matching, g
-            ON CONFLICT DO NOTHING
-            RETURNING sequence, NULL::text AS delivery_id
-            """
-        // Locking, the statement holds the group's row itself (by id and name, so a group deleted and created
-        // again is not taken for this one: then it answers no row) and reads the cursor from it, the latest
-        // once the lock is granted; it commits on its own, without waiting for the disk. Otherwise the caller's
-        // transaction holds the row, and `$3` is its cursor.
-        let cursor = locking ? "(SELECT cursor FROM g)" : "$3"
-        let lockedGroup =
-            locking
-            ? """
-            g AS (
-                SELECT group_id, cursor, set_config('synchronous_commit', 'off', true) AS soft, EXISTS (
-                        SELECT 1 FROM \(t.pending) AS p
-                        WHERE p.group_id = $1 AND p.state = 0 AND p.available_at <= $2
-                    ) AS has_due
-                FROM \(t.groups) WHERE group_id = $1 AND name = $10 FOR UPDATE
-            ),
-            """
-            : "g AS (SELECT $1::bigint AS group_id, false AS has_due),"
-        let sql = """
-            WITH \(lockedGroup)
-            head AS (SELECT last_sequence FROM \(t.head)),
-            scanned AS MATERIALIZED (
-                SELECT e.sequence, e.type, e.partition_key FROM \(t.events) AS e
-                WHERE e.sequence > \(cursor) ORDER BY e.sequence LIMIT $7
-            ),
-            matching AS MATERIALIZED (
-                SELECT e.sequence, e.partition_key FROM scanned AS e WHERE true\(condition)
-                ORDER BY e.sequence LIMIT $6
-            ),
-            upto AS (
-                SELECT CASE
-                        WHEN (SELECT count(*) FROM matching) = $6 THEN (SELECT max(sequence) FROM matching)
-                        WHEN (SELECT count(*) FROM scanned) = $7 THEN (SELECT max(sequence) FROM scanned)
-                        ELSE greatest(head.last_sequence, \(cursor))
-                    END AS sequence,
-                    head.last_sequence AS head
-                FROM head, g
-            ),
-            taken AS (\(taken)),
-            moved AS (
-                UPDATE \(t.groups) AS target SET cursor = upto.sequence FROM upto
-                WHERE target.group_id = $1 AND target.cursor < upto.sequence
-            ),
-            expired AS (
-                UPDATE \(t.pending)
-                SET state = CASE WHEN attempt >= $4 THEN 2 ELSE 0 END, available_at = lease_until, last_error = $5,
-                    lease_until = NULL, delivery_id = NULL
-                WHERE group_id = (SELECT group_id FROM g) AND state = 1 AND lease_until <= $2
-                RETURNING state
-            ),
-            flags AS (
-                SELECT (SELECT count(*) FROM expired WHERE state = 0) > 0 AS redeliverable,
-                    upto.sequence < upto.head AS more, g.has_due
-                FROM upto, g
-            ),
-            leased AS (SELECT sequence, delivery_id FROM taken WHERE delivery_id IS NOT NULL)
-            SELECT flags.redeliverable, flags.more, flags.has_due, leased.sequence, leased.delivery_id, e.event
-            FROM flags LEFT JOIN (leased JOIN \(t.events) AS e ON e.sequence = leased.sequence) ON true
-            """
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-        var result: (deliveries: [Delivery], redeliverable: Bool, more: Bool, hasDue: Bool)?
-        for try await (redeliverable, more, hasDue, sequence, id, record) in rows.decode(
-            (Bool, Bool, Bool, Int64?, String?, ByteBuffer?).self)
-        {
-            var answer = result ?? ([], false, false, false)
-            (answer.redeliverable, answer.more, answer.hasDue) = (redeliverable, more, hasDue)
-            if let sequence, let id, let record {
+    ) async throws -> (deliveries: [Delivery], ranOut: Bool, more: Bool, hasDue: Bool)? {
+        let take = PostgresTake(group: group, limit: limit, now: now)
+        let url = url
+        var result: (deliveries: [Delivery], ranOut: Bool, more: Bool, hasDue: Bool)?
+        // A steady consumer's take (an unordered group, locking its row) is the schema's routine.
+        let sql =
+            leasing && locking
+            ? takeRoutine.call : PostgresTake.text(tables, leasing: leasing, locking: locking)
+        let query = PostgresQuery(unsafeSQL: sql, binds: take.makeBindings())
+        for try await (ranOut, more, hasDue, sequences, records) in try await connection.query(
+            query, logger: logger
+        ).decode(PostgresTake.Row.self) {
+            var deliveries: [Delivery] = []
+            deliveries.reserveCapacity(sequences.count)
+            for (sequence, record) in zip(sequences, records) {
                 let stored = try Self.decode(sequence: sequence, record: record, url: url)
-                answer.deliveries.append(Delivery(id: id, attempt: 1, stored: stored))
+                deliveries.append(Delivery(id: take.lease + String(sequence), attempt: 1, stored: stored))
             }
-            result = answer
+            result = (deliveries, ranOut, more, hasDue)
         }
         return result
     }
 
     /// The `last_error` of a delivery whose lease ran out.
-    private static func leaseExpiredError(_ group: PostgresGroupRecord) -> String {
+    static func leaseExpiredError(_ group: PostgresGroupRecord) -> String {
         "lease expired after \(group.configuration.ackTimeout) without an ack"
     }
 
-    /// Ends the group's leases that ran out: each counts as a failed attempt, and after the last one the
-    /// event becomes a dead letter. Returns whether one became deliverable again.
+    /// Ends the group's leases that ran out, of rows and of batches: each counts as a failed attempt, and after
+    /// the last one the event becomes a dead letter. Returns whether one became deliverable again.
     private func expireLeases(_ group: PostgresGroupRecord, now: Date, on connection: PostgresConnection)
         async throws -> Bool
     {
-        let error = Self.leaseExpiredError(group)
-        let rows = try await connection.query(
+        var bindings = PostgresBindings()
+        bindings.append(group.id)
+        bindings.append(now.timeIntervalSinceReferenceDate)
+        bindings.append(Int32(clamping: group.configuration.maxAttempts))
+        bindings.append(Self.leaseExpiredError(group))
+        let t = tables
+        let sql = """
+            WITH expired AS (
+                UPDATE \(t.pending)
+                SET state = CASE WHEN attempt >= $3 THEN 2 ELSE 0 END, available_at = lease_until, last_error = $4,
+                    lease_until = NULL, delivery_id = NULL
+                WHERE group_id = $1 AND state = 1 AND lease_until <= $2
+                RETURNING state
+            ),
+            \(PostgresBatchLeases.expiry(t, group: "$1", now: "$2", maxAttempts: "$3", error: "$4"))
+            SELECT state FROM expired UNION ALL SELECT state FROM requeued
             """
-            UPDATE \(unescaped: tables.pending)
-            SET state = CASE WHEN attempt >= \(Int32(clamping: group.configuration.maxAttempts)) THEN 2 ELSE 0 END,
-                available_at = lease_until, last_error = \(error), lease_until = NULL, delivery_id = NULL
-            WHERE group_id = \(group.id) AND state = 1 AND lease_until <= \(now.timeIntervalSinceReferenceDate)
-            RETURNING state
-            """,
-            logger: logger
-        )
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         var redeliverable = false
         for try await state in rows.decode(Int16.self) where state == 0 { redeliverable = true }
         return redeliverable
@@ -600,8 +541,10 @@ extension PostgresEventStore {
         let nowSeconds = now.timeIntervalSinceReferenceDate
         let next = try await single(
             """
-            SELECT min(CASE state WHEN 0 THEN available_at ELSE lease_until END) FROM \(unescaped: t.pending)
-            WHERE group_id = \(group.id) AND ((state = 0 AND available_at > \(nowSeconds)) OR state = 1)
+            SELECT least(
+                (SELECT min(CASE state WHEN 0 THEN available_at ELSE lease_until END) FROM \(unescaped: t.pending)
+                    WHERE group_id = \(group.id) AND ((state = 0 AND available_at > \(nowSeconds)) OR state = 1)),
+                (SELECT min(lease_until) FROM \(unescaped: t.leases) WHERE group_id = \(group.id)))
             """,
             Double?.self,
             on: connection
@@ -635,27 +578,15 @@ extension PostgresEventStore {
     private func acknowledge(_ ids: [String], group: String, now: Date, on connection: PostgresConnection)
         async throws -> (ids: Set<String>, ordered: Bool)
     {
-        let t = tables
+        let acknowledge = PostgresAcknowledge(group: group, ids: ids, now: now, channel: tables.channel)
         let rows = try await connection.query(
-            """
-            WITH g AS (SELECT group_id, ordered FROM \(unescaped: t.groups) WHERE name = \(group)),
-            acked AS (
-                DELETE FROM \(unescaped: t.pending) AS p USING g
-                WHERE p.group_id = g.group_id AND p.sequence = ANY(\(Self.sequences(in: ids)))
-                    AND p.delivery_id = ANY(\(ids)) AND p.state = 1
-                    AND p.lease_until > \(now.timeIntervalSinceReferenceDate)
-                RETURNING p.delivery_id, g.ordered
-            )
-            SELECT delivery_id, ordered, CASE WHEN ordered THEN pg_notify(\(t.channel), '')::text END
-            FROM acked
-            """,
-            logger: logger
-        )
+            PostgresQuery(unsafeSQL: acknowledgeRoutine.call, binds: acknowledge.makeBindings()), logger: logger
+        ).decode(PostgresAcknowledge.Row.self)
         var acknowledged: Set<String> = []
         var ordered = false
-        for try await (id, isOrdered, _) in rows.decode((String, Bool, String?).self) {
-            acknowledged.insert(id)
-            ordered = ordered || isOrdered
+        for try await (ids, isOrdered, _) in rows {
+            acknowledged.formUnion(ids)
+            ordered = isOrdered ?? false
         }
         if acknowledged.isEmpty { try await requireGroup(group, on: connection) }
         return (acknowledged, ordered)
@@ -682,25 +613,48 @@ extension PostgresEventStore {
             let now = clock.now
             let availableAt = now.adding(delay.clampedToAYear).timeIntervalSinceReferenceDate
             let t = tables
-            let failed = try await withConnection("nack") { connection in
-                let rows = try await connection.query(
-                    """
-                    WITH g AS (SELECT group_id, max_attempts FROM \(unescaped: t.groups) WHERE name = \(group)),
-                    current AS (
-                        SELECT p.group_id, p.sequence, p.delivery_id FROM \(unescaped: t.pending) AS p, g
-                        WHERE p.group_id = g.group_id AND p.state = 1
-                            AND p.lease_until > \(now.timeIntervalSinceReferenceDate)
-                            AND p.sequence = ANY(\(Self.sequences(in: ids))) AND p.delivery_id = ANY(\(ids))
-                        FOR UPDATE OF p
-                    )
-                    UPDATE \(unescaped: t.pending) AS p
-                    SET state = CASE WHEN p.attempt >= g.max_attempts THEN 2 ELSE 0 END, available_at = \(availableAt),
-                        last_error = \(error), lease_until = NULL, delivery_id = NULL
+            var bindings = PostgresBindings()
+            bindings.append(group)
+            let parts = PostgresBatchLeases.parts(of: ids)
+            bindings.append(parts.sequences)
+            bindings.append(ids)
+            bindings.append(now.timeIntervalSinceReferenceDate)
+            bindings.append(parts.leases)
+            bindings.append(t.channel)
+            bindings.append(availableAt)
+            bindings.append(error)
+            // A delivery of a batch leaves the batch for a row of its own, as a row's delivery becomes.
+            let sql = """
+                WITH g AS (SELECT group_id, max_attempts FROM \(t.groups) WHERE name = $1),
+                current AS (
+                    SELECT p.group_id, p.sequence, p.delivery_id FROM \(t.pending) AS p, g
+                    WHERE p.group_id = g.group_id AND p.state = 1 AND p.lease_until > $4
+                        AND p.sequence = ANY($2) AND p.delivery_id = ANY($3)
+                    FOR UPDATE OF p
+                ),
+                failed AS (
+                    UPDATE \(t.pending) AS p
+                    SET state = CASE WHEN p.attempt >= g.max_attempts THEN 2 ELSE 0 END, available_at = $7,
+                        last_error = $8, lease_until = NULL, delivery_id = NULL
                     FROM current, g WHERE p.group_id = current.group_id AND p.sequence = current.sequence
-                    RETURNING current.delivery_id, pg_notify(\(t.channel), '')::text
-                    """,
-                    logger: self.logger
+                    RETURNING current.delivery_id
+                ),
+                \(PostgresBatchLeases.settling(
+                    t, group: "(SELECT group_id FROM g)", leases: "$5", sequences: "$2", now: "$4")),
+                left_batch AS (
+                    INSERT INTO \(t.pending)
+                        (group_id, sequence, state, attempt, available_at, last_error, partition_key)
+                    SELECT g.group_id, e.sequence, CASE WHEN 1 >= g.max_attempts THEN 2 ELSE 0 END, 1, $7, $8,
+                        e.partition_key
+                    FROM settled JOIN \(t.events) AS e ON e.sequence = settled.sequence, g
+                    ON CONFLICT DO NOTHING
                 )
+                SELECT delivery_id, pg_notify($6, '')::text FROM failed
+                UNION ALL SELECT lease || sequence::text, pg_notify($6, '')::text FROM settled
+                """
+            let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
+            let failed = try await withConnection("nack") { connection in
+                let rows = try await connection.query(query, logger: self.logger)
                 var failed: Set<String> = []
                 for try await (id, _) in rows.decode((String, String?).self) { failed.insert(id) }
                 if failed.isEmpty { try await self.requireGroup(group, on: connection) }
@@ -775,23 +729,17 @@ extension PostgresEventStore {
         }
     }
 
-    /// The sequences that delivery ids (`LEASE-SEQUENCE`, see ``lease(_:max:now:on:)``) name, so that acks and
-    /// nacks find their rows by primary key; ids of another shape name none.
-    static func sequences(in deliveryIDs: [String]) -> [Int64] {
-        deliveryIDs.compactMap { id in id.lastIndex(of: "-").flatMap { Int64(id[id.index(after: $0)...]) } }
-    }
-
-    /// How many rows the store keeps for the group's events (taken, in flight, waiting for a redelivery or
-    /// dead): what the conformance suite counts to see that a poll's work does not grow with the backlog.
+    /// How many rows the store keeps for the group's events (batches in flight, and events in flight, waiting
+    /// for a redelivery or dead): what the conformance suite counts to see that a poll's work does not grow with the backlog.
     package func groupRowCount(_ group: String) async throws -> Int {
         try await operation("groupRowCount") {
             let t = tables
             let count = try await withConnection("groupRowCount") { connection in
                 try await self.single(
                     """
-                    SELECT count(*) FROM \(unescaped: t.pending) AS p JOIN \(unescaped: t.groups) AS g
-                        ON g.group_id = p.group_id
-                    WHERE g.name = \(group)
+                    SELECT (SELECT count(*) FROM \(unescaped: t.pending) AS p WHERE p.group_id = g.group_id)
+                        + (SELECT count(*) FROM \(unescaped: t.leases) AS l WHERE l.group_id = g.group_id)
+                    FROM \(unescaped: t.groups) AS g WHERE g.name = \(group)
                     """,
                     Int64.self,
                     on: connection

@@ -15,10 +15,11 @@ import Synchronization
 ///   channel; each node listens on one connection and wakes its waiters (``waitForEvents(after:timeout:)``,
 ///   followers, long polls). A slow fallback check (``Configuration/fallbackPollInterval``) covers
 ///   notifications lost while a node reconnects.
-/// - **Consumer groups.** Leases are rows with an end time, taken with `FOR UPDATE SKIP LOCKED`, so an event
-///   is leased to one consumer at a time across the cluster while the others lease other rows; a take from
-///   the log locks the group's row for one statement, so events enter a group in order and ordered groups
-///   keep it. A node that dies leaves its leases to expire, and the events go to other consumers.
+/// - **Consumer groups.** Leases are rows with an end time: a take from the log locks the group's row for
+///   one statement, moves its cursor and leases what it took as one batch row, so events enter a group in
+///   order and ordered groups keep it; redeliveries are leased a row each with `FOR UPDATE SKIP LOCKED`, so
+///   an event is leased to one consumer at a time across the cluster while the others lease other rows. A
+///   node that dies leaves its leases to expire, and the events go to other consumers.
 /// - **Time.** Every time the store writes (leases, `deliverat`, retention ages) comes from its
 ///   ``WallClock``; nodes must keep their clocks in sync (NTP), as for any lease.
 /// - **Outages.** An operation that waits a whole ``Configuration/connectTimeout`` in which the store gets
@@ -34,6 +35,9 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// The schema that holds the store's tables; your own tables may live there too (for the outbox).
     public var schemaName: String { configuration.schema }
     let tables: PostgresTables
+    /// The statements of a steady poll, as routines of the schema (``PostgresRoutine``).
+    let takeRoutine: PostgresRoutine
+    let acknowledgeRoutine: PostgresRoutine
     let clock: any WallClock
     let logger: Logger
     let client: PostgresClient
@@ -71,6 +75,8 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
         }
         self.configuration = configuration
         self.tables = PostgresTables(schema: configuration.schema)
+        takeRoutine = .take(tables)
+        acknowledgeRoutine = .acknowledge(tables)
         self.clock = clock
         self.logger = logger
         self.client = client
@@ -117,7 +123,9 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
                 _ = connection
             }
             try await store.operation("migrating the schema") {
-                try await PostgresSchema.migrate(client, tables: store.tables, logger: logger)
+                try await PostgresSchema.migrate(
+                    client, tables: store.tables, routines: [store.takeRoutine, store.acknowledgeRoutine],
+                    logger: logger)
             }
             try await store.refreshSchedule()
         } catch {

@@ -25,7 +25,10 @@ struct PostgresRetention: Sendable {
         }
         var pending = Set<Int64>()
         for try await sequence in try await connection.query(
-            "SELECT DISTINCT sequence FROM \(unescaped: tables.pending)",
+            """
+            SELECT sequence FROM \(unescaped: tables.pending)
+            UNION SELECT unnest(sequences) FROM \(unescaped: tables.leases)
+            """,
             logger: logger
         ).decode(Int64.self) {
             pending.insert(sequence)

@@ -130,17 +130,40 @@ enum PostgresSchema {
                 )
                 """
             ],
+            [
+                // One row per batch of events an unordered group took from the log and leased at once, until
+                // `lease_until` (first attempts only): `sequences` are the ones not yet acknowledged or
+                // nacked, and each one's delivery id is `lease` followed by its sequence. A take writes one
+                // row instead of a row per event, and an ack of the batch deletes it. A lease that runs out
+                // turns its sequences into `group_pending` rows waiting for a redelivery.
+                """
+                CREATE TABLE \(t.leases) (
+                    group_id bigint NOT NULL REFERENCES \(t.groups) (group_id) ON DELETE CASCADE,
+                    lease text NOT NULL,
+                    lease_until float8 NOT NULL,
+                    sequences bigint[] NOT NULL,
+                    PRIMARY KEY (group_id, lease)
+                )
+                """,
+                "CREATE INDEX group_leases_by_end ON \(t.leases) (group_id, lease_until)",
+            ],
         ]
     }
 
     /// The newest schema version this build reads and writes.
-    static let currentVersion = 4
+    static let currentVersion = 5
 
-    /// Creates the schema when missing and migrates it to ``currentVersion``, safely when several nodes
-    /// start at once: the migrating transaction holds an advisory lock named after the schema.
+    /// Creates the schema when missing and migrates it to ``currentVersion``, then creates the `routines`
+    /// missing from it, safely when several nodes start at once: the migrating transaction holds an advisory
+    /// lock named after the schema.
     ///
     /// - Throws: ``EventLogError`` with ``EventLogError/Code/storage`` when a newer Herald wrote the schema.
-    static func migrate(_ client: PostgresClient, tables t: PostgresTables, logger: Logger) async throws {
+    static func migrate(
+        _ client: PostgresClient,
+        tables t: PostgresTables,
+        routines: [PostgresRoutine],
+        logger: Logger
+    ) async throws {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query(
                 "SELECT pg_advisory_xact_lock(hashtext(\("herald.migrate." + t.schema)))",
@@ -165,17 +188,33 @@ enum PostgresSchema {
                         + "versions up to \(currentVersion). Upgrade Herald, or use another schema."
                 )
             }
-            guard found < currentVersion else { return }
-            for statements in migrations(t)[found...] {
-                for statement in statements {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            if found < currentVersion {
+                for statements in migrations(t)[found...] {
+                    for statement in statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
                 }
+                try await connection.query("DELETE FROM \(unescaped: t.version)", logger: logger)
+                try await connection.query(
+                    "INSERT INTO \(unescaped: t.version) (version) VALUES (\(currentVersion))",
+                    logger: logger
+                )
             }
-            try await connection.query("DELETE FROM \(unescaped: t.version)", logger: logger)
-            try await connection.query(
-                "INSERT INTO \(unescaped: t.version) (version) VALUES (\(currentVersion))",
-                logger: logger
-            )
+            for routine in routines {
+                var exists = false
+                for try await found in try await connection.query(
+                    """
+                    SELECT EXISTS (
+                        SELECT 1 FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+                        WHERE n.nspname = \(t.schemaName) AND p.proname = \(routine.name)
+                    )
+                    """,
+                    logger: logger
+                ).decode(Bool.self) {
+                    exists = found
+                }
+                if !exists { try await connection.query(PostgresQuery(unsafeSQL: routine.definition), logger: logger) }
+            }
         }
     }
 }

@@ -1,11 +1,15 @@
 /// The qualified names of the store's tables in its schema, and the channel its nodes notify each other on.
 struct PostgresTables: Sendable {
+    /// The schema's name, quoted for SQL.
     let schema: String
+    /// The schema's name as PostgreSQL's catalog has it.
+    let schemaName: String
     let events: String
     let scheduled: String
     let head: String
     let groups: String
     let pending: String
+    let leases: String
     let version: String
     let locks: String
     let schedules: String
@@ -15,11 +19,13 @@ struct PostgresTables: Sendable {
 
     init(schema: String) {
         self.schema = "\"\(schema)\""
+        schemaName = schema
         events = "\"\(schema)\".events"
         scheduled = "\"\(schema)\".scheduled"
         head = "\"\(schema)\".log_head"
         groups = "\"\(schema)\".consumer_groups"
         pending = "\"\(schema)\".group_pending"
+        leases = "\"\(schema)\".group_leases"
         version = "\"\(schema)\".schema_version"
         locks = "\"\(schema)\".locks"
         schedules = "\"\(schema)\".schedules"

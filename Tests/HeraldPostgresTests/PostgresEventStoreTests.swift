@@ -165,7 +165,7 @@ struct PostgresEventStoreTests {
     }
 
     /// A schema made by the first release of this backend (version 1: no locks, no schedules, no process state,
-    /// an index on delivery ids) is migrated when a node connects, and keeps its events.
+    /// no batch leases, an index on delivery ids) is migrated when a node connects, and keeps its events.
     @Test func aVersionOneSchemaIsMigrated() async throws {
         try await withStore { store in
             _ = try await store.append(event("before"))
@@ -174,6 +174,7 @@ struct PostgresEventStoreTests {
                 try await tx.query("DROP TABLE \(unescaped: schema).locks")
                 try await tx.query("DROP TABLE \(unescaped: schema).schedules")
                 try await tx.query("DROP TABLE \(unescaped: schema).processes")
+                try await tx.query("DROP TABLE \(unescaped: schema).group_leases")
                 try await tx.query(
                     "CREATE INDEX group_pending_by_delivery ON \(unescaped: schema).group_pending (delivery_id)")
                 try await tx.query("UPDATE \(unescaped: schema).schema_version SET version = 1")
@@ -190,6 +191,41 @@ struct PostgresEventStoreTests {
                 "after", key: "k", document: Data(), isFinished: false, expectedVersion: 0, publishing: [])
             #expect(try await migrated.processRecord("after", key: "k")?.version == 1)
             #expect(try await migrated.read(after: 0, filter: .all, limit: 10).events.map(\.event.id) == ["before"])
+            try await migrated.close()
+        }
+    }
+
+    /// A version 4 schema (leases as rows of `group_pending`, before batch leases) is migrated when a node
+    /// connects, and a lease it holds keeps working: acknowledged through the next poll, which leases the
+    /// rest as a batch.
+    @Test func aVersionFourSchemaIsMigratedAndItsLeasesHold() async throws {
+        try await withStore { store in
+            for index in 1...3 { _ = try await store.append(event("e\(index)")) }
+            #expect(try await store.createGroup(ConsumerGroupConfiguration(name: "g", topic: try TopicPattern(">"))))
+            let schema = "\"\(store.schemaName)\""
+            // What a version 4 poll of one event left: a leased row, and the cursor past the event.
+            try await store.transaction { tx in
+                try await tx.query("DROP TABLE \(unescaped: schema).group_leases")
+                try await tx.query(
+                    """
+                    INSERT INTO \(unescaped: schema).group_pending
+                        (group_id, sequence, state, attempt, available_at, lease_until, delivery_id)
+                    SELECT group_id, 1, 1, 1, 0, 1e12, 'v4lease-1' FROM \(unescaped: schema).consumer_groups
+                    """)
+                try await tx.query("UPDATE \(unescaped: schema).consumer_groups SET cursor = 1")
+                try await tx.query("UPDATE \(unescaped: schema).schema_version SET version = 4")
+            }
+            let migrated = try await PostgresEventStore.connect(
+                url: try TestDatabase.requireURL(),
+                configuration: .init(schema: store.schemaName)
+            )
+            let result = try await migrated.poll(group: "g", max: 10, wait: .zero, acknowledging: ["v4lease-1"])
+            #expect(result.acknowledged == ["v4lease-1"])
+            #expect(result.deliveries.map(\.event.id) == ["e2", "e3"])
+            let acked = try await migrated.ack(group: "g", deliveryIDs: result.deliveries.map(\.id))
+            #expect(acked == 2)
+            let info = try #require(try await migrated.groupInfo(named: "g"))
+            #expect((info.lag, info.inFlight) == (0, 0))
             try await migrated.close()
         }
     }

@@ -46,6 +46,10 @@ extension EventStoreConformance {
             anotherConsumerResumes
         ),
         ConformanceHarness.conformanceCase(
+            "concurrent acks and nacks of one batch settle each delivery once",
+            concurrentSettlementsOfOneBatch
+        ),
+        ConformanceHarness.conformanceCase(
             "group info counts lag, in-flight deliveries and dead letters",
             groupInfoCounts
         ),
@@ -250,6 +254,29 @@ extension EventStoreConformance {
         let all = stopped[..<20].map(\.event.id) + resumed.map(\.event.id) + abandoned.map(\.event.id)
         #expect(Set(all).count == 100)
         #expect(try await store.groupInfo(named: "relay")?.lag == 0)
+    }
+
+    static func concurrentSettlementsOfOneBatch(_ harness: ConformanceHarness) async throws {
+        let store = harness.store
+        try await harness.createGroup("settling", maxAttempts: 3)
+        try await harness.appendStored(ConformanceEvents.many(40))
+        let batch = try await harness.pollNow("settling", max: 40)
+        #expect(batch.count == 40)
+        let ids = batch.map(\.id)
+        // Overlapping settlements of one poll's deliveries, at once: each delivery is settled by one of them.
+        async let first = store.ackReturningIDs(group: "settling", deliveryIDs: Array(ids[0..<25]))
+        async let second = store.ackReturningIDs(group: "settling", deliveryIDs: Array(ids[15..<35]))
+        async let third = store.nackReturningIDs(
+            group: "settling", deliveryIDs: Array(ids[30..<40]), delay: .zero, error: "failed")
+        let settled = try await [first, second, third]
+        #expect(settled.map(\.count).reduce(0, +) == 40, "\(settled.map(\.count))")
+        #expect(settled.reduce(into: Set<String>()) { $0.formUnion($1) } == Set(ids))
+        let info = try #require(try await store.groupInfo(named: "settling"))
+        #expect(info.inFlight == 0)
+        let redelivered = try await harness.drain("settling")
+        #expect(redelivered.count == settled[2].count, "the nacked ones come back, once each")
+        #expect(redelivered.allSatisfy { $0.attempt == 2 })
+        #expect(try await store.ack(group: "settling", deliveryIDs: ids) == 0, "settled ids are dead")
     }
 
     static func groupInfoCounts(_ harness: ConformanceHarness) async throws {
