@@ -11,7 +11,9 @@ struct PostgresAcknowledge: Sendable {
     /// notifications were sent (0 or 1).
     typealias Row = ([String], Bool?, Int64)
 
-    /// The types of ``makeBindings()``, in order.
+    /// The types of ``makeBindings()``, in order: the group's name, the sequence and the lease part of each
+    /// delivery id (``PostgresBatchLeases/parts(of:)``), the ids, now, and the channel to notify. A nack
+    /// takes the same first six.
     static let parameterTypes = ["text", "bigint[]", "text[]", "float8", "text[]", "text"]
 
     /// The types of ``Row``, in order.

@@ -613,14 +613,8 @@ extension PostgresEventStore {
             let now = clock.now
             let availableAt = now.adding(delay.clampedToAYear).timeIntervalSinceReferenceDate
             let t = tables
-            var bindings = PostgresBindings()
-            bindings.append(group)
-            let parts = PostgresBatchLeases.parts(of: ids)
-            bindings.append(parts.sequences)
-            bindings.append(ids)
-            bindings.append(now.timeIntervalSinceReferenceDate)
-            bindings.append(parts.leases)
-            bindings.append(t.channel)
+            // The parameters of an ack, then the nack's own.
+            var bindings = PostgresAcknowledge(group: group, ids: ids, now: now, channel: t.channel).makeBindings()
             bindings.append(availableAt)
             bindings.append(error)
             // A delivery of a batch leaves the batch for a row of its own, as a row's delivery becomes.
