@@ -85,13 +85,30 @@ enum PostgresBatchLeases {
     /// (`LEASE-SEQUENCE`), as parallel arrays; ids of another shape name no delivery and are left out.
     static func parts(of deliveryIDs: [String]) -> (leases: [String], sequences: [Int64]) {
         var parts: (leases: [String], sequences: [Int64]) = ([], [])
+        parts.leases.reserveCapacity(deliveryIDs.count)
+        parts.sequences.reserveCapacity(deliveryIDs.count)
         for id in deliveryIDs {
-            guard let dash = id.lastIndex(of: "-"), let sequence = Int64(id[id.index(after: dash)...]) else {
-                continue
-            }
-            parts.leases.append(String(id[...dash]))
+            let utf8 = id.utf8
+            guard let dash = utf8.lastIndex(of: UInt8(ascii: "-")),
+                let sequence = sequence(in: utf8[dash...].dropFirst())
+            else { continue }
+            parts.leases.append(String(Substring(utf8[...dash])))
             parts.sequences.append(sequence)
         }
         return parts
+    }
+
+    /// The non-negative decimal number that `digits` spell, or `nil` for anything else (or an overflow).
+    private static func sequence(in digits: Substring.UTF8View) -> Int64? {
+        guard !digits.isEmpty, digits.count <= 19 else { return nil }
+        var value: Int64 = 0
+        for byte in digits {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+            let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = shifted.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            guard !overflow, !carry else { return nil }
+            value = sum
+        }
+        return value
     }
 }
