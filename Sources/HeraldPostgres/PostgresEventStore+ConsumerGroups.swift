@@ -215,8 +215,10 @@ extension PostgresEventStore {
     /// (`synchronous_commit = off`): they are soft state that a database crash may undo only to the extent of
     /// redelivering events, which consumer groups allow; the next durable commit flushes them too, since
     /// PostgreSQL writes its log in order. Each round takes at most `max` new events from the log, so its
-    /// work does not grow with the backlog; the take holds the group's row for its short transaction, never
-    /// across a sync to the disk, and leasing redeliveries skips rows another consumer is leasing.
+    /// work does not grow with the backlog (a round that finds none of the group's topic in the stretch of
+    /// the log it looked at gives the next round a stretch ten times longer: ``PostgresTake/firstScan(for:)``);
+    /// the take holds the group's row for its short transaction, never across a sync to the disk, and leasing
+    /// redeliveries skips rows another consumer is leasing.
     /// While waiting it is woken by this node's commits, by notifications from other nodes, on the store's
     /// clock when a redelivery or a lease comes due, and every ``Configuration/fallbackPollInterval``.
     ///
@@ -229,13 +231,14 @@ extension PostgresEventStore {
             let url = url
             var toAcknowledge = Array(Set(acknowledging.filter(PostgresText.isStorable)))
             var acknowledged: Set<String> = []
+            var scan = PostgresTake.firstScan(for: max)
             while true {
                 let generation = changes.generation
                 try Task.checkCancellation()
                 try checkOpen()
                 try await promoteDueEvents()
                 let now = clock.now
-                let ids = toAcknowledge
+                let (ids, looking) = (toAcknowledge, scan)
                 // No lock is held from the take to the lease: the acknowledgements commit durably, the take
                 // and the lease asynchronously, each on its own.
                 let round = try await withConnection("poll") { connection in
@@ -244,7 +247,7 @@ extension PostgresEventStore {
                         ? (ids: Set<String>(), ordered: false)
                         : try await self.acknowledge(ids, group: group, now: now, on: connection)
                     let (deliveries, nextDue, expired, more) = try await self.takeAndLease(
-                        group, max: max, now: now, on: connection, url: url)
+                        group, max: max, scan: looking, now: now, on: connection, url: url)
                     return (settled, deliveries, nextDue, expired, more)
                 }
                 let (settled, deliveries, nextDue, expired, more) = round
@@ -255,7 +258,10 @@ extension PostgresEventStore {
                     return PollResult(acknowledged: acknowledged, deliveries: deliveries)
                 }
                 // Events beyond what this round took may be deliverable (an ordered group's other keys).
-                if more { continue }
+                if more {
+                    scan = Swift.min(scan * 10, PostgresTake.largestScan)
+                    continue
+                }
                 let scheduled = scheduledDue
                 let fallback = clock.now.adding(configuration.fallbackPollInterval)
                 let wake = [deadline, nextDue, scheduled, fallback].compactMap { $0 }.min() ?? deadline
@@ -278,6 +284,7 @@ extension PostgresEventStore {
     private func takeAndLease(
         _ group: String,
         max: Int,
+        scan: Int,
         now: Date,
         on connection: PostgresConnection,
         url: PostgresURL
@@ -287,7 +294,8 @@ extension PostgresEventStore {
         // An unordered group this node has polled before: one statement that locks the group's row, takes and
         // leases, and commits on its own, so that the row is held for no round trip.
         if let known = knownGroups.withLock({ $0[group] }), !known.configuration.ordered,
-            let taken = try await take(known, limit: max, now: now, leasing: true, locking: true, on: connection)
+            let taken = try await take(
+                known, limit: max, scan: scan, now: now, leasing: true, locking: true, on: connection)
         {
             deliveries = taken.deliveries
             more = taken.more
@@ -309,7 +317,8 @@ extension PostgresEventStore {
             // The lock's statement also makes the commit soft and says whether rows came due.
             let (record, hasDue) = try await self.lockGroupForPoll(group, now: now, on: connection, url: url)
             if record.configuration.ordered {
-                let taken = try await self.take(record, limit: max, now: now, leasing: false, on: connection)
+                let taken = try await self.take(
+                    record, limit: max, scan: scan, now: now, leasing: false, on: connection)
                 more = taken?.more ?? false
                 if taken?.ranOut == true { expired = try await self.expireLeases(record, now: now, on: connection) }
                 return record
@@ -317,7 +326,7 @@ extension PostgresEventStore {
             if hasDue { deliveries = try await self.lease(record, max: max, now: now, on: connection) }
             if deliveries.count < max {
                 let taken = try await self.take(
-                    record, limit: max - deliveries.count, now: now, leasing: true, on: connection)
+                    record, limit: max - deliveries.count, scan: scan, now: now, leasing: true, on: connection)
                 deliveries += taken?.deliveries ?? []
                 more = taken?.more ?? false
                 if taken?.ranOut == true { expired = try await self.expireLeases(record, now: now, on: connection) }
@@ -422,12 +431,13 @@ extension PostgresEventStore {
     private func take(
         _ group: PostgresGroupRecord,
         limit: Int,
+        scan: Int,
         now: Date,
         leasing: Bool,
         locking: Bool = false,
         on connection: PostgresConnection
     ) async throws -> (deliveries: [Delivery], ranOut: Bool, more: Bool, hasDue: Bool)? {
-        let take = PostgresTake(group: group, limit: limit, now: now)
+        let take = PostgresTake(group: group, limit: limit, scan: scan, now: now)
         let url = url
         var result: (deliveries: [Delivery], ranOut: Bool, more: Bool, hasDue: Bool)?
         // A steady consumer's take (an unordered group, locking its row) is the schema's routine.

@@ -27,9 +27,24 @@ struct PostgresTake: Sendable {
 
     let group: PostgresGroupRecord
     let limit: Int
+    /// How many events of the log the take looks at, at most (see ``firstScan(for:)``).
+    let scan: Int
     let now: Date
     /// The batch lease's id, which each delivery's id starts with.
     let lease = UUID().uuidString.lowercased() + "-"
+
+    /// The events a poll's first take looks at, at most: ten batches, and at least 1,000. A take walks the
+    /// log by primary key from the cursor (a scan whose only condition is the sequence, so that no plan can
+    /// choose the index on type and sort a whole topic, as one did over a freshly loaded table whose
+    /// statistics were stale) and keeps the first `limit` of the group's topic among them, so its cost never
+    /// depends on the backlog. A sparse topic may need more rounds to cross a long stretch of other events:
+    /// each round of a poll that found none looks at ten times more, up to ``largestScan``.
+    static func firstScan(for limit: Int) -> Int {
+        Swift.max(limit * 10, 1_000)
+    }
+
+    /// The most events a take looks at.
+    static let largestScan = 100_000
 
     func makeBindings() -> PostgresBindings {
         var bindings = PostgresBindings()
@@ -37,12 +52,7 @@ struct PostgresTake: Sendable {
         bindings.append(now.timeIntervalSinceReferenceDate)
         bindings.append(group.cursor)
         bindings.append(Int64(limit))
-        // The events a take looks at, at most: it walks the log by primary key from the cursor (a scan whose
-        // only condition is the sequence, so that no plan can choose the index on type and sort a whole topic,
-        // as one did over a freshly loaded table whose statistics were stale) and keeps the first `limit` of
-        // the group's topic among them, so its cost never depends on the backlog (a sparse topic may take a
-        // few rounds to cross a long stretch of other events).
-        bindings.append(Int64(Swift.max(limit * 10, 1_000)))
+        bindings.append(Int64(scan))
         bindings.append(now.adding(group.configuration.ackTimeout).timeIntervalSinceReferenceDate)
         bindings.append(lease)
         bindings.append(group.configuration.name)

@@ -20,6 +20,10 @@ extension EventStoreConformance {
             seekKeepsDeadLetters
         ),
         ConformanceHarness.conformanceCase(
+            "a waiting poll crosses a long stretch of other types to its topic's next event",
+            pollCrossesOtherTypes
+        ),
+        ConformanceHarness.conformanceCase(
             "a poll over a large backlog keeps rows for its batch only, not for the backlog",
             requires: .countsGroupRows,
             pollWorkDoesNotGrowWithTheBacklog
@@ -132,6 +136,18 @@ extension EventStoreConformance {
         #expect(try await harness.drain("delayed").map(\.sequence) == Array(sequences.dropFirst()))
         let info = try #require(try await store.groupInfo(named: "delayed"))
         #expect(info.lag == 0, "the ended redelivery is not waiting any more")
+    }
+
+    static func pollCrossesOtherTypes(_ harness: ConformanceHarness) async throws {
+        let store = harness.store
+        try await harness.createGroup("sparse", topic: "sparse.>")
+        for batch in 0..<6 {
+            try await harness.appendStored(ConformanceEvents.many(1_000, type: "dense.item", prefix: "dense-\(batch)"))
+        }
+        let wanted = try await harness.appendStored(ConformanceEvents.many(1, type: "sparse.item", prefix: "sparse"))
+        // A store may look at the log a stretch at a time, but the poll goes on while the log holds more.
+        let deliveries = try await store.poll(group: "sparse", max: 10, wait: .seconds(30))
+        #expect(deliveries.map(\.sequence) == wanted)
     }
 
     static func pollWorkDoesNotGrowWithTheBacklog(_ harness: ConformanceHarness) async throws {
