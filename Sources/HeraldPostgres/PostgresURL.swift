@@ -105,7 +105,10 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
         )
         client.options.maximumConnections = configuration.maximumConnections
         client.options.connectTimeout = configuration.connectTimeout
-        client.options.additionalStartupParameters = [("application_name", "herald")]
+        // No JIT compilation: Herald's statements are short, and PostgreSQL's cost estimates (over the
+        // one-row `log_head`, or tables whose statistics are not yet gathered) made it compile some of them at
+        // every call, several milliseconds each, longer than running them.
+        client.options.additionalStartupParameters = [("application_name", "herald"), ("jit", "off")]
         return client
     }
 
