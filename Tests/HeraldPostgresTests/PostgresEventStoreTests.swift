@@ -230,6 +230,16 @@ struct PostgresEventStoreTests {
         }
     }
 
+    /// The store's connections run without JIT compilation, which PostgreSQL's estimates over the one-row
+    /// `log_head` triggered at every read of the log (milliseconds each, for a statement that runs in tens of
+    /// microseconds).
+    @Test func connectionsRunWithoutJIT() async throws {
+        try await withStore { store in
+            let rows = try await store.transaction { tx in try await tx.query("SHOW jit") }
+            #expect(try rows.first?.decode(String.self) == "off")
+        }
+    }
+
     @Test func anInvalidSchemaNameIsRefusedBeforeConnecting() async throws {
         for schema in ["", "1abc", "a-b", "a\"; DROP TABLE x; --", String(repeating: "s", count: 41)] {
             let error = await #expect(throws: EventLogError.self) {
