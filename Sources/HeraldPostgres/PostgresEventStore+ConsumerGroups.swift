@@ -31,6 +31,10 @@ extension PostgresEventStore {
                 )
                 for try await _ in inserted {}
                 let record = try await self.lockGroup(configuration.name, on: connection, url: url)
+                // This node's first poll of the group can then take in one statement.
+                if record.configuration == configuration {
+                    self.knownGroups.withLock { $0[configuration.name] = record }
+                }
                 if record.cursor == cursor, record.configuration == configuration {
                     // Ours if no other node made the same group in between; either way the settings agree.
                     return try await self.wasCreated(record, on: connection)
