@@ -18,18 +18,8 @@ struct PollRoundRequest: GroupCommitRequest {
 /// it leased none the next time on the store's clock at which one may come due, and whether the log holds
 /// more for the group beyond what it read.
 struct PollRound: Sendable {
-    /// A first delivery of an event the round leased from the log: the poll reads the event after the round,
-    /// outside the write connection.
-    struct Leased: Sendable {
-        let id: String
-        let sequence: Int64
-    }
-
     var acknowledged: Set<String>
-    /// Deliveries of rows (redeliveries, events held back behind their key), with their events.
     var deliveries: [Delivery]
-    /// Events leased from the log, in sequence order, to read.
-    var leasedFromLog: [Leased]
     var nextDue: Date? = nil
     var more: Bool
 }

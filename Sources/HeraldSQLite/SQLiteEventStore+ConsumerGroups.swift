@@ -133,13 +133,8 @@ extension SQLiteEventStore {
                     flush: { await self.flushPolls() })
                 acknowledged.formUnion(round.acknowledged)
                 toAcknowledge = []
-                var deliveries = round.deliveries
-                if !round.leasedFromLog.isEmpty {
-                    deliveries += try await self.deliveries(of: round.leasedFromLog)
-                    if !round.deliveries.isEmpty { deliveries.sort { $0.sequence < $1.sequence } }
-                }
-                if !deliveries.isEmpty || clock.now >= deadline {
-                    return PollResult(acknowledged: acknowledged, deliveries: deliveries)
+                if !round.deliveries.isEmpty || clock.now >= deadline {
+                    return PollResult(acknowledged: acknowledged, deliveries: round.deliveries)
                 }
                 // Events beyond what this round took may be deliverable (an ordered group's other keys).
                 if round.more { continue }
@@ -150,33 +145,9 @@ extension SQLiteEventStore {
         }
     }
 
-    /// The first deliveries of events a poll round leased from the log, read on a read connection after the
-    /// round, so that concurrent polls read and decode their events side by side rather than in turn on the
-    /// write connection. The round has committed, so the events are visible. An event that retention deleted
-    /// in between is left out, as if it had gone just after the answer: its lease runs out unanswered.
-    private func deliveries(of leased: [PollRound.Leased]) async throws -> [Delivery] {
-        let placeholders = repeatElement("?", count: leased.count).joined(separator: ", ")
-        let rows = try await reader().query(
-            "SELECT sequence, event FROM events WHERE sequence IN (\(placeholders)) ORDER BY sequence",
-            leased.map(\.sequence.stored)
-        )
-        var events = try Self.decode(rows, path: path)[...]
-        var deliveries: [Delivery] = []
-        deliveries.reserveCapacity(leased.count)
-        // Both in sequence order.
-        for lease in leased {
-            while let first = events.first, first.sequence < lease.sequence { events.removeFirst() }
-            guard let stored = events.first, stored.sequence == lease.sequence else { continue }
-            deliveries.append(Delivery(id: lease.id, attempt: 1, stored: stored))
-        }
-        return deliveries
-    }
-
     /// Runs queued poll rounds until the queue is empty, together: one statement that writes when that is all
     /// a batch needs, else one transaction, so that concurrent polls share one commit, and its sync to the
-    /// disk when they carry acknowledgements (a commit without them does not wait for the disk). A round
-    /// alone reads its events from the log itself; rounds together leave that to their polls, which read on
-    /// the read connections side by side (``deliveries(of:)``), rather than in turn here. See
+    /// disk when they carry acknowledgements (a commit without them does not wait for the disk). See
     /// ``GroupCommitQueue/drain(mapError:retriesAlone:commit:)``.
     func flushPolls() async {
         await pollQueue.drain(mapError: { SQLiteStorageFailure.map($0, path: path, operation: "poll") }) { requests in
@@ -189,8 +160,7 @@ extension SQLiteEventStore {
                         rounds.append(
                             .success(
                                 try await context.pollRound(
-                                    record, max: request.max, acknowledging: request.acknowledging,
-                                    readingEvents: requests.count == 1, path: path)))
+                                    record, max: request.max, acknowledging: request.acknowledging, path: path)))
                     }
                     return rounds
                 }

@@ -109,18 +109,9 @@ extension WriteContext {
     /// events back. In the steady state the position is its only write, so it runs under
     /// `SQLiteEventStore.inLazyTransaction`: every other write opens the transaction first
     /// (``beginWrites()``), and the position is written last.
-    ///
-    /// With `readingEvents`, the round reads the events it leases from the log and returns them as
-    /// deliveries; without it, it returns them as ``PollRound/leasedFromLog`` for the poll to read after the
-    /// round on a read connection, which the rounds of concurrent polls should do: they take turns on the
-    /// write connection, but read side by side.
-    func pollRound(
-        _ group: ConsumerGroupRecord,
-        max: Int,
-        acknowledging ids: Set<String>,
-        readingEvents: Bool,
-        path: String
-    ) async throws -> PollRound {
+    func pollRound(_ group: ConsumerGroupRecord, max: Int, acknowledging ids: Set<String>, path: String)
+        async throws -> PollRound
+    {
         var position = position(of: group)
         let acknowledged = try await acknowledge(ids, in: &position, of: group)
         let expired = try await expireLeases(&position, of: group)
@@ -128,22 +119,16 @@ extension WriteContext {
         try await promoteDueEvents()
         let deliveryPrefix = UUID().uuidString.lowercased() + "-"
         var deliveries = try await leaseRows(&position, of: group, max: max, prefix: deliveryPrefix, path: path)
-        var fromLog: (leased: [PollRound.Leased], events: [StoredEvent]?, more: Bool, heldBack: Bool) =
-            ([], nil, false, false)
+        var fromLog: (deliveries: [Delivery], more: Bool, heldBack: Bool) = ([], false, false)
         if deliveries.count < max {
             fromLog = try await leaseFromLog(
-                &position, of: group, max: max - deliveries.count, prefix: deliveryPrefix,
-                readingEvents: readingEvents, path: path)
-            if let events = fromLog.events {
-                deliveries += zip(fromLog.leased, events).map { Delivery(id: $0.id, attempt: 1, stored: $1) }
-                fromLog.leased = []
-            }
+                &position, of: group, max: max - deliveries.count, prefix: deliveryPrefix, path: path)
+            deliveries += fromLog.deliveries
         }
         if !acknowledged.isEmpty || expired || fromLog.heldBack { try await save(position, of: group) }
         groups[group.id] = position
-        guard deliveries.isEmpty, fromLog.leased.isEmpty else {
-            return PollRound(
-                acknowledged: acknowledged, deliveries: deliveries, leasedFromLog: fromLog.leased, more: fromLog.more)
+        guard deliveries.isEmpty else {
+            return PollRound(acknowledged: acknowledged, deliveries: deliveries, more: fromLog.more)
         }
         // A row due already waits behind its partition key, for an ack (which wakes the poll) or for a lease
         // to end: only a later due time is a time to wake at.
@@ -153,8 +138,7 @@ extension WriteContext {
             case .at, .none, .unknown: nil
             }
         let nextDue = [rowDue, position.leases.earliestEnd].compactMap { $0 }.min()
-        return PollRound(
-            acknowledged: acknowledged, deliveries: [], leasedFromLog: [], nextDue: nextDue, more: fromLog.more)
+        return PollRound(acknowledged: acknowledged, deliveries: [], nextDue: nextDue, more: fromLog.more)
     }
 
     /// Ends the current leases among `ids`, deleting the rows of their events; returns their ids.
@@ -302,8 +286,8 @@ extension WriteContext {
 
     /// Reads up to `max` of the group's events beyond its position from the log and leases them; an ordered
     /// group holds back, as rows, the events whose partition key is out with a consumer or waits. Returns the
-    /// leases, with `readingEvents` their events too (else the caller reads them), whether the log holds more
-    /// beyond what was read, and whether events were held back (then the position must be saved).
+    /// deliveries, whether the log holds more beyond what was read, and whether events were held back (then
+    /// the position must be saved).
     ///
     /// The read walks the log by sequence (`NOT INDEXED`: the index on type would have it sort every event of
     /// a prefix topic first), so it stops after `max` events, however long the backlog. Events with a row of
@@ -313,15 +297,13 @@ extension WriteContext {
         of group: ConsumerGroupRecord,
         max: Int,
         prefix: String,
-        readingEvents: Bool,
         path: String
-    ) async throws -> (leased: [PollRound.Leased], events: [StoredEvent]?, more: Bool, heldBack: Bool) {
-        guard position.taken < lastSequence else { return ([], readingEvents ? [] : nil, false, false) }
+    ) async throws -> (deliveries: [Delivery], more: Bool, heldBack: Bool) {
+        guard position.taken < lastSequence else { return ([], false, false) }
         let condition = TopicCondition(group.configuration.topic)
-        // Without `readingEvents`, only what the leases need.
         let rows = try await query(
             """
-            SELECT sequence, partition_key\(readingEvents ? ", event" : "") FROM events NOT INDEXED
+            SELECT sequence, partition_key, event FROM events NOT INDEXED
             WHERE sequence > ?\(condition.map { " AND " + $0.sql } ?? "")
                 AND NOT EXISTS (SELECT 1 FROM group_pending AS p WHERE p.group_id = ? AND p.sequence = events.sequence)
             ORDER BY sequence LIMIT ?
@@ -330,6 +312,7 @@ extension WriteContext {
         )
         position.taken =
             rows.count == max ? Int64(rows.last?.column("sequence")?.integer ?? 0) : lastSequence
+        let events = try SQLiteEventStore.decode(rows, path: path)
         // An ordered group delivers one event per partition key at a time, in order: an event whose key is out
         // with a consumer or has a row waiting waits behind it, as a row.
         var blockedKeys: Set<String> = []
@@ -348,29 +331,26 @@ extension WriteContext {
             }
         }
         let leaseUntil = now.adding(group.configuration.ackTimeout)
-        let events = readingEvents ? try SQLiteEventStore.decode(rows, path: path) : nil
-        var leasedEvents: [StoredEvent] = []
-        var leased: [PollRound.Leased] = []
+        var deliveries: [Delivery] = []
         var heldBack: [[SQLiteData]] = []
-        for (index, row) in rows.enumerated() {
-            let sequence = Int64(row.column("sequence")?.integer ?? 0)
+        for (row, stored) in zip(rows, events) {
             let key = row.column("partition_key")?.string
             if group.configuration.ordered, let key,
                 blockedKeys.contains(key) || position.leases.holds(partitionKey: key)
             {
                 blockedKeys.insert(key)
                 heldBack.append([
-                    .integer(group.id), sequence.stored, .integer(0), .integer(0), now.stored, .text(key),
+                    .integer(group.id), stored.sequence.stored, .integer(0), .integer(0), now.stored, .text(key),
                 ])
                 continue
             }
-            let id = prefix + String(sequence)
+            let id = prefix + String(stored.sequence)
             position.leases.add(
-                GroupLeases.Lease(sequence: sequence, attempt: 1, until: leaseUntil, partitionKey: key, hasRow: false),
+                GroupLeases.Lease(
+                    sequence: stored.sequence, attempt: 1, until: leaseUntil, partitionKey: key, hasRow: false),
                 id: id
             )
-            leased.append(PollRound.Leased(id: id, sequence: sequence))
-            if let events { leasedEvents.append(events[index]) }
+            deliveries.append(Delivery(id: id, attempt: 1, stored: stored))
         }
         if !heldBack.isEmpty {
             try await beginWrites()
@@ -381,7 +361,7 @@ extension WriteContext {
             )
             position.rowsDue = .unknown
         }
-        return (leased, events == nil ? nil : leasedEvents, position.taken < lastSequence, !heldBack.isEmpty)
+        return (deliveries, position.taken < lastSequence, !heldBack.isEmpty)
     }
 
     /// Acknowledges the group's current deliveries among `ids` and saves its position, last; returns their
