@@ -283,7 +283,7 @@ extension PostgresEventStore {
     /// An unordered group that this node polled before takes and leases in one statement that locks the row
     /// itself (no round trip while it is held), then leases rows that came due; otherwise one transaction
     /// reads and locks the row, leases the rows that came due first (redeliveries), then new events from the
-    /// log, inserted already leased. An ordered group takes new events as waiting rows, commits, then leases
+    /// log, leased as one batch row. An ordered group takes new events as waiting rows, commits, then leases
     /// the oldest unfinished one of each key in a transaction of its own.
     private func takeAndLease(
         _ group: String,
