@@ -108,7 +108,7 @@ extension SQLiteEventStore {
     /// the steady state writes nothing: leases are kept in memory (see ``GroupPosition``). Each round reads
     /// at most `max` new events from the log, so its work does not grow with the backlog.
     /// While waiting it is woken by every commit of this store, and on the store's clock when a
-    /// redelivery or a lease comes due. `wait` is measured on the continuous clock.
+    /// redelivery or a lease comes due. `wait` is measured on the store's clock.
     ///
     /// - Throws: ``EventLogError/Code/groupNotFound``, or ``EventLogError/Code/invalidArgument`` when
     ///   `max` is not within 1...1,000.
@@ -145,17 +145,25 @@ extension SQLiteEventStore {
         }
     }
 
-    /// Runs queued poll rounds until the queue is empty, together: one statement that writes when that is all
-    /// a batch needs, else one transaction, so that concurrent polls share one commit, and its sync to the
-    /// disk when they carry acknowledgements (a commit without them does not wait for the disk). See
+    /// Runs queued poll rounds and acks until the queue is empty, together: one statement that writes when
+    /// that is all a batch needs, else one transaction, so that concurrent polls and acks share one commit, and
+    /// its sync to the disk when they carry acknowledgements (a commit without them does not wait for the
+    /// disk). See
     /// ``GroupCommitQueue/drain(mapError:retriesAlone:commit:)``.
     func flushPolls() async {
-        await pollQueue.drain(mapError: { SQLiteStorageFailure.map($0, path: path, operation: "poll") }) { requests in
+        await pollQueue.drain(mapError: { SQLiteStorageFailure.map($0, path: path, operation: "poll or ack") }) {
+            requests in
             try await withWriter(softCommits: requests.allSatisfy(\.acknowledging.isEmpty)) { context in
                 if requests.count > 1 { try await context.beginWrites() }
                 return try await inLazyTransaction(context) {
                     var rounds: [Result<PollRound, any Error>] = []
                     for request in requests {
+                        guard request.max > 0 else {
+                            let acknowledged = try await context.ack(
+                                group: request.group, deliveryIDs: request.acknowledging, path: path)
+                            rounds.append(.success(PollRound(acknowledged: acknowledged, deliveries: [], more: false)))
+                            continue
+                        }
                         let record = try await context.existingGroup(named: request.group, path: path)
                         rounds.append(
                             .success(
@@ -199,13 +207,15 @@ extension SQLiteEventStore {
 
     /// Acknowledges deliveries and returns the ids that were current; see
     /// ``ConsumerGroupStore/ackReturningIDs(group:deliveryIDs:)``.
+    ///
+    /// Acks go through the poll rounds' group-commit queue, so that concurrent acks and polls share one
+    /// durable commit; each is durable when it returns.
     public func ackReturningIDs(group: String, deliveryIDs: [String]) async throws -> Set<String> {
         try await operation("ack") {
-            try await withWriter { context in
-                try await inLazyTransaction(context) {
-                    try await context.ack(group: group, deliveryIDs: Set(deliveryIDs), path: path)
-                }
-            }
+            try await pollQueue.submit(
+                { PollRoundRequest(group: group, max: 0, acknowledging: Set(deliveryIDs), continuation: $0) },
+                flush: { await self.flushPolls() }
+            ).acknowledged
         }
     }
 

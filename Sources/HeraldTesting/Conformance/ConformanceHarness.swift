@@ -174,3 +174,38 @@ public func withTimeLimit<Value: Sendable>(
         return value
     }
 }
+
+/// Runs `body`, failing when `progress` stands still for `idle`, or when the whole run passes `limit`.
+///
+/// A lost event stops progress, while a busy machine only slows it: a case that drains many events in
+/// many round trips fails on the first and not on the second, which a single time limit cannot tell apart.
+public func withProgressLimit<Value: Sendable>(
+    idle: Duration,
+    limit: Duration,
+    _ what: String,
+    progress: @escaping @Sendable () -> Int,
+    _ body: @escaping @Sendable () async throws -> Value
+) async throws -> Value {
+    try await withThrowingTaskGroup(of: Value?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            let clock = ContinuousClock()
+            let started = clock.now
+            var (last, since) = (progress(), started)
+            while true {
+                try await clock.sleep(for: .milliseconds(100))
+                if case let now = progress(), now != last { (last, since) = (now, clock.now) }
+                if clock.now - since >= idle {
+                    throw ConformanceFailure(
+                        "\(what) made no progress for \(idle), at \(last); an event was probably lost")
+                }
+                if clock.now - started >= limit { throw ConformanceFailure("\(what) did not finish within \(limit)") }
+            }
+        }
+        defer { group.cancelAll() }
+        guard let value = try await group.next() ?? nil else {
+            throw ConformanceFailure("\(what) ended without a result")
+        }
+        return value
+    }
+}
