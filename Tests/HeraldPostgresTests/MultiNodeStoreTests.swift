@@ -39,16 +39,23 @@ struct MultiNodeStoreTests {
         try await TestDatabase.dropSchema(schema)
     }
 
-    /// The proof that no follower skips an event: transactions on three nodes take sequences and then
-    /// wait a random while before committing (some roll back), so that a later sequence would commit before an
-    /// earlier one if nothing ordered the commits; a follower on a fourth node must still see every committed
-    /// event exactly once, in sequence order.
-    @Test func aFollowerSeesEveryEventOnceInOrderWhileTransactionsCommitLate() async throws {
+    /// The proof that no reader skips an event: eight appending connections on three nodes take sequences
+    /// and then wait a random while before committing (one transaction in seven rolls back), and each node's
+    /// group commit appends meanwhile, so that a later sequence would commit before an earlier one if nothing
+    /// ordered the commits. A follower on a fourth node and a consumer group polled on a fifth must each see
+    /// every committed event exactly once, in sequence order.
+    @Test func readersOnOtherNodesSeeEveryEventOnceInOrderWhileTransactionsCommitLate() async throws {
         struct RolledBack: Error {}
-        try await withNodes(4) { nodes in
+        try await withNodes(5) { nodes in
             let writers = Array(nodes.prefix(3))
-            let follower = nodes[3]
-            let perWriter = 40
+            let (follower, consumer) = (nodes[3], nodes[4])
+            let connections = 8
+            let transactionsPerConnection = 20
+            let appendsPerNode = 30
+            _ = try await consumer.createGroup(
+                ConsumerGroupConfiguration(
+                    name: "no-skip", topic: try TopicPattern("test.>"), ackTimeout: .seconds(3_600))
+            )
             let committed = Locked<Set<String>>([])
             let following = Task {
                 var seen: [StoredEvent] = []
@@ -58,27 +65,38 @@ struct MultiNodeStoreTests {
                 }
                 return seen
             }
+            let consuming = Task {
+                var delivered: [StoredEvent] = []
+                while !delivered.contains(where: { $0.event.type == "test.done" }) {
+                    let deliveries = try await consumer.poll(group: "no-skip", max: 50, wait: .seconds(1))
+                    delivered += deliveries.map(\.stored)
+                    _ = try await consumer.ack(group: "no-skip", deliveryIDs: deliveries.map(\.id))
+                }
+                return delivered
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for (index, writer) in writers.enumerated() {
+                for connection in 0..<connections {
+                    let writer = writers[connection % writers.count]
                     group.addTask {
-                        for n in 0..<perWriter {
-                            let id = "w\(index)-\(n)"
-                            let rollsBack = n % 7 == 3
+                        for n in 0..<transactionsPerConnection {
+                            let ids = (0...(n % 2)).map { "c\(connection)-\(n)-\($0)" }
                             do {
                                 try await writer.transaction { tx in
-                                    try await tx.publish(Event(id: id, source: "/no-skip", type: "test.item"))
-                                    // The delay sits between taking a sequence and committing it.
-                                    let delay = Double.random(in: 0...0.004)
-                                    try await tx.query("SELECT pg_sleep(\(delay))")
-                                    if rollsBack { throw RolledBack() }
+                                    for id in ids {
+                                        try await tx.publish(Event(id: id, source: "/no-skip", type: "test.item"))
+                                    }
+                                    // The delay sits between taking sequences and committing them.
+                                    try await tx.query("SELECT pg_sleep(\(Double.random(in: 0...0.004)))")
+                                    if n % 7 == 3 { throw RolledBack() }
                                 }
-                                committed.withLock { _ = $0.insert(id) }
+                                committed.withLock { $0.formUnion(ids) }
                             } catch is RolledBack {}
                         }
                     }
+                }
+                for (index, writer) in writers.enumerated() {
                     group.addTask {
-                        // Plain appends from the same node meanwhile, through the group commit.
-                        for n in 0..<perWriter {
+                        for n in 0..<appendsPerNode {
                             let id = "a\(index)-\(n)"
                             _ = try await writer.append(Event(id: id, source: "/no-skip", type: "test.item"))
                             committed.withLock { _ = $0.insert(id) }
@@ -88,14 +106,22 @@ struct MultiNodeStoreTests {
                 try await group.waitForAll()
             }
             _ = try await writers[0].append(Event(id: "done", source: "/no-skip", type: "test.done"))
-            let seen = try await withTimeLimit(.seconds(30), "the follower to reach the last event") {
-                try await following.value
+            let committedPerConnection = (0..<transactionsPerConnection).filter { $0 % 7 != 3 }.map { $0 % 2 + 1 }
+                .reduce(0, +)
+            #expect(
+                committed.withLock(\.count) == writers.count * appendsPerNode + connections * committedPerConnection)
+            for (reader, read) in [
+                ("the follower", try await withTimeLimit(.seconds(30), "the follower") { try await following.value }),
+                (
+                    "the group",
+                    try await withTimeLimit(.seconds(30), "the group's consumer") { try await consuming.value }
+                ),
+            ] {
+                let items = read.filter { $0.event.type == "test.item" }
+                #expect(Set(items.map(\.event.id)) == committed.withLock { $0 }, "\(reader) saw every committed event")
+                #expect(items.count == Set(items.map(\.event.id)).count, "\(reader) saw no event twice")
+                #expect(zip(read, read.dropFirst()).allSatisfy { $0.sequence < $1.sequence }, "\(reader): in order")
             }
-            let items = seen.filter { $0.event.type == "test.item" }
-            #expect(Set(items.map(\.event.id)) == committed.withLock { $0 })
-            #expect(items.count == Set(items.map(\.event.id)).count, "no event twice")
-            #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.sequence < $1.sequence }, "in sequence order")
-            #expect(committed.withLock(\.count) == 3 * perWriter * 2 - 3 * (0..<perWriter).filter { $0 % 7 == 3 }.count)
         }
     }
 
