@@ -166,6 +166,60 @@ struct GrantScopesMiddleware: RouterMiddleware {
         }
     }
 
+    /// A client streams events without waiting for answers: each message is answered in the order sent, and
+    /// the events are stored in that order, a bad message and a repeat answered in their places.
+    @Test func eventsSentWithoutWaitingAreAnsweredAndStoredInOrder() async throws {
+        let store = InMemoryEventStore()
+        let count = 300
+        let (malformed, repeated) = (150, 200)
+        try await LiveServer.run(LiveServer.herald(store: store)) { port in
+            let answers = Mutex<[String]>([])
+            try await withWebSocket(port: port, query: "topic=nothing") { messages, outbound in
+                for index in 0..<count {
+                    let text =
+                        switch index {
+                        case malformed: #"{"specversion":"1.0","id":"#
+                        case repeated: structuredEvent(id: "ws-10")
+                        default: structuredEvent(id: "ws-\(index)")
+                        }
+                    try await outbound.write(.text(text))
+                }
+                for _ in 0..<count {
+                    let answer = try #require(try await messages.next())
+                    answers.withLock { $0.append(answer) }
+                }
+            }
+            let received = answers.withLock { $0 }
+            #expect(try jsonObject(received[malformed])["status"] as? Int == 400)
+            var expectedSequence: Int64 = 1
+            for index in 0..<count where index != malformed {
+                let entry = try #require(
+                    try JSONDecoder().decode(PublishBody.self, from: Data(received[index].utf8)).events.first)
+                if index == repeated {
+                    #expect(entry == .init(id: "ws-10", source: "/shop", sequence: 11, duplicate: true))
+                } else {
+                    #expect(
+                        entry == .init(id: "ws-\(index)", source: "/shop", sequence: expectedSequence, duplicate: false)
+                    )
+                    expectedSequence += 1
+                }
+            }
+            let stored = try await store.read(after: 0, filter: EventFilter(), limit: 1_000).events.map(\.event.id)
+            #expect(stored == (0..<count).filter { $0 != malformed && $0 != repeated }.map { "ws-\($0)" })
+        }
+    }
+
+    /// A client that sends events and closes at once, without reading an answer, loses none of them.
+    @Test func eventsSentJustBeforeTheClientClosesAreStored() async throws {
+        let store = InMemoryEventStore()
+        try await LiveServer.run(LiveServer.herald(store: store)) { port in
+            try await withWebSocket(port: port, query: "topic=nothing") { _, outbound in
+                for index in 0..<50 { try await outbound.write(.text(structuredEvent(id: "quick-\(index)"))) }
+            }
+            try await waitUntil("the 50 events to be stored") { try await store.lastSequence() == 50 }
+        }
+    }
+
     @Test func publishingWithoutThePublishScopeIsAnswered403() async throws {
         let store = InMemoryEventStore()
         let hub = EventStreamHub(store: store, bufferLimit: 16, logger: quietLogger)

@@ -40,6 +40,7 @@ struct LogSuite {
     func run(cases: Set<String>?, report: (BenchResult) -> Void) async throws {
         func wanted(_ name: String) -> Bool { cases?.contains(name) ?? true }
         if wanted("append_batch100") { report(try await appendBatches()) }
+        if wanted("append_batch100_x16") { report(try await appendBatchesConcurrently()) }
         if wanted("append_concurrent64") { report(try await appendConcurrently()) }
         if wanted("follow") { report(try await follow()) }
         if wanted("group_consume") { report(try await consume(consumers: 1, name: "group_consume")) }
@@ -80,6 +81,27 @@ struct LogSuite {
                 }
             }
             return result("append_batch100", events: events.count, elapsed: elapsed)
+        }
+    }
+
+    /// 16 tasks, each appending batches of 100, one batch at a time.
+    func appendBatchesConcurrently() async throws -> BenchResult {
+        let events = Self.makeEvents(self.events)
+        let batches = stride(from: 0, to: events.count, by: 100).map { Array(events[$0..<min($0 + 100, events.count)]) }
+        return try await withStore { store in
+            let elapsed = try await ContinuousClock().measure {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for task in 0..<16 {
+                        group.addTask {
+                            for index in stride(from: task, to: batches.count, by: 16) {
+                                _ = try await store.append(batches[index], expecting: nil)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            return result("append_batch100_x16", events: events.count, elapsed: elapsed)
         }
     }
 

@@ -15,8 +15,10 @@ import ServiceLifecycle
 /// A client publishes by sending one event in the structured CloudEvents JSON format as a text message. The
 /// server answers with a text message holding what `POST /v1/events` answers, `{"events":[{"id","source",
 /// "sequence","duplicate"}]}`, or with a problem object (`{"type","title","status","detail"}`) when the event
-/// is invalid or the connection's key lacks the `publish` scope; the socket stays open either way. Messages
-/// larger than the body limit close the socket with code 1009.
+/// is invalid or the connection's key lacks the `publish` scope; the socket stays open either way. A client
+/// may send without waiting for answers: the events that arrive while an append commits are appended together
+/// in the next one, in order, and the answers come in the order of the messages. Messages larger than the
+/// body limit close the socket with code 1009.
 ///
 /// A client that falls more than the hub's buffer limit behind is disconnected with close code 1008 (policy
 /// violation); it can reconnect with `after` set to the last sequence it received and lose nothing.
@@ -152,23 +154,36 @@ public struct WebSocketStreamController: Sendable {
         }
     }
 
+    /// How many messages a connection reads ahead of their answers.
+    static let readAhead = 1_000
+
+    /// Reads the client's messages and answers each, in order. Reading runs ahead of the commits (up to
+    /// ``readAhead`` messages), so a client may send without waiting, and the messages that arrive while an
+    /// append commits are appended together in the next one, in the order they came. When reading ends, with
+    /// the client's close or a message over the limit, what was read is still published and answered.
     private func receive(
         from inbound: WebSocketInboundStream,
         answeringOn outbound: WebSocketOutboundWriter,
         publisher: Publisher
     ) async throws {
-        for try await message in inbound.messages(maxSize: maxMessageBytes) {
-            let answer: Data
-            switch message {
-            case .text(let text):
-                answer = await publish(text, publisher: publisher)
-            case .binary:
-                answer = ProblemDetails.invalidEvent(
-                    "binary messages are not read; send each event as a text message holding one event in the "
-                        + "structured CloudEvents JSON format"
-                ).jsonData()
+        let queue = WebSocketPublishQueue<WebSocketMessage>(capacity: Self.readAhead)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while case let messages = await queue.takeAll(), !messages.isEmpty {
+                    for answer in await answers(to: messages, publisher: publisher) {
+                        try await outbound.writeTextMessage(String(decoding: answer, as: UTF8.self))
+                    }
+                }
             }
-            try await outbound.writeTextMessage(String(decoding: answer, as: UTF8.self))
+            do {
+                for try await message in inbound.messages(maxSize: maxMessageBytes) { await queue.push(message) }
+            } catch {
+                queue.finish()
+                try await group.waitForAll()
+                throw error
+            }
+            queue.finish()
+            try await group.waitForAll()
         }
     }
 
@@ -179,30 +194,74 @@ public struct WebSocketStreamController: Sendable {
         var access: TopicAccess
     }
 
-    /// Publishes the event in `text`, answering what `POST /v1/events` would.
-    private func publish(_ text: String, publisher: Publisher) async -> Data {
-        guard publisher.canPublish else { return ProblemDetails.publishScopeRequired().jsonData() }
-        let event: Event
+    /// The answer to each message, in order: what `POST /v1/events` answers for its event, or a problem. The
+    /// events admitted are appended in one batch, in order.
+    private func answers(to messages: [WebSocketMessage], publisher: Publisher) async -> [Data] {
+        var answers: [Data] = []
+        var events: [Event] = []
+        var positions: [Int] = []
+        for message in messages {
+            switch admit(message, publisher: publisher) {
+            case .success(let event):
+                positions.append(answers.count)
+                events.append(event)
+                answers.append(Data())
+            case .failure(let problem):
+                answers.append(problem.jsonData())
+            }
+        }
+        for (position, answer) in zip(positions, await publish(events)) { answers[position] = answer }
+        return answers
+    }
+
+    /// The event a message holds, if its key may publish it.
+    private func admit(_ message: WebSocketMessage, publisher: Publisher) -> Result<Event, ProblemDetails> {
+        guard case .text(let text) = message else {
+            return .failure(
+                ProblemDetails.invalidEvent(
+                    "binary messages are not read; send each event as a text message holding one event in the "
+                        + "structured CloudEvents JSON format"))
+        }
+        guard publisher.canPublish else { return .failure(ProblemDetails.publishScopeRequired()) }
         do {
             if let key = publisher.key { try rateLimits?.check(key) }
-            event = try Event.decode(json: Data(text.utf8))
+            let event = try Event.decode(json: Data(text.utf8))
             try EventsController.checkAdmission(
                 [event], access: publisher.access, signatures: signatures, metrics: metrics)
+            return .success(event)
         } catch let problem as ProblemDetails {
-            return problem.jsonData()
+            return .failure(problem)
         } catch let error as EventDecodingError {
-            return ProblemDetails.invalidEvent(error.description).jsonData()
+            return .failure(ProblemDetails.invalidEvent(error.description))
         } catch {
-            return ProblemDetails.invalidEvent("\(error)").jsonData()
+            return .failure(ProblemDetails.invalidEvent("\(error)"))
         }
+    }
+
+    /// Appends `events` in one batch and answers each as `POST /v1/events` would. When the store refuses one
+    /// of them, each is appended alone, so that the refusal is that event's answer only; when the store fails,
+    /// each gets the problem.
+    private func publish(_ events: [Event]) async -> [Data] {
+        guard !events.isEmpty else { return [] }
         do {
-            let results = try await EventsController.append([event], to: store)
+            let results = try await store.append(events)
             metrics.recordPublished(results)
-            return PublishedEvents(results: results).jsonData()
-        } catch let problem as ProblemDetails {
-            return problem.jsonData()
+            return results.map { PublishedEvents(results: [$0]).jsonData() }
+        } catch is EventBatchError where events.count > 1 {
+            var answers: [Data] = []
+            for event in events { answers += await publish([event]) }
+            return answers
         } catch {
-            return ProblemDetails.storeFailure("\(error)").jsonData()
+            let problem: ProblemDetails =
+                switch error {
+                case let error as EventBatchError:
+                    ProblemDetails.invalidEvent(
+                        error.description,
+                        errors: [.init(index: error.index, attribute: nil, detail: "\(error.underlying)")])
+                case let error as EventLogError: ProblemDetails.storeError(error)
+                default: ProblemDetails.storeFailure("\(error)")
+                }
+            return Array(repeating: problem.jsonData(), count: events.count)
         }
     }
 }

@@ -36,6 +36,7 @@ var commands = map[string]func([]string) error{
 	"herald-publish": heraldPublish,
 	"herald-consume": heraldConsume,
 	"herald-latency": heraldLatency,
+	"herald-stream":  heraldStream,
 	"redis-consume":  redisConsume,
 	"redis-latency":  redisLatency,
 	"nats-publish":   natsPublish,
