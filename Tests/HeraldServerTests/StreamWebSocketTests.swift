@@ -214,9 +214,9 @@ struct GrantScopesMiddleware: RouterMiddleware {
         let store = InMemoryEventStore()
         try await LiveServer.run(LiveServer.herald(store: store)) { port in
             try await withWebSocket(port: port, query: "topic=nothing") { _, outbound in
-                for index in 0..<50 { try await outbound.write(.text(structuredEvent(id: "quick-\(index)"))) }
+                for index in 0..<300 { try await outbound.write(.text(structuredEvent(id: "quick-\(index)"))) }
             }
-            try await waitUntil("the 50 events to be stored") { try await store.lastSequence() == 50 }
+            try await waitUntil("the 300 events to be stored") { try await store.lastSequence() == 300 }
         }
     }
 

@@ -4,8 +4,10 @@ import Synchronization
 /// one that commits them.
 ///
 /// The reader runs ahead of the commits by up to `capacity` messages, so a client may send without waiting
-/// for answers; the committer takes every message waiting at once, so that they share one append. Both
-/// waits end when their task is cancelled.
+/// for answers; the committer takes every message waiting at once, so that they share one append. The
+/// reader's wait ends when its task is cancelled; the committer's ends only with a message or ``finish()``,
+/// so that every message read is published even when the connection is ending: the reader must call
+/// ``finish()`` when it stops, however it stops.
 final class WebSocketPublishQueue<Message: Sendable>: Sendable {
     private struct State {
         var messages: [Message] = []
@@ -67,9 +69,9 @@ final class WebSocketPublishQueue<Message: Sendable>: Sendable {
     }
 
     /// Takes every waiting message, in order, waiting for one while none waits; empty once the queue is
-    /// finished and drained, or the task is cancelled.
+    /// finished and drained. It does not end early when its task is cancelled (see the type's summary).
     func takeAll() async -> [Message] {
-        while !Task.isCancelled {
+        while true {
             let (taken, pusher, finished) = state.withLock {
                 state -> ([Message], CheckedContinuation<Void, Never>?, Bool) in
                 guard !state.messages.isEmpty else { return ([], nil, state.finished) }
@@ -80,19 +82,14 @@ final class WebSocketPublishQueue<Message: Sendable>: Sendable {
             pusher?.resume()
             if !taken.isEmpty { return taken }
             if finished { return [] }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { continuation in
-                    let mustWait = state.withLock { state in
-                        guard state.messages.isEmpty, !state.finished, !Task.isCancelled else { return false }
-                        state.taker = continuation
-                        return true
-                    }
-                    if !mustWait { continuation.resume() }
+            await withCheckedContinuation { continuation in
+                let mustWait = state.withLock { state in
+                    guard state.messages.isEmpty, !state.finished else { return false }
+                    state.taker = continuation
+                    return true
                 }
-            } onCancel: {
-                state.withLock { $0.takeTaker() }?.resume()
+                if !mustWait { continuation.resume() }
             }
         }
-        return []
     }
 }

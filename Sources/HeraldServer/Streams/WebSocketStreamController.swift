@@ -160,7 +160,8 @@ public struct WebSocketStreamController: Sendable {
     /// Reads the client's messages and answers each, in order. Reading runs ahead of the commits (up to
     /// ``readAhead`` messages), so a client may send without waiting, and the messages that arrive while an
     /// append commits are appended together in the next one, in the order they came. When reading ends, with
-    /// the client's close or a message over the limit, what was read is still published and answered.
+    /// the client's close, a message over the limit or the end of the stream, what was read is still
+    /// published, and answered while the socket takes answers.
     private func receive(
         from inbound: WebSocketInboundStream,
         answeringOn outbound: WebSocketOutboundWriter,
@@ -169,9 +170,17 @@ public struct WebSocketStreamController: Sendable {
         let queue = WebSocketPublishQueue<WebSocketMessage>(capacity: Self.readAhead)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
+                var answering = true
                 while case let messages = await queue.takeAll(), !messages.isEmpty {
-                    for answer in await answers(to: messages, publisher: publisher) {
-                        try await outbound.writeTextMessage(String(decoding: answer, as: UTF8.self))
+                    let answers = await answers(to: messages, publisher: publisher)
+                    guard answering else { continue }
+                    do {
+                        for answer in answers {
+                            try await outbound.writeTextMessage(String(decoding: answer, as: UTF8.self))
+                        }
+                    } catch {
+                        // The socket is closing: publish the rest of what was read, unanswered.
+                        answering = false
                     }
                 }
             }
