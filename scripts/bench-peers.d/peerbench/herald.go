@@ -89,48 +89,69 @@ func heraldPublish(args []string) error {
 	client := httpClient(*conns)
 	endpoint := *url + "/v1/events"
 	data := payload("")
-	var claimed, stored atomic.Int64
-	var errs firstError
-	var lat Latencies
+	load := newPublishLoad(*seconds)
+	load.run(*conns, func() {
+		var b bytes.Buffer
+		local := make([]time.Duration, 0, 1024)
+		for time.Now().Before(load.deadline) {
+			first := load.claimed.Add(int64(*batch)) - int64(*batch)
+			if first >= *count {
+				break
+			}
+			n := *batch
+			if rest := *count - first; rest < int64(n) {
+				n = int(rest)
+			}
+			contentType, body := eventsBody(&b, *prefix, first, n, "/bench", *typ, data)
+			t0 := time.Now()
+			status, answer, err := post(client, endpoint, contentType, body)
+			if err != nil {
+				load.errs.Add("%v", err)
+				continue
+			}
+			if status != http.StatusCreated {
+				load.errs.Add("status %d: %.200s", status, answer)
+				continue
+			}
+			local = append(local, time.Since(t0))
+			load.stored.Add(int64(n))
+		}
+		load.lat.AddAll(local)
+	})
+	return load.result()
+}
+
+// publishLoad is what the workers of a publishing case share: the next event index to claim, the events
+// stored, the first errors, the latencies, and when to stop.
+type publishLoad struct {
+	claimed, stored atomic.Int64
+	errs            firstError
+	lat             Latencies
+	start, deadline time.Time
+}
+
+func newPublishLoad(seconds float64) *publishLoad {
 	start := time.Now()
-	deadline := start.Add(time.Duration(*seconds * float64(time.Second)))
+	return &publishLoad{start: start, deadline: start.Add(time.Duration(seconds * float64(time.Second)))}
+}
+
+// run runs work on n goroutines and waits for all of them.
+func (l *publishLoad) run(n int, work func()) {
 	var wg sync.WaitGroup
-	for w := 0; w < *conns; w++ {
+	for w := 0; w < n; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var b bytes.Buffer
-			local := make([]time.Duration, 0, 1024)
-			for time.Now().Before(deadline) {
-				first := claimed.Add(int64(*batch)) - int64(*batch)
-				if first >= *count {
-					break
-				}
-				n := *batch
-				if rest := *count - first; rest < int64(n) {
-					n = int(rest)
-				}
-				contentType, body := eventsBody(&b, *prefix, first, n, "/bench", *typ, data)
-				t0 := time.Now()
-				status, answer, err := post(client, endpoint, contentType, body)
-				if err != nil {
-					errs.Add("%v", err)
-					continue
-				}
-				if status != http.StatusCreated {
-					errs.Add("status %d: %.200s", status, answer)
-					continue
-				}
-				local = append(local, time.Since(t0))
-				stored.Add(int64(n))
-			}
-			lat.AddAll(local)
+			work()
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start).Seconds()
-	p50, p99 := lat.Percentiles()
-	return printResult(Result{Events: stored.Load(), Seconds: elapsed, P50: p50, P99: p99, Errors: errs.count, Detail: errs.Detail()})
+}
+
+// result prints the case's result: events stored over the time since the start.
+func (l *publishLoad) result() error {
+	p50, p99 := l.lat.Percentiles()
+	return printResult(Result{Events: l.stored.Load(), Seconds: time.Since(l.start).Seconds(), P50: p50, P99: p99, Errors: l.errs.count, Detail: l.errs.Detail()})
 }
 
 // createGroup makes the consumer group (PUT /v1/groups/{name}).

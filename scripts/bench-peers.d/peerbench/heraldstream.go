@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/websocket"
@@ -28,66 +26,54 @@ func heraldStream(args []string) error {
 	// A topic nothing published matches, so that the socket carries only answers back.
 	endpoint := strings.Replace(*url, "http", "ws", 1) + "/v1/ws?topic=bench.nothing"
 	data := payload("")
-	var claimed, stored atomic.Int64
-	var errs firstError
-	var lat Latencies
-	start := time.Now()
-	deadline := start.Add(time.Duration(*seconds * float64(time.Second)))
-	var wg sync.WaitGroup
-	for c := 0; c < *conns; c++ {
-		wg.Add(1)
+	load := newPublishLoad(*seconds)
+	load.run(*conns, func() {
+		ws, err := websocket.Dial(endpoint, "", *url)
+		if err != nil {
+			load.errs.Add("dial: %v", err)
+			return
+		}
+		defer ws.Close()
+		sent := make(chan time.Time, *window)
+		done := make(chan struct{})
 		go func() {
-			defer wg.Done()
-			ws, err := websocket.Dial(endpoint, "", *url)
-			if err != nil {
-				errs.Add("dial: %v", err)
-				return
-			}
-			defer ws.Close()
-			sent := make(chan time.Time, *window)
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				local := make([]time.Duration, 0, 4096)
-				defer func() { lat.AddAll(local) }()
-				for t0 := range sent {
-					ws.SetReadDeadline(time.Now().Add(30 * time.Second))
-					var answer string
-					if err := websocket.Message.Receive(ws, &answer); err != nil {
-						errs.Add("receive: %v", err)
-						return
-					}
-					if !strings.Contains(answer, `"events"`) {
-						errs.Add("answer: %.200s", answer)
-						continue
-					}
-					local = append(local, time.Since(t0))
-					stored.Add(1)
-				}
-			}()
-			var b bytes.Buffer
-			for time.Now().Before(deadline) {
-				index := claimed.Add(1) - 1
-				if index >= *count {
-					break
-				}
-				_, body := eventsBody(&b, *prefix, index, 1, "/bench", *typ, data)
-				select {
-				case sent <- time.Now():
-				case <-done:
+			defer close(done)
+			local := make([]time.Duration, 0, 4096)
+			defer func() { load.lat.AddAll(local) }()
+			for t0 := range sent {
+				ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+				var answer string
+				if err := websocket.Message.Receive(ws, &answer); err != nil {
+					load.errs.Add("receive: %v", err)
 					return
 				}
-				if err := websocket.Message.Send(ws, string(body)); err != nil {
-					errs.Add("send: %v", err)
-					break
+				if !strings.Contains(answer, `"events"`) {
+					load.errs.Add("answer: %.200s", answer)
+					continue
 				}
+				local = append(local, time.Since(t0))
+				load.stored.Add(1)
 			}
-			close(sent)
-			<-done
 		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start).Seconds()
-	p50, p99 := lat.Percentiles()
-	return printResult(Result{Events: stored.Load(), Seconds: elapsed, P50: p50, P99: p99, Errors: errs.count, Detail: errs.Detail()})
+		var b bytes.Buffer
+		for time.Now().Before(load.deadline) {
+			index := load.claimed.Add(1) - 1
+			if index >= *count {
+				break
+			}
+			_, body := eventsBody(&b, *prefix, index, 1, "/bench", *typ, data)
+			select {
+			case sent <- time.Now():
+			case <-done:
+				return
+			}
+			if err := websocket.Message.Send(ws, string(body)); err != nil {
+				load.errs.Add("send: %v", err)
+				break
+			}
+		}
+		close(sent)
+		<-done
+	})
+	return load.result()
 }
