@@ -171,7 +171,8 @@ struct GrantScopesMiddleware: RouterMiddleware {
     @Test func eventsSentWithoutWaitingAreAnsweredAndStoredInOrder() async throws {
         let store = InMemoryEventStore()
         let count = 300
-        let (malformed, repeated) = (150, 200)
+        // A message that is not JSON, one with an invalid event (an empty id) and a repeat of an earlier event.
+        let (malformed, invalid, repeated) = (150, 180, 200)
         try await LiveServer.run(LiveServer.herald(store: store)) { port in
             let answers = Mutex<[String]>([])
             try await withWebSocket(port: port, query: "topic=nothing") { messages, outbound in
@@ -179,6 +180,7 @@ struct GrantScopesMiddleware: RouterMiddleware {
                     let text =
                         switch index {
                         case malformed: #"{"specversion":"1.0","id":"#
+                        case invalid: structuredEvent(id: "")
                         case repeated: structuredEvent(id: "ws-10")
                         default: structuredEvent(id: "ws-\(index)")
                         }
@@ -191,8 +193,9 @@ struct GrantScopesMiddleware: RouterMiddleware {
             }
             let received = answers.withLock { $0 }
             #expect(try jsonObject(received[malformed])["status"] as? Int == 400)
+            #expect(try jsonObject(received[invalid])["status"] as? Int == 400)
             var expectedSequence: Int64 = 1
-            for index in 0..<count where index != malformed {
+            for index in 0..<count where index != malformed && index != invalid {
                 let entry = try #require(
                     try JSONDecoder().decode(PublishBody.self, from: Data(received[index].utf8)).events.first)
                 if index == repeated {
@@ -205,7 +208,7 @@ struct GrantScopesMiddleware: RouterMiddleware {
                 }
             }
             let stored = try await store.read(after: 0, filter: EventFilter(), limit: 1_000).events.map(\.event.id)
-            #expect(stored == (0..<count).filter { $0 != malformed && $0 != repeated }.map { "ws-\($0)" })
+            #expect(stored == (0..<count).filter { ![malformed, invalid, repeated].contains($0) }.map { "ws-\($0)" })
         }
     }
 

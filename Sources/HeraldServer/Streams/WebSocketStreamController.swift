@@ -253,24 +253,18 @@ public struct WebSocketStreamController: Sendable {
     private func publish(_ events: [Event]) async -> [Data] {
         guard !events.isEmpty else { return [] }
         do {
-            let results = try await store.append(events)
+            let results = try await EventsController.append(events, to: store)
             metrics.recordPublished(results)
             return results.map { PublishedEvents(results: [$0]).jsonData() }
-        } catch is EventBatchError where events.count > 1 {
+        } catch let problem as ProblemDetails where events.count > 1 && problem.errors != nil {
+            // The store refused one event of the batch (the problem names it): each alone gets its own answer.
             var answers: [Data] = []
             for event in events { answers += await publish([event]) }
             return answers
-        } catch {
-            let problem: ProblemDetails =
-                switch error {
-                case let error as EventBatchError:
-                    ProblemDetails.invalidEvent(
-                        error.description,
-                        errors: [.init(index: error.index, attribute: nil, detail: "\(error.underlying)")])
-                case let error as EventLogError: ProblemDetails.storeError(error)
-                default: ProblemDetails.storeFailure("\(error)")
-                }
+        } catch let problem as ProblemDetails {
             return Array(repeating: problem.jsonData(), count: events.count)
+        } catch {
+            return Array(repeating: ProblemDetails.storeFailure("\(error)").jsonData(), count: events.count)
         }
     }
 }
