@@ -148,8 +148,7 @@ extension SQLiteEventStore {
     /// Runs queued poll rounds and acks until the queue is empty, together: one statement that writes when
     /// that is all a batch needs, else one transaction, so that concurrent polls and acks share one commit, and
     /// its sync to the disk when they carry acknowledgements (a commit without them does not wait for the
-    /// disk). See
-    /// ``GroupCommitQueue/drain(mapError:retriesAlone:commit:)``.
+    /// disk). See ``GroupCommitQueue/drain(mapError:retriesAlone:commit:)``.
     func flushPolls() async {
         await pollQueue.drain(mapError: { SQLiteStorageFailure.map($0, path: path, operation: "poll or ack") }) {
             requests in
