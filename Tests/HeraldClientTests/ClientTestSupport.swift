@@ -3,6 +3,7 @@ import Foundation
 import Herald
 import HeraldClient
 import HeraldServer
+import HeraldTesting
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -96,7 +97,7 @@ struct DeadlineExceeded: Error, CustomStringConvertible {
 
 /// Runs `body`, cancelling it and throwing ``DeadlineExceeded`` if it has not returned within `duration`.
 func withDeadline<Value: Sendable>(
-    _ duration: Duration = .seconds(10), _ body: @Sendable @escaping () async throws -> Value
+    _ duration: Duration = testHangLimit, _ body: @Sendable @escaping () async throws -> Value
 ) async throws -> Value {
     try await withThrowingTaskGroup(of: Value?.self) { group in
         group.addTask { try await body() }

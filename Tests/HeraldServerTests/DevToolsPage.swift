@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTesting
 import HummingbirdWSClient
 import Logging
 
@@ -85,9 +86,10 @@ final class DevToolsPage {
         return (answer["result"] as? [String: Any])?["value"]
     }
 
-    /// Evaluates `condition` until it is `true` or `deadline` passes; answers whether it became true. A
+    /// Evaluates `condition` until it is `true` or `limit` passes; answers whether it became true. A
     /// condition that throws (the page is still loading) counts as false.
-    func waitUntil(_ condition: String, deadline: ContinuousClock.Instant) async throws -> Bool {
+    func waitUntil(_ condition: String, within limit: Duration = testHangLimit) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
         while true {
             if (try? await evaluate(condition)) as? Bool == true { return true }
             guard ContinuousClock.now < deadline else { return false }

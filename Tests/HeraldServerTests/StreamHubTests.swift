@@ -41,7 +41,7 @@ final class CountingEventLog: EventLog {
 /// Runs `hub` as a service for the length of `body`, then shuts it down gracefully.
 func withRunningHub(_ hub: EventStreamHub, _ body: @escaping @Sendable () async throws -> Void) async throws {
     let group = ServiceGroup(configuration: .init(services: [hub], logger: quietLogger))
-    try await withDeadline(.seconds(20), "the hub test") {
+    try await withDeadline(testHangLimit, "the hub test") {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             do {
@@ -169,7 +169,7 @@ func nextSequences(_ count: Int, of subscription: inout EventStreamSubscription)
         let store = InMemoryEventStore()
         let hub = EventStreamHub(store: store, bufferLimit: 8, logger: quietLogger)
         let group = ServiceGroup(configuration: .init(services: [hub], logger: quietLogger))
-        try await withDeadline(.seconds(10), "graceful shutdown of the hub") {
+        try await withDeadline(testHangLimit, "graceful shutdown of the hub") {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 let termination = StreamTermination()
@@ -209,7 +209,7 @@ func nextSequences(_ count: Int, of subscription: inout EventStreamSubscription)
 
     @Test func aTerminationCancelsWritesThatAreStuck() async throws {
         let termination = StreamTermination()
-        let outcome = try await withDeadline(.seconds(10), "the stuck write is cancelled") {
+        let outcome = try await withDeadline(testHangLimit, "the stuck write is cancelled") {
             let writer = Task { () async throws -> StreamEndReason? in
                 do {
                     try await termination.cancelling {

@@ -176,13 +176,12 @@ import Testing
         let application = LiveServer.herald(store: store)({ channel in
             portContinuation.yield(channel.localAddress?.port ?? 0)
         })
-        // The drain's own limit: a stream that held the shutdown up would keep it waiting this long, until the
-        // group cancels what is left.
-        let drainLimit = Duration.seconds(15)
+        // No drain limit: the group never cancels what holds the shutdown up, so the shutdown ends only if the
+        // open stream ends of itself. A stream that held it up would hang the test until the hang limit.
         var configuration = ServiceGroupConfiguration(services: [application], logger: quietLogger)
-        configuration.maximumGracefulShutdownDuration = drainLimit
+        configuration.maximumGracefulShutdownDuration = nil
         let serviceGroup = ServiceGroup(configuration: configuration)
-        try await withDeadline(.seconds(30), "graceful shutdown with an open stream") {
+        try await withDeadline(testHangLimit, "graceful shutdown with an open stream") {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await serviceGroup.run() }
                 var portIterator = ports.makeAsyncIterator()
@@ -191,14 +190,10 @@ import Testing
                 _ = try await store.append(Event(id: "e-1", source: "/shop", type: "orders.placed"))
                 #expect(try await stream.nextEvent()?.sequence == 1)
 
-                // The client neither reads on nor disconnects: the stream must end of itself, before the drain's
-                // limit, at which the group would cancel a stream that held the shutdown up. On a quiet machine the
-                // whole shutdown takes 3 ms (6-10 ms with the cores busy).
-                let shutdownStarted = ContinuousClock.now
+                // The client neither reads on nor disconnects: the stream must end of itself. On a quiet machine
+                // the whole shutdown takes 3 ms (6-10 ms with the cores busy).
                 await serviceGroup.triggerGracefulShutdown()
                 try await tasks.next()
-                let shutdown = ContinuousClock.now - shutdownStarted
-                #expect(shutdown < drainLimit, "the shutdown took \(shutdown): an open stream held it up")
                 // The client sees its stream end.
                 #expect(await stream.eventsUntilEnd().isEmpty)
             }

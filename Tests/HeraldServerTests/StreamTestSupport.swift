@@ -37,7 +37,7 @@ func withDeadline<Value: Sendable>(
 /// Waits until `condition` holds, checking every few milliseconds, or throws ``DeadlineExceeded``.
 func waitUntil(
     _ what: String,
-    within limit: Duration = .seconds(10),
+    within limit: Duration = testHangLimit,
     _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + limit
@@ -54,7 +54,7 @@ let quietLogger: Logger = {
 }()
 
 /// Runs an application on a real socket, 127.0.0.1 and a port the system picks, for the length of a test,
-/// then shuts it down gracefully, failing if that takes longer than a few seconds.
+/// then shuts it down gracefully, failing if the shutdown hangs.
 enum LiveServer {
     /// Builds the application to run, given the `onServerRunning` that reports its port.
     typealias Build = @Sendable (_ onServerRunning: @escaping @Sendable (any Channel) async -> Void) -> any Service
@@ -76,7 +76,7 @@ enum LiveServer {
     /// Runs the application `build` makes and `test` against its port, within `limit`.
     static func run(
         _ build: Build,
-        within limit: Duration = .seconds(30),
+        within limit: Duration = testHangLimit,
         _ test: @escaping @Sendable (_ port: Int) async throws -> Void
     ) async throws {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -102,9 +102,9 @@ enum LiveServer {
                 throw error
             }
             await serviceGroup.triggerGracefulShutdown()
-            // A guard against a shutdown that hangs, generous for a loaded machine: it ends at once when it ends.
+            // A guard against a shutdown that hangs: it ends at once when the shutdown does.
             tasks.addTask {
-                try await Task.sleep(for: .seconds(15))
+                try await Task.sleep(for: testHangLimit)
                 throw DeadlineExceeded(what: "graceful shutdown of the server")
             }
             try await tasks.next()
