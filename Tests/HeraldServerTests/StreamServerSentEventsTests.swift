@@ -79,7 +79,7 @@ import Testing
         try await LiveServer.run(LiveServer.herald(store: InMemoryEventStore())) { port in
             let scrape = {
                 let response = try await HTTPClient.shared.execute(
-                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(10))
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: requestHangLimit)
                 return String(buffer: try await response.body.collect(upTo: 1 << 20))
             }
             let first = try await ServerSentEventsClient.connect(port: port)

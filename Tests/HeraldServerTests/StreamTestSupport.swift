@@ -47,6 +47,9 @@ func waitUntil(
     }
 }
 
+/// ``testHangLimit`` as a request timeout of AsyncHTTPClient.
+let requestHangLimit = TimeAmount.seconds(testHangLimit.components.seconds)
+
 let quietLogger: Logger = {
     var logger = Logger(label: "herald.test")
     logger.logLevel = .warning
@@ -161,7 +164,7 @@ struct ServerSentEventsClient {
         var request = HTTPClientRequest(
             url: "\(scheme)://127.0.0.1:\(port)/v1/stream\(query.isEmpty ? "" : "?" + query)")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await client.execute(request, timeout: .seconds(10))
+        let response = try await client.execute(request, timeout: requestHangLimit)
         return Self(response: response, body: response.body.makeAsyncIterator())
     }
 
@@ -224,7 +227,7 @@ func publishBatch(port: Int, _ events: [Event]) async throws -> Int {
     request.method = .POST
     request.headers.add(name: "Content-Type", value: Event.jsonBatchMediaType)
     request.body = .bytes(ByteBuffer(data: Event.jsonBatchData(events)))
-    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    let response = try await HTTPClient.shared.execute(request, timeout: requestHangLimit)
     _ = try await response.body.collect(upTo: 1 << 20)
     return Int(response.status.code)
 }

@@ -82,7 +82,7 @@ struct GrantScopesMiddleware: RouterMiddleware {
                 for _ in 0..<2 { received.append(try #require(try await socket.nextText())) }
             }
             let response = try await HTTPClient.shared.execute(
-                HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/events?after=0"), timeout: .seconds(10))
+                HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/events?after=0"), timeout: requestHangLimit)
             let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
             #expect(body == #"{"events":["# + received.joined(separator: ",") + #"],"next_after":2}"#)
             let first = try jsonObject(received[0])
@@ -130,7 +130,7 @@ struct GrantScopesMiddleware: RouterMiddleware {
             request.method = .POST
             request.headers.add(name: "Content-Type", value: Event.jsonMediaType)
             request.body = .bytes(ByteBuffer(string: structuredEvent(id: "ws-1")))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let response = try await HTTPClient.shared.execute(request, timeout: requestHangLimit)
             #expect(String(buffer: try await response.body.collect(upTo: 1 << 20)) == repeated)
             #expect(repeated.contains(#""duplicate":true"#))
         }

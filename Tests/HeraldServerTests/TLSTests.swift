@@ -61,12 +61,13 @@ struct TLSTests {
                     publish.method = .POST
                     publish.headers.add(name: "Content-Type", value: Event.jsonMediaType)
                     publish.body = .bytes(ByteBuffer(data: events(1, prefix: "tls")[0].jsonData()))
-                    let published = try await client.execute(publish, timeout: .seconds(10))
+                    let published = try await client.execute(publish, timeout: requestHangLimit)
                     _ = try await published.body.collect(upTo: 1 << 20)
                     #expect(published.status.code == 201)
 
                     let read = try await client.execute(
-                        HTTPClientRequest(url: "https://127.0.0.1:\(port)/v1/events?after=0"), timeout: .seconds(10))
+                        HTTPClientRequest(url: "https://127.0.0.1:\(port)/v1/events?after=0"), timeout: requestHangLimit
+                    )
                     let body = String(buffer: try await read.body.collect(upTo: 1 << 20))
                     #expect(read.status.code == 200)
                     #expect(body.contains(#""id":"tls-0""#))

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Herald
+import HeraldTesting
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -16,7 +17,7 @@ import Testing
         let child = try ServeProcess.run(
             ["serve", "--host", "127.0.0.1", "--port", "0"] + arguments, environment: environment)
         let output = try await child.allErrorLines(timeout: .seconds(30))
-        let status = try await child.waitForExit(timeout: .seconds(20))
+        let status = try await child.waitForExit(timeout: testHangLimit)
         return (status, output.joined(separator: "\n"))
     }
 
@@ -90,7 +91,7 @@ import Testing
             let second = try await ServeProcess([], environment: ["HERALD_STORE": url])
             defer { second.killNow() }
             let response = try await HTTPClient.shared.execute(
-                HTTPClientRequest(url: "\(second.baseURL)/v1/events?after=0"), timeout: .seconds(10))
+                HTTPClientRequest(url: "\(second.baseURL)/v1/events?after=0"), timeout: requestHangLimit)
             let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
             #expect(body.contains(#""id":"kept""#), "\(body)")
             #expect(try await second.stop() == 0)

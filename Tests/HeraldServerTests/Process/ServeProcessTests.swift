@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Herald
 import HeraldSQLite
+import HeraldTesting
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -16,7 +17,7 @@ import Testing
         if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         let event = Event(id: id, source: "/process-test", type: "test.published")
         request.body = .bytes(ByteBuffer(bytes: event.jsonData()))
-        return try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        return try await HTTPClient.shared.execute(request, timeout: requestHangLimit)
     }
 
     static func temporaryDatabase() -> String {
@@ -96,7 +97,7 @@ import Testing
     @Test func refusesANonLoopbackHostWithoutKeysAndSaysHowToFixIt() async throws {
         let child = try ServeProcess.run(["serve", "--host", "0.0.0.0", "--store", "memory"])
         let output = try await child.allErrorLines(timeout: .seconds(30))
-        let status = try await child.waitForExit(timeout: .seconds(20))
+        let status = try await child.waitForExit(timeout: testHangLimit)
         #expect(status != 0)
         let text = output.joined(separator: "\n")
         #expect(text.contains("refusing to listen on '0.0.0.0' without API keys"), "\(text)")
@@ -107,7 +108,7 @@ import Testing
         let child = try ServeProcess.run(
             ["serve", "--store", "memory"], environment: ["HERALD_API_KEYS": "ci:short:publish"])
         let output = try await child.allErrorLines(timeout: .seconds(30))
-        #expect(try await child.waitForExit(timeout: .seconds(20)) != 0)
+        #expect(try await child.waitForExit(timeout: testHangLimit) != 0)
         #expect(output.joined().contains("use at least 16"), "\(output)")
         #expect(!output.joined().contains("short:publish"))
     }
@@ -123,7 +124,7 @@ import Testing
 
         var request = HTTPClientRequest(url: "\(server.baseURL)/metrics")
         request.headers.add(name: "Authorization", value: "Bearer \(secret)")
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: requestHangLimit)
         #expect(response.status == .ok)
         let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
         #expect(text.contains(#"herald_events_published_total{outcome="stored"} 1"#))
@@ -142,7 +143,7 @@ import Testing
         let query = try ServeProcess.run(
             ["query", "--server", server.baseURL, "--limit", "1000"], closedStandardOutput: true)
         let output = try await query.allErrorLines(timeout: .seconds(30))
-        #expect(try await query.waitForExit(timeout: .seconds(20)) == 0)
+        #expect(try await query.waitForExit(timeout: testHangLimit) == 0)
         #expect(!output.joined().contains("Fatal error"), "\(output)")
         #expect(try await server.stop() == 0)
     }
