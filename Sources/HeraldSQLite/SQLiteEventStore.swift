@@ -247,9 +247,17 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
     /// Waits for the operations under way to end, then closes the database.
     ///
     /// Waiting calls (``poll(group:max:wait:)``, ``waitForEvents(after:timeout:)``) end at once with
-    /// ``EventLogError/Code/closed``. Closing a closed store does nothing.
+    /// ``EventLogError/Code/closed``. Closing a closed store does nothing. Closing goes on to the end even when the
+    /// calling task is cancelled, as by a shutdown cut short: the files are closed and the write-ahead log synced.
     public func close() async throws {
         guard await gate.close(wake: { changes.signal() }) else { return }
+        // A task of its own, which the caller's cancellation does not reach: the thread pool refuses work for a
+        // cancelled task, and a connection left open would keep its file and lose the final checkpoint's sync.
+        try await Task { try await self.closeDatabase() }.value
+    }
+
+    /// Syncs and closes the connections and the thread pool, once every operation has ended.
+    private func closeDatabase() async throws {
         var failure: (any Error)?
         // Closing checkpoints the write-ahead log into the file and removes it: that must be synced even
         // when the last commit was a poll's soft one, or a power loss right after could lose durable events.

@@ -79,6 +79,25 @@ import Testing
         }
     }
 
+    /// A close called from a cancelled task (a test's time limit, a shutdown cut short) still closes the files:
+    /// the file is free for the next store, which finds every event, and a connection left open would also trip
+    /// sqlite-nio's check when the store goes away.
+    @Test func aCloseFromACancelledTaskStillClosesTheFile() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("events.sqlite").path
+            let store = try await SQLiteEventStore.open(path: path)
+            _ = try await store.append(makeEvent("kept"))
+            let closing = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                try await store.close()
+            }
+            try await closing.value
+            await #expect(throws: EventLogError.self) { try await store.lastSequence() }
+            let reopened = try await withStore(at: path) { store in try await store.lastSequence() }
+            #expect(reopened == 1)
+        }
+    }
+
     @Test func refusesACorruptFileWithAClearError() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("garbage.sqlite").path
