@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTesting
 
 #if canImport(Glibc)
     import Glibc
@@ -42,7 +43,7 @@ final class HeadlessChromium {
 
     /// Starts the browser with DevTools on a free loopback port and waits, up to `timeout`, until it says
     /// which port that is.
-    static func launch(windowWidth: Int = 1360, windowHeight: Int = 940, timeout: Duration = .seconds(20))
+    static func launch(windowWidth: Int = 1360, windowHeight: Int = 940, timeout: Duration = testHangLimit)
         async throws -> HeadlessChromium
     {
         guard let executable else {
