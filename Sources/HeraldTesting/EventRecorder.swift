@@ -87,7 +87,7 @@ public final class EventRecorder: EventPublisher, Sendable {
     public func waitForEvents(
         matching pattern: String,
         count: Int = 1,
-        timeout: Duration = .seconds(10)
+        timeout: Duration = testHangLimit
     ) async throws -> [Event] {
         let pattern = try TopicPattern(pattern)
         let id = state.withLock { state in

@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func durableObserverCatchesUpOnExactlyWhatItMissedAfterARestart() async throws {
-        let report = try await withTimeLimit(.seconds(60), "the observer scenario") {
+        let report = try await withTimeLimit(testHangLimit, "the observer scenario") {
             try await ObserverScenario.run(eventsPerRound: 4) { _ in }
         }
         #expect(report.restart.beforeRestart == (1...4).map { "story-3-\($0)" })

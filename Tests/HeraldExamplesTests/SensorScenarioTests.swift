@@ -57,7 +57,7 @@ import Testing
         configuration.window = window
         configuration.sustainedReadings = 3
         let store = try await SQLiteEventStore.openTemporary()
-        let report = try await withTimeLimit(.seconds(60), "the sensor scenario") { [configuration] in
+        let report = try await withTimeLimit(testHangLimit, "the sensor scenario") { [configuration] in
             try await SensorScenario.run(
                 configuration, channel: .store(store), clock: SimulatedWallClock(start: Self.start)
             ) { _ in }
@@ -95,7 +95,7 @@ import Testing
         var configuration = SensorScenario.Configuration()
         configuration.readingsPerSensor = 40
         let store = try await SQLiteEventStore.openTemporary()
-        let report = try await withTimeLimit(.seconds(60), "the sensor scenario") { [configuration] in
+        let report = try await withTimeLimit(testHangLimit, "the sensor scenario") { [configuration] in
             try await SensorScenario.run(
                 configuration, channel: .store(store), clock: SimulatedWallClock(start: Self.start)
             ) { _ in }
@@ -122,7 +122,7 @@ import Testing
         configuration.readingsPerSensor = 30
         let server = LiveServer()
         try await server.run { [configuration] client in
-            let report = try await withTimeLimit(.seconds(60), "the sensor scenario against a server") {
+            let report = try await withTimeLimit(testHangLimit, "the sensor scenario against a server") {
                 [configuration] in
                 try await SensorScenario.run(
                     configuration, channel: .server(client), clock: SimulatedWallClock(start: Self.start)

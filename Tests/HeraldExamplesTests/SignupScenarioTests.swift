@@ -23,7 +23,7 @@ import Testing
         configuration.interval = .seconds(2)
         configuration.duplicateRate = 0.3
         let store = try await SQLiteEventStore.openTemporary()
-        let report = try await withTimeLimit(.seconds(60), "the signup scenario") { [configuration] in
+        let report = try await withTimeLimit(testHangLimit, "the signup scenario") { [configuration] in
             try await SignupScenario.run(configuration, store: store, clock: SimulatedWallClock(start: Date())) { _ in }
         }
         let form = SignupForm(duplicateRate: 0.3)
@@ -54,7 +54,7 @@ import Testing
         let store = try await SQLiteEventStore.openTemporary()
         let server = LiveServer()
         try await server.run { [configuration] client in
-            let report = try await withTimeLimit(.seconds(60), "the signup scenario with a server") {
+            let report = try await withTimeLimit(testHangLimit, "the signup scenario with a server") {
                 try await SignupScenario.run(
                     configuration, store: store, clock: SimulatedWallClock(start: Date()), server: client
                 ) { _ in }

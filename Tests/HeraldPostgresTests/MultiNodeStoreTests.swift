@@ -24,7 +24,7 @@ struct MultiNodeStoreTests {
                     try await PostgresEventStore.connect(
                         url: url,
                         configuration: .init(
-                            schema: schema, maximumConnections: 6,
+                            schema: schema, maximumConnections: 6, connectTimeout: testHangLimit,
                             fallbackPollInterval: fallbackPollInterval)
                     )
                 )
@@ -111,10 +111,10 @@ struct MultiNodeStoreTests {
             #expect(
                 committed.withLock(\.count) == writers.count * appendsPerNode + connections * committedPerConnection)
             for (reader, read) in [
-                ("the follower", try await withTimeLimit(.seconds(30), "the follower") { try await following.value }),
+                ("the follower", try await withTimeLimit(testHangLimit, "the follower") { try await following.value }),
                 (
                     "the group",
-                    try await withTimeLimit(.seconds(30), "the group's consumer") { try await consuming.value }
+                    try await withTimeLimit(testHangLimit, "the group's consumer") { try await consuming.value }
                 ),
             ] {
                 let items = read.filter { $0.event.type == "test.item" }
@@ -133,13 +133,13 @@ struct MultiNodeStoreTests {
             // Let the waiter reach its wait: it re-reads the head after every wake, so an append that lands
             // before it waits is found at once, and one after it must come by notification.
             _ = try await nodes[0].append(Event(id: "1", source: "/wake", type: "test.item"))
-            let woke = try await withTimeLimit(.seconds(10), "the waiter on the other node to wake") {
+            let woke = try await withTimeLimit(testHangLimit, "the waiter on the other node to wake") {
                 try await waiting.value
             }
             #expect(woke)
             let second = Task { try await nodes[1].waitForEvents(after: 1, timeout: .seconds(60)) }
             _ = try await nodes[0].append(Event(id: "2", source: "/wake", type: "test.item"))
-            #expect(try await withTimeLimit(.seconds(10), "the second wake") { try await second.value })
+            #expect(try await withTimeLimit(testHangLimit, "the second wake") { try await second.value })
         }
     }
 
@@ -176,7 +176,7 @@ struct MultiNodeStoreTests {
             var event = Event(id: "delayed", source: "/delayed", type: "test.item")
             event.deliverAt = Date().addingTimeInterval(0.3)
             #expect(try await nodes[0].append(event).outcome == .scheduled)
-            let deliveries = try await withTimeLimit(.seconds(20), "the delayed event on the other node") {
+            let deliveries = try await withTimeLimit(testHangLimit, "the delayed event on the other node") {
                 try await polling.value
             }
             #expect(deliveries.map(\.event.id) == ["delayed"])
@@ -281,7 +281,8 @@ struct MultiNodeStoreTests {
             for _ in 0..<4 {
                 group.addTask {
                     try await PostgresEventStore.connect(
-                        url: url, configuration: .init(schema: schema, maximumConnections: 2))
+                        url: url,
+                        configuration: .init(schema: schema, maximumConnections: 2, connectTimeout: testHangLimit))
                 }
             }
             var stores: [PostgresEventStore] = []

@@ -19,7 +19,7 @@ struct PostgresEventStoreFixture: EventStoreFixture {
     func makeStore(clock: any WallClock) async throws -> any EventLog & ConsumerGroupStore {
         try await PostgresEventStore.connect(
             url: try TestDatabase.requireURL(),
-            configuration: .init(schema: schema, maximumConnections: 4),
+            configuration: .init(schema: schema, maximumConnections: 4, connectTimeout: testHangLimit),
             clock: clock
         )
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Herald
 import HeraldPostgres
+import HeraldTesting
 import PostgresNIO
 import Testing
 
@@ -10,7 +11,7 @@ struct PostgresEventStoreTests {
         let schema = TestDatabase.uniqueSchema("store")
         let store = try await PostgresEventStore.connect(
             url: try TestDatabase.requireURL(),
-            configuration: .init(schema: schema, maximumConnections: 4)
+            configuration: .init(schema: schema, maximumConnections: 4, connectTimeout: testHangLimit)
         )
         do {
             try await body(store)
@@ -156,7 +157,7 @@ struct PostgresEventStoreTests {
             let error = await #expect(throws: EventLogError.self) {
                 try await PostgresEventStore.connect(
                     url: try TestDatabase.requireURL(),
-                    configuration: .init(schema: store.schemaName)
+                    configuration: .init(schema: store.schemaName, connectTimeout: testHangLimit)
                 )
             }
             #expect(error?.code == .storage)
@@ -181,7 +182,7 @@ struct PostgresEventStoreTests {
             }
             let migrated = try await PostgresEventStore.connect(
                 url: try TestDatabase.requireURL(),
-                configuration: .init(schema: store.schemaName)
+                configuration: .init(schema: store.schemaName, connectTimeout: testHangLimit)
             )
             #expect(try await migrated.acquire("after", owner: "a", ttl: .seconds(60)) != nil)
             let schedule = Schedule(
@@ -217,7 +218,7 @@ struct PostgresEventStoreTests {
             }
             let migrated = try await PostgresEventStore.connect(
                 url: try TestDatabase.requireURL(),
-                configuration: .init(schema: store.schemaName)
+                configuration: .init(schema: store.schemaName, connectTimeout: testHangLimit)
             )
             let result = try await migrated.poll(group: "g", max: 10, wait: .zero, acknowledging: ["v4lease-1"])
             #expect(result.acknowledged == ["v4lease-1"])
@@ -245,7 +246,7 @@ struct PostgresEventStoreTests {
             let error = await #expect(throws: EventLogError.self) {
                 try await PostgresEventStore.connect(
                     url: "postgres://postgres@127.0.0.1:1/postgres",
-                    configuration: .init(schema: schema)
+                    configuration: .init(schema: schema, connectTimeout: testHangLimit)
                 )
             }
             #expect(error?.code == .invalidArgument, "schema \(schema)")

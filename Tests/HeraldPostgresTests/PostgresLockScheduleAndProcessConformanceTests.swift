@@ -14,7 +14,7 @@ struct PostgresStoreFixture: LockStoreFixture, ScheduleStoreFixture, ProcessStor
     func connect(clock: any WallClock) async throws -> PostgresEventStore {
         try await PostgresEventStore.connect(
             url: try TestDatabase.requireURL(),
-            configuration: .init(schema: schema, maximumConnections: 4),
+            configuration: .init(schema: schema, maximumConnections: 4, connectTimeout: testHangLimit),
             clock: clock
         )
     }

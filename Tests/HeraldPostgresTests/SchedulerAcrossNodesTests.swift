@@ -53,7 +53,7 @@ struct SchedulerAcrossNodesTests {
             connected.append(
                 try await PostgresEventStore.connect(
                     url: url,
-                    configuration: .init(schema: schema, maximumConnections: 4),
+                    configuration: .init(schema: schema, maximumConnections: 4, connectTimeout: testHangLimit),
                     clock: wallClock
                 )
             )
@@ -94,7 +94,7 @@ struct SchedulerAcrossNodesTests {
                 clock.advance(by: .seconds(1))
                 elapsed += 1
             }
-            try await withTimeLimit(.seconds(20), "firing \(count) at \(seconds) s") {
+            try await withTimeLimit(testHangLimit, "firing \(count) at \(seconds) s") {
                 while try await stores[0].lastSequence() < count {
                     _ = try await stores[0].waitForEvents(after: count - 1, timeout: .seconds(3_600))
                 }

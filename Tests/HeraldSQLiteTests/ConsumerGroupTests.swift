@@ -10,7 +10,8 @@ import Testing
         topic: String = "orders.>",
         start: ConsumerGroupConfiguration.StartPosition = .earliest,
         maxAttempts: Int = 3,
-        ackTimeout: Duration = .seconds(30),
+        // Longer than any stall of a loaded machine: tests that let leases expire set it and move a test clock.
+        ackTimeout: Duration = .seconds(3_600),
         ordered: Bool = false
     ) throws -> ConsumerGroupConfiguration {
         ConsumerGroupConfiguration(

@@ -198,7 +198,7 @@ struct HostileInputTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func rawLineBreaksInHeaderValuesAreRefusedAsMalformedHTTP() async throws {
         try await buildHeraldApplication(store: InMemoryEventStore()).test(.live) { client in
             let port = try #require(client.port)
@@ -211,7 +211,7 @@ struct HostileInputTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: StoreKind.allCases)
+    @Test(.timeLimit(.minutes(5)), arguments: StoreKind.allCases)
     func patternsBuiltToBeSlowAreAnsweredPromptly(kind: StoreKind) async throws {
         try await kind.withServer { client, store in
             let longType = Array(repeating: "a", count: TopicPattern.maximumTokenCount - 1).joined(separator: ".")

@@ -83,7 +83,7 @@ import Testing
         #expect(ProblemDetails.storeError(EventLogError(.unavailable, "down")).headers[.retryAfter] == "1")
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aLiveStreamWaitsOutAnOutageWithBackoffAndGoesOnWithoutAGap() async throws {
         let store = UnavailableStore()
         try await LiveServer.run(LiveServer.herald(store: store)) { port in
@@ -107,7 +107,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aStreamCatchingUpWaitsOutAnOutage() async throws {
         let store = UnavailableStore()
         _ = try await store.base.append(events(3))

@@ -306,11 +306,12 @@ extension EventStoreConformance {
     static func longPollReturnsOnAppend(_ harness: ConformanceHarness) async throws {
         let store = harness.store
         try await harness.createGroup("waiting")
-        let poller = Task { try await store.poll(group: "waiting", max: 10, wait: .seconds(10)) }
-        let waiter = Task { try await store.waitForEvents(after: 0, timeout: .seconds(10)) }
+        // Waits far longer than the time limit below: only the append can end them in time.
+        let poller = Task { try await store.poll(group: "waiting", max: 10, wait: .seconds(600)) }
+        let waiter = Task { try await store.waitForEvents(after: 0, timeout: .seconds(600)) }
         let appender = Task { try await store.append(ConformanceEvents.make(1, id: "wake-up")) }
         _ = try await appender.value
-        let deliveries = try await withTimeLimit(.seconds(5), "a long poll woken by an append") {
+        let deliveries = try await withTimeLimit(testHangLimit, "a long poll woken by an append") {
             try await poller.value
         }
         #expect(deliveries.map(\.event.id) == ["wake-up"])

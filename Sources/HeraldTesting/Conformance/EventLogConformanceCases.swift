@@ -162,7 +162,7 @@ extension EventStoreConformance {
             }
             try await group.waitForAll()
         }
-        let seen = try await withTimeLimit(.seconds(30), "following \(total) events") {
+        let seen = try await withTimeLimit(testHangLimit, "following \(total) events") {
             try await follower.value
         }
         #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.sequence < $1.sequence }, "never repeats or reorders")

@@ -88,7 +88,7 @@ extension EventStoreConformance {
         _ store: any EventLog & ConsumerGroupStore, total: Int, progress: OrderedProgress
     ) async throws {
         try await withProgressLimit(
-            idle: .seconds(30), limit: .seconds(300), "four ordered consumers draining \(total) events",
+            idle: testHangLimit, limit: .seconds(600), "four ordered consumers draining \(total) events",
             progress: { progress.acknowledged }
         ) {
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -148,7 +148,7 @@ import Testing
         #expect(try await server.stop() == 0)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aConnectionThatNeverSendsARequestDoesNotHoldUpShutdown() async throws {
         let server = try await ServeProcess(["--store", "memory"])
         defer { server.killNow() }

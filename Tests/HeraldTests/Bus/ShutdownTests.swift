@@ -93,20 +93,21 @@ import Testing
         next.partitionKey = "a"
         try await bus.publish(next)
         others.open()
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + testHangLimit
         while subscription.statistics.completed < 2 && ContinuousClock.now < deadline { await Task.yield() }
         #expect(subscription.statistics.completed == 2)
 
-        let shutdown = Task { await bus.shutdown(gracePeriod: .seconds(5)) }
+        // A grace period no working worker outlives: running out of it would mean the idle ones never ended.
+        let shutdown = Task { await bus.shutdown(gracePeriod: testHangLimit) }
         // Intake closes as the bus refuses publishes; only then may the busy worker finish.
         var intakeClosed = false
-        let closingDeadline = ContinuousClock.now + .seconds(10)
+        let closingDeadline = ContinuousClock.now + testHangLimit
         while !intakeClosed && ContinuousClock.now < closingDeadline {
             intakeClosed = (try? await bus.publish(Event(source: "/t", type: "probe"))) == nil
             if !intakeClosed { await Task.yield() }
         }
         first.open()
-        try #require(intakeClosed, "the bus still accepted publishes 10 s after shutdown began")
+        try #require(intakeClosed, "the bus still accepted publishes \(testHangLimit) after shutdown began")
         let report = await shutdown.value
         #expect(report.finishedInTime)
         #expect(entered.events.map(\.id).suffix(1) == ["a2"])

@@ -276,7 +276,7 @@ private struct TestOrderProcess: ProcessManager {
         let running = Task { try await runner.run() }
         defer { running.cancel() }
         _ = try await store.append(Event(id: "s-1", source: "/test", type: "test.order.submitted", subject: "o-9"))
-        try await withTimeLimit(.seconds(30), "the runner to handle the order after the outage") {
+        try await withTimeLimit(testHangLimit, "the runner to handle the order after the outage") {
             while try await store.processRecord("test-order", key: "o-9") == nil {
                 try await Task.sleep(for: .milliseconds(5))
             }

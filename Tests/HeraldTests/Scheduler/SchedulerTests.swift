@@ -245,7 +245,7 @@ import Testing
         for step in steps {
             harness.clock.advance(by: .seconds(step.clock - elapsed))
             elapsed = step.clock
-            try await withTimeLimit(.seconds(10), "firing \(step.firings) at \(step.clock) s") {
+            try await withTimeLimit(testHangLimit, "firing \(step.firings) at \(step.clock) s") {
                 while try await harness.store.lastSequence() < step.firings {
                     _ = try await harness.store.waitForEvents(after: step.firings - 1, timeout: .seconds(3_600))
                 }
