@@ -19,7 +19,7 @@ struct RestartTests {
     /// How many events are appended after the restart before the appenders stop.
     static let eventsAfterRestart = 200
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func appendsAcrossARestartLoseNothingAcknowledgedAndOtherNodesResume() async throws {
         _ = try TestDatabase.requireURL()
         let cluster = try await PostgresTestCluster.start()

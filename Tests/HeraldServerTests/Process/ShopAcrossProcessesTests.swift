@@ -9,7 +9,7 @@ import Testing
 /// with duplicate deliveries injected. The saga state they leave must be consistent.
 @Suite(.enabled(if: ProcessTestDatabase.isEnabled, "needs PostgreSQL: set HERALD_TEST_POSTGRES_URL"))
 struct ShopAcrossProcessesTests {
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func twoProcessesRunTheShopOnOneDatabaseAndLeaveItConsistent() async throws {
         let schema = ProcessTestDatabase.uniqueSchema("shop")
         let url = try ProcessTestDatabase.storeURL(schema: schema)
