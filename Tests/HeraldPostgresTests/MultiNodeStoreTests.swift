@@ -172,9 +172,10 @@ struct MultiNodeStoreTests {
     @Test func anEventScheduledOnOneNodeIsDeliveredByAPollOnAnother() async throws {
         try await withNodes(2, fallbackPollInterval: .seconds(3_600)) { nodes in
             _ = try await nodes[1].createGroup(ConsumerGroupConfiguration(name: "later", topic: try TopicPattern(">")))
-            let polling = Task { try await nodes[1].poll(group: "later", max: 10, wait: .seconds(30)) }
+            let polling = Task { try await nodes[1].poll(group: "later", max: 10, wait: .seconds(600)) }
             var event = Event(id: "delayed", source: "/delayed", type: "test.item")
-            event.deliverAt = Date().addingTimeInterval(0.3)
+            // Far enough ahead that the append, on a loaded machine, still comes before it is due.
+            event.deliverAt = Date().addingTimeInterval(3)
             #expect(try await nodes[0].append(event).outcome == .scheduled)
             let deliveries = try await withTimeLimit(testHangLimit, "the delayed event on the other node") {
                 try await polling.value
@@ -188,11 +189,13 @@ struct MultiNodeStoreTests {
     @Test func aGroupSharedByThreeNodesDeliversEveryEventOnce() async throws {
         try await withNodes(3) { nodes in
             _ = try await nodes[0].createGroup(
-                ConsumerGroupConfiguration(name: "workers", topic: try TopicPattern("orders.>"))
+                ConsumerGroupConfiguration(
+                    name: "workers", topic: try TopicPattern("orders.>"), ackTimeout: .seconds(3_600))
             )
             #expect(
                 try await nodes[1].createGroup(
-                    ConsumerGroupConfiguration(name: "workers", topic: try TopicPattern("orders.>"))
+                    ConsumerGroupConfiguration(
+                        name: "workers", topic: try TopicPattern("orders.>"), ackTimeout: .seconds(3_600))
                 ) == false,
                 "the group exists for every node"
             )
@@ -206,7 +209,7 @@ struct MultiNodeStoreTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for node in nodes {
                     group.addTask {
-                        let deadline = ContinuousClock.now + .seconds(30)
+                        let deadline = ContinuousClock.now + testHangLimit
                         while received.withLock({ $0.count }) < total, ContinuousClock.now < deadline {
                             let deliveries = try await node.poll(group: "workers", max: 7, wait: .milliseconds(50))
                             received.withLock { $0 += deliveries.map(\.sequence) }
@@ -228,7 +231,9 @@ struct MultiNodeStoreTests {
     @Test func anOrderedGroupKeepsEachKeysOrderAcrossNodes() async throws {
         try await withNodes(2) { nodes in
             _ = try await nodes[0].createGroup(
-                ConsumerGroupConfiguration(name: "ordered", topic: try TopicPattern(">"), ordered: true)
+                // Leases that outlast any stall of a loaded machine: an expired one would put a key in flight twice.
+                ConsumerGroupConfiguration(
+                    name: "ordered", topic: try TopicPattern(">"), ackTimeout: .seconds(3_600), ordered: true)
             )
             let keys = ["a", "b", "c", "d"]
             var events: [Event] = []
@@ -245,7 +250,7 @@ struct MultiNodeStoreTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for node in nodes {
                     group.addTask {
-                        let deadline = ContinuousClock.now + .seconds(30)
+                        let deadline = ContinuousClock.now + testHangLimit
                         while order.withLock({ $0.values.reduce(0) { $0 + $1.count } }) < total,
                             ContinuousClock.now < deadline
                         {

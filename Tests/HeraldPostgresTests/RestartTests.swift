@@ -1,6 +1,7 @@
 import Foundation
 import Herald
 import HeraldPostgres
+import HeraldTesting
 import Logging
 import Synchronization
 import Testing
@@ -19,7 +20,7 @@ struct RestartTests {
     /// How many events are appended after the restart before the appenders stop.
     static let eventsAfterRestart = 200
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.heavy, .timeLimit(.minutes(10)))
     func appendsAcrossARestartLoseNothingAcknowledgedAndOtherNodesResume() async throws {
         _ = try TestDatabase.requireURL()
         let cluster = try await PostgresTestCluster.start()
@@ -67,7 +68,7 @@ struct RestartTests {
     static func connect(
         _ cluster: PostgresTestCluster, configuration: PostgresEventStore.Configuration, logger: Logger
     ) async throws -> PostgresEventStore {
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + testHangLimit
         while true {
             do {
                 return try await PostgresEventStore.connect(

@@ -24,7 +24,7 @@ import Testing
         return child
     }
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.heavy, .timeLimit(.minutes(10)))
     func everyReturnedAppendAndAckSurvivesAKill() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("events.sqlite").path

@@ -21,7 +21,7 @@ struct DashboardBrowserTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent(".build/dashboard-screenshot.png")
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.heavy, .timeLimit(.minutes(10)))
     func showsLiveEventsGroupsAndPublishesFromTheForm() async throws {
         let store = InMemoryEventStore()
         _ = try await store.append([
@@ -41,7 +41,7 @@ struct DashboardBrowserTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.heavy, .timeLimit(.minutes(10)))
     func asksForAnAPIKeyAndSendsItOnAServerWithKeys() async throws {
         let secret = "dashboard-test-secret"
         var configuration = HeraldServerConfiguration()

@@ -213,7 +213,7 @@ import Testing
                 router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: [hub],
                 onServerRunning: onServerRunning, logger: quietLogger)
         }
-        try await LiveServer.run(build, within: .seconds(90)) { port in
+        try await LiveServer.run(build, within: .seconds(300)) { port in
             // The slow client connects, then reads nothing until the end.
             var slow = try await ServerSentEventsClient.connect(port: port, query: "after=0")
             let fast = try await ServerSentEventsClient.connect(port: port, query: "after=0")

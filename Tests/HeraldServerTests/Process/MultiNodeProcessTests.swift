@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Herald
+import HeraldTesting
 import NIOCore
 import NIOFoundationEssentialsCompat
 import NIOHTTP1
@@ -27,7 +28,7 @@ struct MultiNodeProcessTests {
     /// The node the second phase kills.
     static let victim = 1
 
-    @Test(.timeLimit(.minutes(4)))
+    @Test(.heavy, .timeLimit(.minutes(10)))
     func threeNodesShareStreamsAndAConsumerGroupAndSurviveAKilledNode() async throws {
         let schema = ProcessTestDatabase.uniqueSchema("multinode")
         let storeURL = try ProcessTestDatabase.storeURL(schema: schema)

@@ -2,6 +2,7 @@ import Foundation
 import Herald
 import HeraldExamples
 import HeraldPostgres
+import HeraldTesting
 import Testing
 
 /// `herald demo shop` in two processes on one PostgreSQL database: they share the consumer groups of the five
@@ -9,13 +10,13 @@ import Testing
 /// with duplicate deliveries injected. The saga state they leave must be consistent.
 @Suite(.enabled(if: ProcessTestDatabase.isEnabled, "needs PostgreSQL: set HERALD_TEST_POSTGRES_URL"))
 struct ShopAcrossProcessesTests {
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.heavy, .timeLimit(.minutes(10)))
     func twoProcessesRunTheShopOnOneDatabaseAndLeaveItConsistent() async throws {
         let schema = ProcessTestDatabase.uniqueSchema("shop")
         let url = try ProcessTestDatabase.storeURL(schema: schema)
         let ordersEach = 80
         let shared = [
-            "demo", "shop", "--store", url, "--orders", "\(ordersEach)", "--products", "3", "--stock", "90",
+            "demo", "shop", "--store", url, "--orders", "\(ordersEach)", "--products", "3", "--stock", "60",
             "--payment-failure-rate", "0.1", "--payment-timeout-rate", "0.05", "--duplicate-rate", "0.2",
             "--payment-timeout-ms", "5000",
         ]
@@ -31,7 +32,7 @@ struct ShopAcrossProcessesTests {
 
         let store = try await PostgresEventStore.connect(url: url)
         let audit = try await ShopAudit.audit(
-            store, initialStock: ["product-1": 90, "product-2": 90, "product-3": 90])
+            store, initialStock: ["product-1": 60, "product-2": 60, "product-3": 60])
         let groups = try await store.groups().filter { $0.configuration.name.hasPrefix("process.") }
         try await store.close()
         try await ProcessTestDatabase.dropSchema(schema)
@@ -39,7 +40,8 @@ struct ShopAcrossProcessesTests {
         #expect(audit.doubleCharges == 0)
         #expect(audit.ordersByStatus.values.reduce(0, +) == 2 * ordersEach)
         #expect(Set(audit.ordersByStatus.keys).isSubset(of: [.shipped, .cancelled]), "\(audit.ordersByStatus)")
-        // 160 orders of about 2 items each for 270 items: some orders find no stock.
+        // 160 orders of about 2 items each for 180 items: some orders find no stock, even when a loaded machine
+        // makes payments time out and their orders give their items back.
         #expect((audit.cancellations["out of stock"] ?? 0) > 0, "\(audit.cancellations)")
         #expect(audit.stock.values.allSatisfy { $0 >= 0 }, "\(audit.stock)")
         // One group per process manager, shared by both processes; none holds a lease, no step gave up. Every
