@@ -32,9 +32,23 @@ struct ServerOptions: ParsableArguments {
     func httpClientConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) throws
         -> HTTPClient.Configuration
     {
-        guard let path = caCert ?? environment["HERALD_CA_CERT"], !path.isEmpty else {
+        guard let certificates = try certificateAuthorities(environment: environment) else {
             return HeraldClient.fastFailingConfiguration
         }
+        return HeraldClient.fastFailingConfiguration(trusting: certificates)
+    }
+
+    /// The TLS settings of a WebSocket to an `https://` server: trusting the authorities of `--ca-cert` (else
+    /// `HERALD_CA_CERT`) too when given; `nil` (the system's) otherwise.
+    func webSocketTLSConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> TLSConfiguration?
+    {
+        try certificateAuthorities(environment: environment).map(HeraldClient.webSocketTLSConfiguration(trusting:))
+    }
+
+    /// The certificates of `--ca-cert` (else `HERALD_CA_CERT`); `nil` when neither is given.
+    private func certificateAuthorities(environment: [String: String]) throws -> [NIOSSLCertificate]? {
+        guard let path = caCert ?? environment["HERALD_CA_CERT"], !path.isEmpty else { return nil }
         guard let bytes = FileManager.default.contents(atPath: path) else {
             throw ValidationError(
                 "the CA certificate file (--ca-cert or HERALD_CA_CERT) '\(path)' does not exist or cannot be read; "
@@ -46,7 +60,7 @@ struct ServerOptions: ParsableArguments {
                 "the CA certificate file (--ca-cert or HERALD_CA_CERT) '\(path)' holds no PEM certificate; give "
                     + "certificates in PEM form, starting '-----BEGIN CERTIFICATE-----'")
         }
-        return HeraldClient.fastFailingConfiguration(trusting: certificates)
+        return certificates
     }
 
     /// `--server`, else `HERALD_SERVER`, else the default, checked to be an http(s) URL with a host.

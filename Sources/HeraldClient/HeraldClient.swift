@@ -69,18 +69,26 @@ public struct HeraldClient: Sendable {
             .POST, path: "/v1/events",
             contentType: single ? Event.jsonMediaType : Event.jsonBatchMediaType,
             body: single ? events[0].jsonData() : Event.jsonBatchData(events))
-        let entries = try response.member("events").elements()
-        guard entries.count == events.count else {
-            throw response.invalid("it reports \(entries.count) results for \(events.count) published events")
+        return try Self.publishResults(in: response.json, count: events.count)
+    }
+
+    /// The results of `count` published events in an answer `{"events":[...]}`.
+    static func publishResults(in answer: ResponseJSON, count: Int) throws(HeraldClientError) -> [PublishResult] {
+        let entries = try answer.member("events").elements()
+        guard entries.count == count else {
+            throw answer.invalid("it reports \(entries.count) results for \(count) published events")
         }
-        return try entries.map { entry in
-            PublishResult(
-                id: try entry.member("id").string(),
-                source: try entry.member("source").string(),
-                sequence: try entry.optionalMember("sequence")?.int64(),
-                isDuplicate: try entry.member("duplicate").bool(),
-                isScheduled: try entry.optionalMember("scheduled")?.bool() ?? false)
+        var results: [PublishResult] = []
+        for entry in entries {
+            results.append(
+                PublishResult(
+                    id: try entry.member("id").string(),
+                    source: try entry.member("source").string(),
+                    sequence: try entry.optionalMember("sequence")?.int64(),
+                    isDuplicate: try entry.member("duplicate").bool(),
+                    isScheduled: try entry.optionalMember("scheduled")?.bool() ?? false))
         }
+        return results
     }
 
     /// Publishes one event in the structured mode; see ``publish(_:)-([Event])``.

@@ -21,6 +21,18 @@ struct CLICommandTests {
 
     // MARK: publish
 
+    @Test func publishFromStandardInputTakesNoEventOptions() {
+        let message = parseError { _ = try PublishCommand.parse(["--stdin", "--id", "x", "--type", "t"]) }
+        #expect(message.contains("--stdin reads whole events"), "\(message)")
+        #expect(message.contains("--type, --id"), "\(message)")
+        #expect(throws: Never.self) { try PublishCommand.parse(["--stdin", "--server", "http://127.0.0.1:9"]) }
+    }
+
+    @Test func publishWithoutStandardInputNeedsTypeAndSource() {
+        let message = parseError { _ = try PublishCommand.parse(["--source", "/cli"]) }
+        #expect(message.contains("--type and --source are required, unless --stdin reads whole events"), "\(message)")
+    }
+
     @Test func publishParsesItsOptionsIntoAnEvent() throws {
         let command = try PublishCommand.parse([
             "--type", "orders.placed", "--source", "/shop", "--subject", "o-1", "--id", "id-1",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Herald
 import HeraldClient
+import Synchronization
 import Testing
 
 @testable import HeraldCLI
@@ -25,6 +26,42 @@ struct CLIEndToEndTests {
         #expect(event.subject == "o-9")
         #expect(event.partitionKey == "k")
         #expect(event.data == Data(#"{"total":7}"#.utf8))
+    }
+
+    /// `publish --stdin`: each line an event, published as a stream; one printed line per event, in order, a
+    /// blank line skipped, a line that is not an event reported with its number, and a repeat a duplicate.
+    @Test func publishFromStandardInputPrintsOneLinePerEventInOrder() async throws {
+        let server = LiveServer()
+        let printed = Mutex<[String]>([])
+        let reported = Mutex<[String]>([])
+        let json = { (event: Event) in String(decoding: event.jsonData(), as: UTF8.self) }
+        let input = [
+            json(orderEvent(id: "in-1")), json(orderEvent(id: "in-2")), "", "not an event",
+            json(orderEvent(id: "in-3")), json(orderEvent(id: "in-1")),
+        ]
+        let lines = AsyncStream<String> { continuation in
+            for line in input { continuation.yield(line) }
+            continuation.finish()
+        }
+        try await server.run { client, port in
+            let command = try PublishCommand.parse(["--stdin", "--server", "http://127.0.0.1:\(port)"])
+            let failures = try await command.publish(
+                lines: lines, with: client, printing: { line in printed.withLock { $0.append(line) } },
+                reporting: { line in reported.withLock { $0.append(line) } })
+            #expect(failures == 1)
+        }
+        #expect(
+            printed.withLock { $0 } == [
+                "published orders.placed id=in-1 source=/shop sequence 1",
+                "published orders.placed id=in-2 source=/shop sequence 2",
+                "published orders.placed id=in-3 source=/shop sequence 3",
+                "published orders.placed id=in-1 source=/shop sequence 1 (duplicate: already stored, not stored again)",
+            ])
+        let errors = reported.withLock { $0 }
+        #expect(errors.count == 1)
+        #expect(errors.first?.hasPrefix("error: line 4 is not an event: ") == true)
+        let stored = try await server.store.read(after: 0, filter: EventFilter(), limit: 10).events
+        #expect(stored.map(\.event.id) == ["in-1", "in-2", "in-3"])
     }
 
     @Test func queryCommandReadsWhatWasPublished() async throws {

@@ -332,6 +332,47 @@ struct GrantScopesMiddleware: RouterMiddleware {
         }
     }
 
+    /// `/v1/ws/publish` takes a publish-only key, answers each event, and sends no events, even the ones it
+    /// stored; a key without `publish` gets the problem as the answer to its upgrade request.
+    @Test func thePublishingSocketTakesAPublishKeyAndSendsOnlyAnswers() async throws {
+        let store = InMemoryEventStore()
+        _ = try await store.append(events(1))
+        let writer = APIKey(name: "writer", secret: "writer-secret-00001", scopes: [.publish])
+        let reader = APIKey(name: "reader", secret: "reader-secret-00001", scopes: [.subscribe])
+        var configuration = HeraldServerConfiguration()
+        configuration.apiKeys = [writer, reader]
+        try await LiveServer.run(LiveServer.herald(store: store, configuration: configuration)) { port in
+            var texts: [String] = []
+            try await RawWebSocket.with(
+                port: port, path: "/v1/ws/publish", headers: [("Authorization", "Bearer \(writer.secret)")]
+            ) { socket in
+                for index in 0..<3 { try await socket.send(text: structuredEvent(id: "p-\(index)")) }
+                for _ in 0..<3 { texts.append(try #require(try await socket.nextText())) }
+            }
+            let sequences = try texts.map {
+                try #require(try JSONDecoder().decode(PublishBody.self, from: Data($0.utf8)).events.first?.sequence)
+            }
+            #expect(sequences == [2, 3, 4], "answers only, in order: no event came back")
+
+            // A key without `publish` is refused before the upgrade, with the problem as the HTTP answer.
+            var upgrade = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/ws/publish")
+            for (name, value) in [
+                ("Authorization", "Bearer \(reader.secret)"), ("Connection", "Upgrade"), ("Upgrade", "websocket"),
+                ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ] {
+                upgrade.headers.add(name: name, value: value)
+            }
+            let refused = try await HTTPClient.shared.execute(upgrade, timeout: requestHangLimit)
+            #expect(refused.status == .forbidden)
+            #expect(refused.headers.first(name: "Content-Type") == "application/problem+json")
+            let body = try await refused.body.collect(upTo: 1 << 16)
+            let problem = try jsonObject(String(buffer: body))
+            #expect(problem["status"] as? Int == 403)
+            #expect((problem["detail"] as? String)?.contains("'publish' scope") == true)
+            #expect(try await store.lastSequence() == 4)
+        }
+    }
+
     @Test func theUpgradeExceptionCoversOnlyTheWebSocketRoute() async throws {
         let store = InMemoryEventStore()
         _ = try await store.append(events(1))

@@ -6,7 +6,8 @@ import HummingbirdWebSocket
 import NIOWebSocket
 import ServiceLifecycle
 
-/// `GET /v1/ws`: the events of the log over a WebSocket, live, and publishing over the same socket.
+/// `GET /v1/ws`: the events of the log over a WebSocket, live, and publishing over the same socket;
+/// `GET /v1/ws/publish`: publishing only, with the `publish` scope.
 ///
 /// Query `topic=PATTERN` (every event without it) and `after=SEQ` (without it, the events appended from
 /// the moment the socket opens). The server sends each event as a text message `{"sequence":N,"event":{...}}`,
@@ -63,6 +64,42 @@ public struct WebSocketStreamController: Sendable {
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             try await serve(inbound: inbound, outbound: outbound, context: context)
+        }
+        // Publishing only, for programs rather than browsers: a missing key or scope is refused before the upgrade,
+        // with the problem as the HTTP answer. A problem sent as the socket's first message can arrive together
+        // with the `101` response, where a client can lose it; a browser can publish over `/v1/ws` instead.
+        group.group("publish").add(middleware: RequiredScope(scope: .publish)).ws {
+            request, _ in
+            let upgrade = request.headers[.upgrade] ?? ""
+            guard upgrade.lowercased().contains("websocket") else { throw ProblemDetails.webSocketUpgradeRequired() }
+            return .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            try await servePublishing(inbound: inbound, outbound: outbound, context: context)
+        }
+    }
+
+    /// `/v1/ws/publish`: publishing only. The socket carries the answers and no events, and needs the
+    /// `publish` scope rather than `subscribe`.
+    private func servePublishing(
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter,
+        context: WebSocketRouterContext<HeraldRequestContext>
+    ) async throws {
+        let requestContext = context.requestContext
+        let publisher = Publisher(
+            canPublish: requestContext.grantedScopes.contains(.publish), key: requestContext.apiKey,
+            access: requestContext.topicAccess)
+        let termination = StreamTermination()
+        do {
+            try await withGracefulShutdownHandler {
+                try await termination.cancelling {
+                    try await receive(from: inbound, answeringOn: outbound, publisher: publisher)
+                }
+            } onGracefulShutdown: {
+                termination.end(.serverShutdown)
+            }
+        } catch is StreamEnded {
+            // The server is shutting down: WebSocket closes normally.
         }
     }
 

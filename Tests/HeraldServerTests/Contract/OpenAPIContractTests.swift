@@ -92,6 +92,7 @@ import Testing
         ("GET", "/v1/events", .subscribe),
         ("GET", "/v1/stream", .subscribe),
         ("GET", "/v1/ws", .subscribe),
+        ("GET", "/v1/ws/publish", .publish),
         ("GET", "/v1/topics", .subscribe),
         ("GET", "/v1/groups", .subscribe),
         ("GET", "/v1/groups/{name}", .subscribe),
