@@ -3,6 +3,7 @@ import HTTPTypes
 import Herald
 import HummingbirdWSClient
 import Logging
+import NIOHTTP1
 import NIOSSL
 import NIOWebSocket
 import Synchronization
@@ -45,6 +46,9 @@ extension HeraldClient {
             throw HeraldClientError.invalidRequest("the window must be at least 1, got \(window)")
         }
         let url = try webSocketURL(path: "/v1/ws/publish")
+        // Asked over plain HTTP first: a refusal sent on the socket can come in the same packet as the upgrade's
+        // answer, which the WebSocket client can lose.
+        if let refusal = await webSocketRefusal(path: "/v1/ws/publish") { throw refusal }
         var configuration = WebSocketClientConfiguration()
         configuration.maxFrameSize = min(maximumResponseBytes, 1 << 24)
         if let apiKey { configuration.additionalHeaders[.authorization] = "Bearer \(apiKey)" }
@@ -66,12 +70,14 @@ extension HeraldClient {
                             guard let message = try await answers.next() else {
                                 throw HeraldClientError.connectionFailed(
                                     url: url,
-                                        reason: "the server closed the WebSocket with events unanswered; publish "
-                                            + "them again (a stored one comes back as a duplicate)")
+                                    reason: "the server closed the WebSocket with events unanswered; publish "
+                                        + "them again (a stored one comes back as a duplicate)")
                             }
                             let result = Self.streamedAnswer(message, url: url)
-                            // Every answer is for an event sent; one without is the server's mistake.
                             guard let event = outcome.takeOldestPending() else {
+                                // A problem before any event refuses the connection (the key changed since the
+                                // check above); any other answer is for an event that was never sent.
+                                if case .failure(let error) = result { throw error }
                                 throw HeraldClientError.invalidResponse(
                                     url: url, reason: "the server answered an event that was never sent")
                             }
@@ -112,14 +118,15 @@ extension HeraldClient {
         } catch is CancellationError {
             throw CancellationError()
         } catch let error as WebSocketClientError where error == .webSocketUpgradeFailed {
-            throw await upgradeRefusal(path: "/v1/ws/publish", url: url)
+            throw HeraldClientError.connectionFailed(url: url, reason: "the server refused the WebSocket upgrade")
         } catch {
             if Task.isCancelled { throw CancellationError() }
             throw Self.connectionError(error, url: url)
         }
         if let closing, closing.closeCode != .normalClosure {
             throw HeraldClientError.connectionFailed(
-                url: url, reason: "the server closed the WebSocket with code \(closing.closeCode): \(closing.reason ?? "")")
+                url: url,
+                reason: "the server closed the WebSocket with code \(closing.closeCode): \(closing.reason ?? "")")
         }
         return outcome.answered.withLock { $0 }
     }
@@ -134,16 +141,21 @@ extension HeraldClient {
         return tls
     }
 
-    /// Why the server refused to upgrade `path` to a WebSocket: the problem that a plain `GET` of it answers
-    /// (no key, or a key without the route's scope). The WebSocket client sees only that the upgrade failed.
-    func upgradeRefusal(path: String, url: String) async -> HeraldClientError {
+    /// Whether this client may open the WebSocket at `path`, asked with a plain `GET` of it: `nil` when the
+    /// server answers `426 Upgrade Required` (the key may; the request only lacked the upgrade), otherwise the
+    /// error that says why not, such as no key or a key without the route's scope.
+    func webSocketRefusal(path: String) async -> HeraldClientError? {
         do {
             try await send(.GET, path: path)
+            return .invalidResponse(
+                url: (try? url(path: path)) ?? path, reason: "a plain GET succeeded where a WebSocket route answers 426"
+            )
         } catch let error as HeraldClientError {
-            // `426 Upgrade Required` says only that the plain `GET` was not an upgrade: the key was not the reason.
-            if case .problem(let problem) = error, problem.status != 426 { return error }
-        } catch {}
-        return .connectionFailed(url: url, reason: "the server refused the WebSocket upgrade")
+            if case .problem(let problem) = error, problem.status == 426 { return nil }
+            return error
+        } catch {
+            return Self.connectionError(error, url: (try? url(path: path)) ?? path)
+        }
     }
 
     /// The `ws://` or `wss://` URL of an API path on this client's server.

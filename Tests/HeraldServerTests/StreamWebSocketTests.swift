@@ -333,7 +333,7 @@ struct GrantScopesMiddleware: RouterMiddleware {
     }
 
     /// `/v1/ws/publish` takes a publish-only key, answers each event, and sends no events, even the ones it
-    /// stored; a key without `publish` gets the problem as the answer to its upgrade request.
+    /// stored; a key without `publish` gets the problem as a message, then the close.
     @Test func thePublishingSocketTakesAPublishKeyAndSendsOnlyAnswers() async throws {
         let store = InMemoryEventStore()
         _ = try await store.append(events(1))
@@ -354,19 +354,14 @@ struct GrantScopesMiddleware: RouterMiddleware {
             }
             #expect(sequences == [2, 3, 4], "answers only, in order: no event came back")
 
-            // A key without `publish` is refused before the upgrade, with the problem as the HTTP answer.
-            var upgrade = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/ws/publish")
-            for (name, value) in [
-                ("Authorization", "Bearer \(reader.secret)"), ("Connection", "Upgrade"), ("Upgrade", "websocket"),
-                ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
-            ] {
-                upgrade.headers.add(name: name, value: value)
+            var refused: [String] = []
+            try await RawWebSocket.with(
+                port: port, path: "/v1/ws/publish", headers: [("Authorization", "Bearer \(reader.secret)")]
+            ) { socket in
+                while let text = try await socket.nextText() { refused.append(text) }
             }
-            let refused = try await HTTPClient.shared.execute(upgrade, timeout: requestHangLimit)
-            #expect(refused.status == .forbidden)
-            #expect(refused.headers.first(name: "Content-Type") == "application/problem+json")
-            let body = try await refused.body.collect(upTo: 1 << 16)
-            let problem = try jsonObject(String(buffer: body))
+            #expect(refused.count == 1)
+            let problem = try jsonObject(try #require(refused.first))
             #expect(problem["status"] as? Int == 403)
             #expect((problem["detail"] as? String)?.contains("'publish' scope") == true)
             #expect(try await store.lastSequence() == 4)

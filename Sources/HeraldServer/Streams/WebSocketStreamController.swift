@@ -65,10 +65,7 @@ public struct WebSocketStreamController: Sendable {
         } onUpgrade: { inbound, outbound, context in
             try await serve(inbound: inbound, outbound: outbound, context: context)
         }
-        // Publishing only, for programs rather than browsers: a missing key or scope is refused before the upgrade,
-        // with the problem as the HTTP answer. A problem sent as the socket's first message can arrive together
-        // with the `101` response, where a client can lose it; a browser can publish over `/v1/ws` instead.
-        group.group("publish").add(middleware: RequiredScope(scope: .publish)).ws {
+        group.group("publish").add(middleware: RequiredScope(scope: .publish, reportsOverWebSocket: true)).ws {
             request, _ in
             let upgrade = request.headers[.upgrade] ?? ""
             guard upgrade.lowercased().contains("websocket") else { throw ProblemDetails.webSocketUpgradeRequired() }
@@ -86,6 +83,11 @@ public struct WebSocketStreamController: Sendable {
         context: WebSocketRouterContext<HeraldRequestContext>
     ) async throws {
         let requestContext = context.requestContext
+        if let problem = requestContext.authenticationProblem {
+            try await outbound.writeTextMessage(String(decoding: problem.jsonData(), as: UTF8.self))
+            try await outbound.close(.policyViolation, reason: "not authorized; the problem message says why")
+            return
+        }
         let publisher = Publisher(
             canPublish: requestContext.grantedScopes.contains(.publish), key: requestContext.apiKey,
             access: requestContext.topicAccess)
