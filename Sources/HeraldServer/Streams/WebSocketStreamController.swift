@@ -58,21 +58,42 @@ public struct WebSocketStreamController: Sendable {
     /// upgrade could only be an empty `400` (what hummingbird-websocket answers), which browsers do not even
     /// show to scripts.
     public func addRoutes(to group: RouterGroup<HeraldRequestContext>) {
-        group.group().add(middleware: RequiredScope(scope: .subscribe, reportsOverWebSocket: true)).ws { request, _ in
-            let upgrade = request.headers[.upgrade] ?? ""
-            guard upgrade.lowercased().contains("websocket") else { throw ProblemDetails.webSocketUpgradeRequired() }
-            return .upgrade([:])
-        } onUpgrade: { inbound, outbound, context in
-            try await serve(inbound: inbound, outbound: outbound, context: context)
-        }
-        group.group("publish").add(middleware: RequiredScope(scope: .publish, reportsOverWebSocket: true)).ws {
-            request, _ in
-            let upgrade = request.headers[.upgrade] ?? ""
-            guard upgrade.lowercased().contains("websocket") else { throw ProblemDetails.webSocketUpgradeRequired() }
-            return .upgrade([:])
-        } onUpgrade: { inbound, outbound, context in
-            try await servePublishing(inbound: inbound, outbound: outbound, context: context)
-        }
+        group.group().add(middleware: RequiredScope(scope: .subscribe, reportsOverWebSocket: true))
+            .ws(shouldUpgrade: Self.upgradeOnly) { inbound, outbound, context in
+                try await serve(inbound: inbound, outbound: outbound, context: context)
+            }
+        group.group("publish").add(middleware: RequiredScope(scope: .publish, reportsOverWebSocket: true))
+            .ws(shouldUpgrade: Self.upgradeOnly) { inbound, outbound, context in
+                try await servePublishing(inbound: inbound, outbound: outbound, context: context)
+            }
+    }
+
+    /// Upgrades a WebSocket request; a plain request gets `426 Upgrade Required`.
+    @Sendable private static func upgradeOnly(_ request: Request, _ context: HeraldRequestContext) throws
+        -> RouterShouldUpgrade
+    {
+        let upgrade = request.headers[.upgrade] ?? ""
+        guard upgrade.lowercased().contains("websocket") else { throw ProblemDetails.webSocketUpgradeRequired() }
+        return .upgrade([:])
+    }
+
+    /// Refuses a connection whose key is missing or unknown: its problem, then close code 1008. Answers whether it
+    /// did.
+    private func refusedKey(of context: HeraldRequestContext, on outbound: WebSocketOutboundWriter) async throws -> Bool
+    {
+        guard let problem = context.authenticationProblem else { return false }
+        try await refuse(
+            problem, closing: .policyViolation, reason: "not authorized; the problem message says why", on: outbound)
+        return true
+    }
+
+    /// Sends `problem` as a message, then closes the socket with `code`, as a socket refused or ended early.
+    private func refuse(
+        _ problem: ProblemDetails, closing code: WebSocketErrorCode, reason: String,
+        on outbound: WebSocketOutboundWriter
+    ) async throws {
+        try await outbound.writeTextMessage(String(decoding: problem.jsonData(), as: UTF8.self))
+        try await outbound.close(code, reason: reason)
     }
 
     /// `/v1/ws/publish`: publishing only. The socket carries the answers and no events, and needs the
@@ -82,15 +103,8 @@ public struct WebSocketStreamController: Sendable {
         outbound: WebSocketOutboundWriter,
         context: WebSocketRouterContext<HeraldRequestContext>
     ) async throws {
-        let requestContext = context.requestContext
-        if let problem = requestContext.authenticationProblem {
-            try await outbound.writeTextMessage(String(decoding: problem.jsonData(), as: UTF8.self))
-            try await outbound.close(.policyViolation, reason: "not authorized; the problem message says why")
-            return
-        }
-        let publisher = Publisher(
-            canPublish: requestContext.grantedScopes.contains(.publish), key: requestContext.apiKey,
-            access: requestContext.topicAccess)
+        if try await refusedKey(of: context.requestContext, on: outbound) { return }
+        let publisher = Publisher(context.requestContext)
         let termination = StreamTermination()
         do {
             try await withGracefulShutdownHandler {
@@ -110,26 +124,21 @@ public struct WebSocketStreamController: Sendable {
         outbound: WebSocketOutboundWriter,
         context: WebSocketRouterContext<HeraldRequestContext>
     ) async throws {
-        if let problem = context.requestContext.authenticationProblem {
-            try await outbound.writeTextMessage(String(decoding: problem.jsonData(), as: UTF8.self))
-            try await outbound.close(.policyViolation, reason: "not authorized; the problem message says why")
-            return
-        }
+        if try await refusedKey(of: context.requestContext, on: outbound) { return }
         let parameters: StreamParameters
         do {
             parameters = try StreamParameters(request: context.request, readsLastEventID: false)
         } catch {
-            try await outbound.writeTextMessage(String(decoding: error.jsonData(), as: UTF8.self))
-            try await outbound.close(.policyViolation, reason: "invalid query; the problem message says why")
-            return
+            return try await refuse(
+                error, closing: .policyViolation, reason: "invalid query; the problem message says why", on: outbound)
         }
         let requestContext = context.requestContext
         do {
             try requestContext.topicAccess.checkSubscribe(parameters.topic)
         } catch {
-            try await outbound.writeTextMessage(String(decoding: error.jsonData(), as: UTF8.self))
-            try await outbound.close(.policyViolation, reason: "topic not permitted; the problem message says why")
-            return
+            return try await refuse(
+                error, closing: .policyViolation, reason: "topic not permitted; the problem message says why",
+                on: outbound)
         }
         let after: Int64
         if let given = parameters.after {
@@ -140,14 +149,11 @@ public struct WebSocketStreamController: Sendable {
             } catch let error as EventLogError {
                 var problem = ProblemDetails.storeError(error)
                 problem.detail = "cannot find the end of the event log: " + problem.detail
-                try await outbound.writeTextMessage(String(decoding: problem.jsonData(), as: UTF8.self))
-                try await outbound.close(.unexpectedServerError, reason: "the store failed; try again later")
-                return
+                return try await refuse(
+                    problem, closing: .unexpectedServerError, reason: "the store failed; try again later", on: outbound)
             }
         }
-        let publisher = Publisher(
-            canPublish: requestContext.grantedScopes.contains(.publish), key: requestContext.apiKey,
-            access: requestContext.topicAccess)
+        let publisher = Publisher(requestContext)
         let termination = StreamTermination()
         do {
             try await withGracefulShutdownHandler {
@@ -240,6 +246,13 @@ public struct WebSocketStreamController: Sendable {
         var canPublish: Bool
         var key: APIKey?
         var access: TopicAccess
+
+        /// What the connection's key may publish.
+        init(_ context: HeraldRequestContext) {
+            canPublish = context.grantedScopes.contains(.publish)
+            key = context.apiKey
+            access = context.topicAccess
+        }
     }
 
     /// The answer to each message, in order: what `POST /v1/events` answers for its event, or a problem. The
