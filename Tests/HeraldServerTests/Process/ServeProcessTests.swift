@@ -133,6 +133,38 @@ import Testing
         #expect(try await server.stop() == 0)
     }
 
+    /// `herald backup` copies the SQLite store of a running server, which goes on serving: the copy holds every
+    /// event published before. A PostgreSQL store is refused with a pointer to PostgreSQL's own tools.
+    @Test func backupCopiesTheStoreOfARunningServer() async throws {
+        let path = Self.temporaryDatabase()
+        let copy = path + ".backup"
+        defer {
+            Self.removeDatabase(path)
+            Self.removeDatabase(copy)
+        }
+        let server = try await ServeProcess(["--store", "sqlite:\(path)"])
+        defer { server.killNow() }
+        for number in 0..<20 {
+            #expect(try await Self.publish("b\(number)", to: server).status == .created)
+        }
+        let backup = try ServeProcess.run(["backup", "--store", "sqlite:\(path)", "--to", copy])
+        let errors = try await backup.allErrorLines(timeout: testHangLimit)
+        #expect(try await backup.waitForExit(timeout: testHangLimit) == 0, "\(errors)")
+        #expect(try await Self.publish("after", to: server).status == .created, "the server goes on serving")
+        #expect(try await server.stop() == 0)
+        let store = try await SQLiteEventStore.open(path: copy)
+        let ids = try await store.read(after: 0, filter: .all, limit: 100).events.map(\.event.id)
+        try await store.close()
+        #expect(ids == (0..<20).map { "b\($0)" })
+
+        let refused = try ServeProcess.run([
+            "backup", "--store", "postgres://postgres@127.0.0.1:1/postgres", "--to", copy + ".2",
+        ])
+        let message = try await refused.allErrorLines(timeout: testHangLimit).joined(separator: "\n")
+        #expect(try await refused.waitForExit(timeout: testHangLimit) != 0)
+        #expect(message.contains("pg_dump"), "\(message)")
+    }
+
     @Test func theCLIExitsQuietlyWhenItsReaderGoesAway() async throws {
         let server = try await ServeProcess(["--store", "memory"])
         defer { server.killNow() }
