@@ -10,7 +10,7 @@ struct HeraldCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, ServeCommand.self, PublishCommand.self, TailCommand.self, QueryCommand.self,
             GroupsCommand.self, DeadLettersCommand.self, SchedulesCommand.self, CronNextCommand.self,
-            BackupCommand.self,
+            BackupCommand.self, HealthCommand.self,
         ]
     )
 }

@@ -165,6 +165,23 @@ import Testing
         #expect(message.contains("pg_dump"), "\(message)")
     }
 
+    /// `herald health`, the container's health check: 0 while the server answers, 1 once it is gone; no key needed.
+    @Test func healthExitsWithZeroWhileTheServerAnswers() async throws {
+        let server = try await ServeProcess(["--store", "memory", "--api-key", "admin:health-test-secret-01:all"])
+        defer { server.killNow() }
+        for arguments in [["health"], ["health", "--ready"]] {
+            let check = try ServeProcess.run(arguments + ["--server", server.baseURL])
+            let errors = try await check.allErrorLines(timeout: testHangLimit)
+            #expect(try await check.waitForExit(timeout: testHangLimit) == 0, "\(arguments): \(errors)")
+        }
+        let baseURL = server.baseURL
+        #expect(try await server.stop() == 0)
+        let gone = try ServeProcess.run(["health", "--server", baseURL])
+        let errors = try await gone.allErrorLines(timeout: testHangLimit)
+        #expect(try await gone.waitForExit(timeout: testHangLimit) == 1)
+        #expect(errors.joined().contains("cannot reach"), "\(errors)")
+    }
+
     @Test func theCLIExitsQuietlyWhenItsReaderGoesAway() async throws {
         let server = try await ServeProcess(["--store", "memory"])
         defer { server.killNow() }
