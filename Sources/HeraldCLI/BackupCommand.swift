@@ -10,10 +10,10 @@ struct BackupCommand: AsyncParsableCommand {
         abstract: "Copy a SQLite event store to a new file, consistently, while herald serve runs on it.",
         discussion: """
             The copy is one snapshot: every event and ack committed before the backup began is in it. It needs no \
-            server and takes no lock, so the server goes on serving. To restore, stop the server, put the copy \
-            in place of the database (removing its -wal and -shm files), and start the server again; or start \
-            a server on the copy with --store sqlite:FILE. PostgreSQL stores are backed up with PostgreSQL's own \
-            tools (pg_dump, or continuous archiving).
+            server and takes no lock of Herald's, so the server goes on serving. To restore, stop the server, put \
+            the copy in place of the database (removing its -wal and -shm files), and start the server again; or \
+            start a server on the copy with --store sqlite:FILE. PostgreSQL stores are backed up with PostgreSQL's \
+            own tools (pg_dump, or continuous archiving).
             """
     )
 
