@@ -42,6 +42,7 @@ struct LogSuite {
         if wanted("append_batch100") { report(try await appendBatches()) }
         if wanted("append_batch100_x16") { report(try await appendBatchesConcurrently()) }
         if wanted("append_concurrent64") { report(try await appendConcurrently()) }
+        if wanted("append_nodes4_x16"), let makeOtherNode { report(try await appendFromNodes(4, makeOtherNode)) }
         if wanted("follow") { report(try await follow()) }
         if wanted("group_consume") { report(try await consume(consumers: 1, name: "group_consume")) }
         if wanted("group_consume4") { report(try await consume(consumers: 4, name: "group_consume4")) }
@@ -102,6 +103,40 @@ struct LogSuite {
                 }
             }
             return result("append_batch100_x16", events: events.count, elapsed: elapsed)
+        }
+    }
+
+    /// 16 tasks spread over `count` nodes of one database, each appending batches of 100, one batch at a
+    /// time: what appends across nodes reach together.
+    func appendFromNodes(
+        _ count: Int,
+        _ makeOtherNode: @Sendable (any EventLog & ConsumerGroupStore) async throws -> any EventLog & ConsumerGroupStore
+    ) async throws -> BenchResult {
+        let events = Self.makeEvents(self.events)
+        let batches = stride(from: 0, to: events.count, by: 100).map { Array(events[$0..<min($0 + 100, events.count)]) }
+        return try await withStore { store in
+            var nodes = [store]
+            do {
+                for _ in 1..<count { nodes.append(try await makeOtherNode(store)) }
+                let elapsed = try await ContinuousClock().measure {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for task in 0..<16 {
+                            let node = nodes[task % nodes.count]
+                            group.addTask {
+                                for index in stride(from: task, to: batches.count, by: 16) {
+                                    _ = try await node.append(batches[index], expecting: nil)
+                                }
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                }
+                for node in nodes.dropFirst() { try await closeStore(node) }
+                return result("append_nodes\(count)_x16", events: events.count, elapsed: elapsed)
+            } catch {
+                for node in nodes.dropFirst() { try? await closeStore(node) }
+                throw error
+            }
         }
     }
 
