@@ -4,30 +4,56 @@ import Logging
 import NIOCore
 import PostgresNIO
 
-/// The statements of an appending transaction: lock the log head, deliver due scheduled events, check
-/// duplicates and stream versions, insert, move the head and notify the other nodes.
+/// What an appending transaction wrote to the log: the first sequence of its range
+/// (``PostgresLogHead/range(_:)``), to wait on after the commit until its events are readable, and the
+/// earliest due time of the events it scheduled, to announce.
+struct PostgresLogWrite: Sendable {
+    let base: Int64
+    var scheduling: Date?
+}
+
+/// The statements of an appending transaction: take the transaction's sequence range, lock the streams it
+/// writes, deliver due scheduled events, check duplicates and stream versions, and insert.
 ///
-/// Runs inside a transaction on one connection. Locking `log_head` first serialises appending transactions
-/// across every node, so their commits come in sequence order.
+/// Runs inside a transaction on one connection. Appending transactions on every node run at once: their
+/// sequences come from their transaction ids (``PostgresLogHead``). What a lock on the whole log used to
+/// order is ordered by narrower means:
+/// - **Stream versions.** A transaction takes an advisory lock on each stream it writes (one of
+///   ``streamLockBuckets`` by a hash of the subject), shared, or exclusive for a stream whose version it
+///   checks; so a version is read only once every transaction that was writing the stream has ended.
+/// - **Duplicates.** Rows are inserted with `ON CONFLICT DO NOTHING` on the unique `(source, id)`: of two
+///   transactions storing one key at once, the second waits for the first and, when it commits, answers a
+///   duplicate of its sequence.
+/// - **Scheduled events** come due in one transaction at a time (their rows are locked by the `DELETE`
+///   that moves them), in order of due time.
 struct PostgresAppendWriter: Sendable {
     let tables: PostgresTables
     let logger: Logger
     /// The store clock's time when the transaction began; every decision in it uses this instant.
     let now: Date
 
+    /// How many advisory locks stand for the streams: a stream's lock is the one its subject hashes to, so
+    /// that a transaction holds at most this many whatever the number of subjects it writes.
+    static let streamLockBuckets = 64
+
+    /// The most scheduled events one transaction moves into the log; a later one moves the rest.
+    static let promotionsPerTransaction = 10_000
+
     /// Appends batches in order, each atomically: a batch whose stream expectation fails gets a
     /// ``EventLogError/Code/versionConflict`` and writes nothing, the others are written.
     ///
-    /// Batches must be valid (``AppendBatch/validate(_:expecting:)``). Returns whether anything was written.
+    /// Batches must be valid (``AppendBatch/validate(_:expecting:)``). Returns what was written, if anything.
     func append(_ batches: [AppendBatch], on connection: PostgresConnection) async throws
-        -> (results: [Result<[AppendResult], EventLogError>], wrote: Bool)
+        -> (results: [Result<[AppendResult], EventLogError>], write: PostgresLogWrite?)
     {
-        var (lastSequence, earliestDue) = try await lockHead(on: connection)
-        var promoted = false
-        if let due = earliestDue, due <= now {
-            let count = try await promoteDueEvents(after: lastSequence, on: connection)
-            lastSequence += count
-            promoted = count > 0
+        var (base, next, earliestDue) = try await takeRange(on: connection)
+        let promoting = earliestDue.map { $0 <= now } ?? false
+        try await lockStreams(of: batches, all: promoting, on: connection)
+        var wrote = false
+        if promoting {
+            let count = try await promoteDueEvents(from: next, on: connection)
+            next += count
+            wrote = count > 0
             earliestDue = try await nextDue(on: connection)
         }
         let keys = AppendPlanner.keys(of: batches)
@@ -35,99 +61,138 @@ struct PostgresAppendWriter: Sendable {
         let versions = try await versions(of: Array(Set(batches.compactMap(\.expectation?.stream))), on: connection)
         var eventRows = EventRows()
         var scheduledRows = EventRows()
-        let (results, last) = AppendPlanner.plan(
+        var (results, last) = AppendPlanner.plan(
             batches,
             known: known,
             versions: versions,
-            lastSequence: lastSequence,
+            lastSequence: next - 1,
             now: now,
             store: { event, sequence in eventRows.append(event, position: Double(sequence), sequence: sequence) },
             schedule: { event, deliverAt in
                 scheduledRows.append(event, position: deliverAt.timeIntervalSinceReferenceDate)
             }
         )
-        lastSequence = last
-        if !scheduledRows.isEmpty {
-            try await connection.query(scheduledRows.insertScheduled(into: tables.scheduled), logger: logger)
-        }
-        let wrote = promoted || !eventRows.isEmpty || !scheduledRows.isEmpty
-        let payload = Self.notificationPayload(scheduling: scheduledRows.earliestDeliverAt)
-        if !eventRows.isEmpty {
-            // One round trip for the rows and the head.
-            try await connection.query(
-                eventRows.insertEvents(into: tables, storedAt: now, movingHeadTo: lastSequence, notifying: payload),
-                logger: logger
+        guard last < base + PostgresLogHead.eventsPerTransaction else {
+            throw EventLogError(
+                .invalidArgument,
+                "one transaction can append at most \(PostgresLogHead.eventsPerTransaction) events; "
+                    + "publish the rest in another transaction"
             )
-        } else if wrote {
-            try await moveHead(to: lastSequence, scheduling: scheduledRows.earliestDeliverAt, on: connection)
         }
-        return (results, wrote)
-    }
-
-    /// Locks the log head and delivers the scheduled events that came due; returns whether there were any.
-    func promoteDueEventsLockingHead(on connection: PostgresConnection) async throws -> Bool {
-        let (lastSequence, earliestDue) = try await lockHead(on: connection)
-        guard let due = earliestDue, due <= now else { return false }
-        let count = try await promoteDueEvents(after: lastSequence, on: connection)
-        guard count > 0 else { return false }
-        try await moveHead(to: lastSequence + count, on: connection)
-        return true
-    }
-
-    /// Locks the one row of `log_head` until the transaction ends; returns the head and the earliest due
-    /// time of the scheduled events.
-    func lockHead(on connection: PostgresConnection) async throws -> (Int64, Date?) {
-        let query: PostgresQuery = """
-            SELECT last_sequence, (SELECT min(deliver_at) FROM \(unescaped: tables.scheduled))
-            FROM \(unescaped: tables.head) FOR UPDATE
-            """
-        var head: (Int64, Date?) = (0, nil)
-        for try await (last, due) in try await connection.query(query, logger: logger).decode((Int64, Double?).self) {
-            head = (last, due.map(Date.init(timeIntervalSinceReferenceDate:)))
+        if !scheduledRows.isEmpty {
+            let taken = try await insertScheduled(scheduledRows, on: connection)
+            if taken.count < scheduledRows.count {
+                results = Self.replacing(in: results) { result in
+                    guard result.outcome == .scheduled else { return nil }
+                    return taken.contains(EventKey(source: result.source, id: result.id)) ? nil : .duplicateScheduled
+                }
+            }
+            wrote = wrote || !taken.isEmpty
         }
-        return head
+        if !eventRows.isEmpty {
+            let stored = try await insertEvents(eventRows, on: connection)
+            if stored.count < eventRows.count {
+                results = try await replacingConcurrentDuplicates(in: results, stored: stored, on: connection)
+            }
+            wrote = wrote || !stored.isEmpty
+        }
+        return (results, wrote ? PostgresLogWrite(base: base, scheduling: scheduledRows.earliestDeliverAt) : nil)
     }
 
-    /// Sets the head and tells every node, at commit, that the log changed, and when the earliest of the events
-    /// it scheduled comes due (so that nodes that only poll deliver them in time).
-    func moveHead(to lastSequence: Int64, scheduling due: Date? = nil, on connection: PostgresConnection) async throws {
-        let payload = Self.notificationPayload(scheduling: due)
+    /// Delivers the scheduled events that came due; returns what it wrote, if anything.
+    func promoteDueEvents(on connection: PostgresConnection) async throws -> PostgresLogWrite? {
+        let (base, next, earliestDue) = try await takeRange(on: connection)
+        guard let due = earliestDue, due <= now else { return nil }
+        try await lockStreams(of: [], all: true, on: connection)
+        let count = try await promoteDueEvents(from: next, on: connection)
+        return count > 0 ? PostgresLogWrite(base: base) : nil
+    }
+
+    /// The first sequence of the transaction's range, the next free one and when the earliest scheduled event
+    /// comes due (``PostgresLogHead/range(_:)``).
+    private func takeRange(on connection: PostgresConnection) async throws -> (Int64, Int64, Date?) {
+        var range: (Int64, Int64, Date?) = (0, 0, nil)
+        for try await (base, next, due) in try await connection.query(PostgresLogHead.range(tables), logger: logger)
+            .decode((Int64, Int64, Double?).self)
+        {
+            range = (base, next, due.map(Date.init(timeIntervalSinceReferenceDate:)))
+        }
+        return range
+    }
+
+    /// Locks the streams the batches write until the transaction ends, in the order of their locks (so that
+    /// two transactions never wait for each other): exclusively those whose version a batch checks, the
+    /// others shared. `all` locks every stream's lock, as moving scheduled events of any subject needs.
+    private func lockStreams(of batches: [AppendBatch], all: Bool, on connection: PostgresConnection) async throws {
+        var subjects: [String] = []
+        var exclusive: [Bool] = []
+        for batch in batches {
+            if let stream = batch.expectation?.stream {
+                subjects.append(stream)
+                exclusive.append(true)
+            }
+            for case let subject? in batch.events.map(\.subject) {
+                subjects.append(subject)
+                exclusive.append(false)
+            }
+        }
+        guard all || !subjects.isEmpty else { return }
+        let lastBucket = "\(Self.streamLockBuckets - 1)"
         try await connection.query(
             """
-            UPDATE \(unescaped: tables.head) SET last_sequence = \(lastSequence)
-            RETURNING pg_notify(\(tables.channel), \(payload))::text
+            WITH k AS (
+                SELECT bucket, bool_or(exclusive) AS exclusive FROM (
+                    SELECT hashtext(t.s) & \(unescaped: lastBucket) AS bucket, t.x AS exclusive
+                    FROM unnest(\(subjects)::text[], \(exclusive)::bool[]) AS t (s, x)
+                    UNION ALL
+                    SELECT g, false FROM generate_series(0, CASE WHEN \(all) THEN \(unescaped: lastBucket) ELSE -1 END) AS g
+                ) AS u
+                GROUP BY bucket ORDER BY bucket
+            )
+            SELECT count(*) FROM k, LATERAL (
+                SELECT CASE WHEN k.exclusive THEN pg_advisory_xact_lock(hashtext(\(streamLockName)), k.bucket)
+                    ELSE pg_advisory_xact_lock_shared(hashtext(\(streamLockName)), k.bucket) END
+            ) AS l
             """,
             logger: logger
         )
     }
 
-    /// The `NOTIFY` payload of a commit: empty, or the due time of the earliest event it scheduled.
-    static func notificationPayload(scheduling due: Date?) -> String {
-        due.map { "due:\($0.timeIntervalSinceReferenceDate)" } ?? ""
-    }
+    /// The name of the streams' advisory locks, with the schema's (two schemas never share one).
+    private var streamLockName: String { "herald.streams." + tables.schemaName }
 
-    /// Moves the scheduled events due by now into the log after `lastSequence`, in order of due time (then
-    /// of scheduling); returns how many. The head must be locked.
-    private func promoteDueEvents(after lastSequence: Int64, on connection: PostgresConnection) async throws -> Int64 {
+    /// Moves up to ``promotionsPerTransaction`` scheduled events due by now into the log from sequence
+    /// `next`, in order of due time (then of scheduling); returns how many sequences it used. An event whose
+    /// key was stored meanwhile is dropped as the duplicate it is.
+    private func promoteDueEvents(from next: Int64, on connection: PostgresConnection) async throws -> Int64 {
         let now = now.timeIntervalSinceReferenceDate
         let rows = try await connection.query(
             """
             WITH due AS (
-                DELETE FROM \(unescaped: tables.scheduled) WHERE deliver_at <= \(now)
+                DELETE FROM \(unescaped: tables.scheduled) WHERE position IN (
+                    SELECT position FROM \(unescaped: tables.scheduled) WHERE deliver_at <= \(now)
+                    ORDER BY deliver_at, position LIMIT \(Self.promotionsPerTransaction)
+                )
                 RETURNING position, source, id, type, subject, time, partition_key, deliver_at, event
+            ),
+            numbered AS (
+                SELECT \(next) - 1 + row_number() OVER (ORDER BY deliver_at, position) AS sequence, * FROM due
+            ),
+            inserted AS (
+                INSERT INTO \(unescaped: tables.events)
+                    (sequence, source, id, type, subject, time, partition_key, stored_at, event)
+                SELECT sequence, source, id, type, subject, time, partition_key, \(now), event
+                FROM numbered ORDER BY source, id
+                ON CONFLICT (source, id) DO NOTHING
+                RETURNING sequence
             )
-            INSERT INTO \(unescaped: tables.events)
-                (sequence, source, id, type, subject, time, partition_key, stored_at, event)
-            SELECT \(lastSequence) + row_number() OVER (ORDER BY deliver_at, position), source, id, type, subject,
-                time, partition_key, \(now), event
-            FROM due ORDER BY deliver_at, position
-            RETURNING sequence
+            SELECT count(*), (SELECT count(*) FROM inserted) FROM numbered
             """,
             logger: logger
         )
-        var count: Int64 = 0
-        for try await _ in rows.decode(Int64.self) { count += 1 }
-        return count
+        var used: Int64 = 0
+        for try await (numbered, _) in rows.decode((Int64, Int64).self) { used = numbered }
+        return used
     }
 
     private func nextDue(on connection: PostgresConnection) async throws -> Date? {
@@ -183,6 +248,80 @@ struct PostgresAppendWriter: Sendable {
         for try await (subject, count) in rows.decode((String, Int64).self) { versions[subject] = Int(count) }
         return versions
     }
+
+    /// Inserts the events; returns the sequences stored, without those whose key another transaction stored
+    /// first.
+    private func insertEvents(_ rows: EventRows, on connection: PostgresConnection) async throws -> Set<Int64> {
+        var stored = Set<Int64>()
+        for try await sequence in try await connection.query(
+            rows.insertEvents(into: tables.events, storedAt: now),
+            logger: logger
+        ).decode(Int64.self) {
+            stored.insert(sequence)
+        }
+        return stored
+    }
+
+    /// Inserts the scheduled events; returns the keys stored, without those another transaction scheduled
+    /// first.
+    private func insertScheduled(_ rows: EventRows, on connection: PostgresConnection) async throws -> Set<EventKey> {
+        var stored = Set<EventKey>()
+        for try await (source, id) in try await connection.query(
+            rows.insertScheduled(into: tables.scheduled),
+            logger: logger
+        ).decode((String, String).self) {
+            stored.insert(EventKey(source: source, id: id))
+        }
+        return stored
+    }
+
+    /// Answers the events that another transaction stored first, while this one was inserting them, as
+    /// duplicates of the sequences it gave them.
+    private func replacingConcurrentDuplicates(
+        in results: [Result<[AppendResult], EventLogError>],
+        stored: Set<Int64>,
+        on connection: PostgresConnection
+    ) async throws -> [Result<[AppendResult], EventLogError>] {
+        var lost: [EventKey] = []
+        for case .success(let batch) in results {
+            for result in batch {
+                if case .stored(let sequence) = result.outcome, !stored.contains(sequence) {
+                    lost.append(EventKey(source: result.source, id: result.id))
+                }
+            }
+        }
+        var winners: [EventKey: Int64] = [:]
+        for try await (source, id, sequence) in try await connection.query(
+            """
+            SELECT e.source, e.id, e.sequence
+            FROM unnest(\(lost.map(\.source))::text[], \(lost.map(\.id))::text[]) AS k (source, id)
+            JOIN \(unescaped: tables.events) AS e ON e.source = k.source AND e.id = k.id
+            """,
+            logger: logger
+        ).decode((String, String, Int64).self) {
+            winners[EventKey(source: source, id: id)] = sequence
+        }
+        return Self.replacing(in: results) { result in
+            guard case .stored(let sequence) = result.outcome, !stored.contains(sequence) else { return nil }
+            // Retention could only have removed the winner's row if it was the oldest of the log.
+            return .duplicate(sequence: winners[EventKey(source: result.source, id: result.id)] ?? sequence)
+        }
+    }
+
+    /// The results with each outcome that `replacement` gives a new one replaced.
+    private static func replacing(
+        in results: [Result<[AppendResult], EventLogError>],
+        _ replacement: (AppendResult) -> AppendResult.Outcome?
+    ) -> [Result<[AppendResult], EventLogError>] {
+        results.map { batch in
+            batch.map { results in
+                results.map { result in
+                    guard let outcome = replacement(result) else { return result }
+                    return AppendResult(id: result.id, source: result.source, outcome: outcome)
+                }
+            }
+        }
+    }
 }
 
 /// Events to insert with one `unnest` statement: one array per column, so that the statement's text and
@@ -203,6 +342,7 @@ struct EventRows {
     private var records: [ByteBuffer] = []
 
     var isEmpty: Bool { records.isEmpty }
+    var count: Int { records.count }
 
     /// The earliest `deliver_at` of scheduled rows.
     var earliestDeliverAt: Date? { positions.min().map(Date.init(timeIntervalSinceReferenceDate:)) }
@@ -222,18 +362,12 @@ struct EventRows {
         records.append(ByteBuffer(bytes: EventRecordCodec.encode(event)))
     }
 
-    /// Inserts the rows into the events table and, in the same statement, sets the head to `lastSequence`
-    /// and notifies the other nodes with `payload` (at commit), as
-    /// ``PostgresAppendWriter/moveHead(to:scheduling:on:)`` does.
-    func insertEvents(
-        into tables: PostgresTables,
-        storedAt: Date,
-        movingHeadTo lastSequence: Int64,
-        notifying payload: String
-    ) -> PostgresQuery {
+    /// Inserts the rows into the events table, in the order of their keys (so that two transactions storing
+    /// the same keys at once wait for each other in one order); an event whose key is stored already is
+    /// skipped. Returns the sequences stored.
+    func insertEvents(into table: String, storedAt: Date) -> PostgresQuery {
         """
-        WITH inserted AS (
-        INSERT INTO \(unescaped: tables.events) (sequence, source, id, type, subject, time, partition_key, stored_at, event)
+        INSERT INTO \(unescaped: table) (sequence, source, id, type, subject, time, partition_key, stored_at, event)
         SELECT u.sequence, u.source, u.id, u.type, CASE WHEN u.has_subject THEN u.subject END,
             CASE WHEN u.has_time THEN u.time END, CASE WHEN u.has_key THEN u.key END, \(storedAt.timeIntervalSinceReferenceDate),
             u.event
@@ -241,12 +375,14 @@ struct EventRows {
             \(hasSubject)::bool[], \(times)::float8[], \(hasTime)::bool[], \(partitionKeys)::text[],
             \(hasPartitionKey)::bool[], \(records)::bytea[])
             AS u (sequence, source, id, type, subject, has_subject, time, has_time, key, has_key, event)
-        )
-        UPDATE \(unescaped: tables.head) SET last_sequence = \(lastSequence)
-        RETURNING pg_notify(\(tables.channel), \(payload))::text
+        ORDER BY u.source, u.id
+        ON CONFLICT (source, id) DO NOTHING
+        RETURNING sequence
         """
     }
 
+    /// Inserts the rows into the scheduled events; one whose key is scheduled already is skipped. Returns the
+    /// keys stored.
     func insertScheduled(into table: String) -> PostgresQuery {
         """
         INSERT INTO \(unescaped: table) (source, id, type, subject, time, partition_key, deliver_at, event)
@@ -256,7 +392,9 @@ struct EventRows {
             \(times)::float8[], \(hasTime)::bool[], \(partitionKeys)::text[], \(hasPartitionKey)::bool[],
             \(positions)::float8[], \(records)::bytea[])
             AS u (source, id, type, subject, has_subject, time, has_time, key, has_key, deliver_at, event)
-        ORDER BY u.deliver_at
+        ORDER BY u.source, u.id
+        ON CONFLICT (source, id) DO NOTHING
+        RETURNING source, id
         """
     }
 }
@@ -272,16 +410,11 @@ extension PostgresEventStore {
         ) { requests in
             let batches = requests.map(\.batch)
             let now = clock.now
-            let (results, wrote) = try await withTransaction("append") { connection in
+            let (results, write) = try await withLogTransaction("append") { connection in
                 try await PostgresAppendWriter(tables: self.tables, logger: self.logger, now: now)
                     .append(batches, on: connection)
             }
-            if wrote {
-                changes.signal()
-                if batches.contains(where: { $0.events.contains { $0.deliverAt != nil } }) {
-                    _ = try? await headState()
-                }
-            }
+            if write?.scheduling != nil { _ = try? await headState() }
             return results.map { $0.mapError { $0 } }
         }
     }

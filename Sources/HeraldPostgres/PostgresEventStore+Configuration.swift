@@ -19,18 +19,26 @@ extension PostgresEventStore {
         /// How often waiting readers check the database when no notification came: the fallback for a
         /// lost `NOTIFY` (during a reconnect), so it may be slow.
         public var fallbackPollInterval: Duration
+        /// How long an append waits after its commit for its events to become readable before it answers.
+        /// Readers see an event once every older transaction of the PostgreSQL cluster has ended (the
+        /// store's order), which takes a moment under concurrent writes; waiting lets a client read what it
+        /// has just published. A transaction left open elsewhere in the cluster would hold every append for
+        /// this long: past it, the append answers, and its events become readable when that transaction ends.
+        public var visibilityWait: Duration
 
         /// Creates a configuration.
         public init(
             schema: String = "herald",
             maximumConnections: Int = 10,
             connectTimeout: Duration = .seconds(5),
-            fallbackPollInterval: Duration = .seconds(2)
+            fallbackPollInterval: Duration = .seconds(2),
+            visibilityWait: Duration = .seconds(5)
         ) {
             self.schema = schema
             self.maximumConnections = maximumConnections
             self.connectTimeout = connectTimeout
             self.fallbackPollInterval = fallbackPollInterval
+            self.visibilityWait = visibilityWait
         }
 
         func validate() throws {
@@ -57,6 +65,12 @@ extension PostgresEventStore {
                 throw EventLogError(
                     .invalidArgument,
                     "fallbackPollInterval must be between 10 ms and 1 hour, got \(fallbackPollInterval)"
+                )
+            }
+            guard visibilityWait >= .zero, visibilityWait <= .seconds(600) else {
+                throw EventLogError(
+                    .invalidArgument,
+                    "visibilityWait must be between 0 and 10 minutes, got \(visibilityWait)"
                 )
             }
         }

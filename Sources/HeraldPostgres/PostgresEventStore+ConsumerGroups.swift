@@ -50,7 +50,7 @@ extension PostgresEventStore {
     private func cursor(at position: ConsumerGroupConfiguration.StartPosition, on connection: PostgresConnection)
         async throws -> Int64
     {
-        let head = "SELECT last_sequence FROM \(tables.head)"
+        let head = "SELECT coalesce(\(PostgresLogHead.last(tables)), 0)"
         switch position {
         case .earliest:
             return 0
@@ -59,15 +59,22 @@ extension PostgresEventStore {
         case .latest:
             return try await single(PostgresQuery(unsafeSQL: head), Int64.self, on: connection) ?? 0
         case .time(let date):
+            // After the event before the first one stored at or after the time (sequences are not
+            // consecutive), or from the start.
             let first = try await single(
                 """
-                SELECT min(sequence) FROM \(unescaped: tables.events)
-                WHERE stored_at >= \(date.timeIntervalSinceReferenceDate)
+                SELECT coalesce((SELECT max(e.sequence) FROM \(unescaped: tables.events) AS e WHERE e.sequence < f.first), 0)
+                FROM (
+                    SELECT min(sequence) AS first FROM \(unescaped: tables.events)
+                    WHERE stored_at >= \(date.timeIntervalSinceReferenceDate)
+                        AND sequence <= \(unescaped: PostgresLogHead.settled(tables))
+                ) AS f
+                WHERE f.first IS NOT NULL
                 """,
                 Int64?.self,
                 on: connection
             )
-            if let first = first ?? nil { return first - 1 }
+            if let first = first ?? nil { return first }
             return try await single(PostgresQuery(unsafeSQL: head), Int64.self, on: connection) ?? 0
         }
     }

@@ -8,11 +8,12 @@ import Synchronization
 /// The distributed event store: an ``EventLog`` and ``ConsumerGroupStore`` in a PostgreSQL database that
 /// several Herald processes (nodes) share.
 ///
-/// - **Order.** Appending transactions lock the one row of `log_head` to take their sequences, so they
-///   commit in sequence order: once any node sees sequence `n`, every event below `n` is visible too, and
-///   followers and consumer groups never skip one.
+/// - **Order.** Appending transactions on every node run at once; their sequences come from their
+///   transaction ids, and readers look only below the oldest transaction still running
+///   (``PostgresLogHead``): once any node sees sequence `n`, every event below `n` is visible too, and
+///   followers and consumer groups never skip one. Sequences increase but are not consecutive.
 /// - **Wake-ups.** Every commit that adds events or deliverable work sends `NOTIFY` on the schema's
-///   channel; each node listens on one connection and wakes its waiters (``waitForEvents(after:timeout:)``,
+///   channel, once its events are readable; each node listens on one connection and wakes its waiters (``waitForEvents(after:timeout:)``,
 ///   followers, long polls). A slow fallback check (``Configuration/fallbackPollInterval``) covers
 ///   notifications lost while a node reconnects.
 /// - **Consumer groups.** Leases are rows with an end time: a take from the log locks the group's row for
@@ -233,6 +234,59 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
         }
     }
 
+    /// Runs `body` in a transaction that may write to the log, as ``withTransaction(_:_:)`` does; after the
+    /// commit, announces what it wrote (``announce(_:on:)``).
+    func withLogTransaction<T: Sendable>(
+        _ operation: String,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> (T, PostgresLogWrite?)
+    ) async throws -> (T, PostgresLogWrite?) {
+        try await withConnection(operation) { connection in
+            try await connection.query("BEGIN", logger: self.logger)
+            let value: (T, PostgresLogWrite?)
+            do {
+                value = try await body(connection)
+                try await connection.query("COMMIT", logger: self.logger)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                throw error
+            }
+            if let write = value.1 { await self.announce(write, on: connection) }
+            return value
+        }
+    }
+
+    /// After the commit of a transaction that wrote to the log: waits until its events are readable, up to
+    /// ``Configuration/visibilityWait``, and notifies every node (``PostgresLogHead/awaitReadable``). The
+    /// events are durable already, so a failure here is logged, not thrown: the nodes find them at their
+    /// next look.
+    func announce(_ write: PostgresLogWrite, on connection: PostgresConnection) async {
+        do {
+            let readable = try await PostgresLogHead.awaitReadable(
+                base: write.base,
+                notifying: PostgresLogHead.notificationPayload(scheduling: write.scheduling),
+                tables: tables,
+                limit: configuration.visibilityWait,
+                on: connection,
+                logger: logger
+            )
+            if !readable {
+                logger.warning(
+                    """
+                    committed events are not readable yet: an older transaction in the PostgreSQL cluster is \
+                    still running, and readers on every node wait for it to end; look for long transactions in \
+                    pg_stat_activity (backend_xid)
+                    """,
+                    metadata: ["waited": "\(configuration.visibilityWait)"]
+                )
+            }
+        } catch {
+            logger.warning(
+                "could not notify the nodes of committed events; they find them at their next look",
+                metadata: ["error": "\(error)"])
+        }
+        changes.signal()
+    }
+
     // MARK: - EventLog
 
     /// Appends events atomically, in order, returning one result per event; see
@@ -265,9 +319,15 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
             var bindings = PostgresBindings()
             bindings.append(sequence)
             var sql = """
-                WITH head AS (SELECT last_sequence FROM \(tables.head))
-                SELECT e.sequence, e.event, head.last_sequence FROM head
-                LEFT JOIN LATERAL (SELECT sequence, event FROM \(tables.events) WHERE sequence > $1
+                WITH h AS (SELECT \(PostgresLogHead.settled(tables)) AS settled),
+                head AS (
+                    SELECT h.settled, greatest((SELECT removed_through FROM \(tables.head)),
+                        (SELECT max(sequence) FROM \(tables.events) WHERE sequence <= h.settled)) AS last
+                    FROM h
+                )
+                SELECT e.sequence, e.event, head.last FROM head
+                LEFT JOIN LATERAL (SELECT sequence, event FROM \(tables.events)
+                    WHERE sequence > $1 AND sequence <= head.settled
                 """
             // No stored source, subject or type holds a NUL (PostgresText), so such a filter matches nothing.
             let filterTexts = [filter.source, filter.subject, filter.topic?.text].compactMap { $0 }
@@ -315,7 +375,7 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
         }
     }
 
-    /// The highest sequence assigned so far (retention does not lower it), or 0.
+    /// The highest sequence readable now (retention does not lower it), or 0.
     public func lastSequence() async throws -> Int64 {
         try await operation("lastSequence") {
             try await promoteDueEvents()
@@ -396,13 +456,14 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
 
     // MARK: - Shared helpers
 
-    /// The log's high-water mark and the earliest due time of the scheduled events, in one read; remembers
-    /// the due time for later waits.
+    /// The highest readable sequence (``PostgresLogHead/last(_:)``) and the earliest due time of the
+    /// scheduled events, in one read; remembers the due time for later waits.
     func headState() async throws -> (lastSequence: Int64, earliestDue: Date?) {
-        let query: PostgresQuery = """
-            SELECT last_sequence, (SELECT min(deliver_at) FROM \(unescaped: tables.scheduled))
-            FROM \(unescaped: tables.head)
-            """
+        let query = PostgresQuery(
+            unsafeSQL: """
+                SELECT \(PostgresLogHead.last(tables)), (SELECT min(deliver_at) FROM \(tables.scheduled))
+                """
+        )
         let head = try await withConnection("reading the log head") { connection in
             var head: (Int64, Date?) = (0, nil)
             for try await (last, due) in try await connection.query(query, logger: self.logger)
@@ -435,11 +496,10 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
     func promoteDueEvents() async throws {
         guard let due = state.withLock(\.earliestDue), due <= clock.now else { return }
         let now = clock.now
-        let promoted = try await withTransaction("delivering scheduled events") { connection in
+        _ = try await withLogTransaction("delivering scheduled events") { connection in
             let writer = PostgresAppendWriter(tables: self.tables, logger: self.logger, now: now)
-            return try await writer.promoteDueEventsLockingHead(on: connection)
+            return ((), try await writer.promoteDueEvents(on: connection))
         }
-        if promoted { changes.signal() }
         _ = try await headState()
     }
 

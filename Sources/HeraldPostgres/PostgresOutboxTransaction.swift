@@ -10,15 +10,17 @@ import PostgresNIO
 /// Published events get their sequences at once but become visible to readers, followers and consumer
 /// groups on every node only when the transaction commits.
 ///
-/// - Important: The first publish locks the log's head until the transaction ends, so that sequences
-///   commit in order; appends from every node wait for it. Do your own work first and publish last.
+/// - Important: Readers on every node see events only below the oldest transaction still running
+///   (``PostgresEventStore``'s order), so while this transaction is open, events that other transactions
+///   commit after it began wait for it to end before anyone reads them. Keep it short.
 public final class PostgresOutboxTransaction: OutboxTransaction {
     /// The transaction's connection, for your own queries: `try await transaction.connection.query(...)`.
     /// Do not commit or roll back through it; return from or throw out of the body instead.
     public let connection: PostgresConnection
     private let writer: PostgresAppendWriter
     fileprivate var isFinished = false
-    fileprivate var published = false
+    /// What the transaction's publishes wrote to the log, to announce after the commit.
+    fileprivate var write: PostgresLogWrite?
 
     fileprivate init(connection: PostgresConnection, writer: PostgresAppendWriter) {
         self.connection = connection
@@ -54,12 +56,15 @@ public final class PostgresOutboxTransaction: OutboxTransaction {
         try await connection.query("SAVEPOINT herald_publish", logger: writer.logger)
         let results: [Result<[AppendResult], EventLogError>]
         do {
-            let wrote: Bool
-            (results, wrote) = try await writer.append(
+            let written: PostgresLogWrite?
+            (results, written) = try await writer.append(
                 [AppendBatch(events: events, expectation: expectation)],
                 on: connection
             )
-            if wrote { published = true }
+            if let written {
+                let due = [write?.scheduling, written.scheduling].compactMap { $0 }.min()
+                write = PostgresLogWrite(base: written.base, scheduling: due)
+            }
         } catch {
             _ = try? await connection.query("ROLLBACK TO SAVEPOINT herald_publish", logger: writer.logger)
             throw error
@@ -119,7 +124,7 @@ extension PostgresEventStore {
                     } catch {
                         throw PostgresStorageFailure.map(error, url: url, operation: "commit")
                     }
-                    if transaction.published { changes.signal() }
+                    if let write = transaction.write { await announce(write, on: connection) }
                     return value
                 } catch {
                     transaction.isFinished = true
@@ -132,7 +137,7 @@ extension PostgresEventStore {
 }
 
 /// Marks the tasks running the body of a store's ``PostgresEventStore/transaction(_:)``: an append through
-/// the store itself from there would wait for the log head that transaction holds, forever.
+/// the store itself from there would wait, after its commit, for that transaction to end before answering.
 enum PostgresOutboxScope {
     @TaskLocal static var store: ObjectIdentifier?
 }

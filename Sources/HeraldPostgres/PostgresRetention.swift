@@ -46,7 +46,8 @@ struct PostgresRetention: Sendable {
             var page: [(Int64, String, Double)] = []
             for try await row in try await connection.query(
                 """
-                SELECT sequence, type, stored_at FROM \(unescaped: tables.events) WHERE sequence < \(before)
+                SELECT sequence, type, stored_at FROM \(unescaped: tables.events)
+                WHERE sequence < \(before) AND sequence <= \(unescaped: PostgresLogHead.settled(tables))
                 ORDER BY sequence DESC LIMIT 2000
                 """,
                 logger: logger
@@ -63,8 +64,12 @@ struct PostgresRetention: Sendable {
             before = last.0
         }
         guard !doomed.isEmpty else { return 0 }
+        // `removed_through` keeps `lastSequence` from going back when the newest events go.
         try await connection.query(
-            "DELETE FROM \(unescaped: tables.events) WHERE sequence = ANY(\(doomed))",
+            """
+            WITH removed AS (DELETE FROM \(unescaped: tables.events) WHERE sequence = ANY(\(doomed)) RETURNING sequence)
+            UPDATE \(unescaped: tables.head) SET removed_through = greatest(removed_through, (SELECT max(sequence) FROM removed))
+            """,
             logger: logger
         )
         return doomed.count

@@ -7,8 +7,8 @@ import PostgresNIO
 /// Instants (`time`, `stored_at`, `deliver_at`, leases) are `float8` seconds since 2001-01-01 UTC, the
 /// representation `Date` itself uses, so they compare and round-trip exactly. The `event` column holds the
 /// whole event in the core's record form; the other event columns are copies for queries. `log_head` has
-/// one row, the highest sequence assigned: appending transactions lock it, which puts their commits in
-/// sequence order.
+/// one row: the offset added to every sequence and the highest sequence retention has removed
+/// (``PostgresLogHead`` explains how sequences come from transaction ids).
 enum PostgresSchema {
     /// Migration `n` (1-based) takes a schema from version `n - 1` to `n`.
     static func migrations(_ t: PostgresTables) -> [[String]] {
@@ -147,11 +147,25 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX group_leases_by_end ON \(t.leases) (group_id, lease_until)",
             ],
+            [
+                // Sequences from transaction ids (``PostgresLogHead``): appending transactions no longer lock
+                // `log_head`. The offset puts every new sequence above the ones already assigned, and
+                // `removed_through` keeps the highest so that `lastSequence` never goes back. Dropping
+                // `last_sequence` makes a node of an older build fail on its next append rather than assign
+                // sequences that readers have passed.
+                "ALTER TABLE \(t.head) ADD COLUMN sequence_offset bigint NOT NULL DEFAULT 0",
+                "ALTER TABLE \(t.head) ADD COLUMN removed_through bigint NOT NULL DEFAULT 0",
+                """
+                UPDATE \(t.head) SET removed_through = last_sequence,
+                    sequence_offset = greatest(0, last_sequence + 1 - (\(PostgresLogHead.transactionBase)))
+                """,
+                "ALTER TABLE \(t.head) DROP COLUMN last_sequence",
+            ],
         ]
     }
 
     /// The newest schema version this build reads and writes.
-    static let currentVersion = 5
+    static let currentVersion = 6
 
     /// Creates the schema when missing and migrates it to ``currentVersion``, then creates the `routines`
     /// missing from it, safely when several nodes start at once: the migrating transaction holds an advisory

@@ -111,11 +111,11 @@ struct PostgresTake: Sendable {
         // at (the `$5`th), or to the head when the log ends first.
         return """
             WITH \(lockedGroup)
-            head AS (SELECT last_sequence FROM \(t.head)),
+            head AS (SELECT \(PostgresLogHead.settled(t)) AS last_sequence),
             matching AS MATERIALIZED (
                 SELECT e.sequence, e.partition_key, e.event FROM (
-                    SELECT e.sequence, e.type, e.partition_key, e.event FROM \(t.events) AS e
-                    WHERE e.sequence > \(cursor) ORDER BY e.sequence LIMIT $5
+                    SELECT e.sequence, e.type, e.partition_key, e.event FROM \(t.events) AS e, head
+                    WHERE e.sequence > \(cursor) AND e.sequence <= head.last_sequence ORDER BY e.sequence LIMIT $5
                 ) AS e
                 WHERE \(PostgresTopicCondition.parameterizedSQL(column: "e.type", first: 9))
                 ORDER BY e.sequence LIMIT $4
@@ -124,7 +124,8 @@ struct PostgresTake: Sendable {
                 SELECT CASE
                         WHEN (SELECT count(*) FROM matching) = $4 THEN (SELECT max(sequence) FROM matching)
                         ELSE coalesce(
-                            (SELECT e.sequence FROM \(t.events) AS e WHERE e.sequence > \(cursor)
+                            (SELECT e.sequence FROM \(t.events) AS e
+                                WHERE e.sequence > \(cursor) AND e.sequence <= head.last_sequence
                                 ORDER BY e.sequence OFFSET $5 - 1 LIMIT 1),
                             greatest(head.last_sequence, \(cursor)))
                     END AS sequence,

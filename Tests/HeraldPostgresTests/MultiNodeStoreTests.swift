@@ -13,6 +13,7 @@ struct MultiNodeStoreTests {
     func withNodes(
         _ count: Int,
         fallbackPollInterval: Duration = .seconds(2),
+        visibilityWait: Duration = .seconds(5),
         _ body: ([PostgresEventStore]) async throws -> Void
     ) async throws {
         let schema = TestDatabase.uniqueSchema("nodes")
@@ -25,7 +26,7 @@ struct MultiNodeStoreTests {
                         url: url,
                         configuration: .init(
                             schema: schema, maximumConnections: 6, connectTimeout: testHangLimit,
-                            fallbackPollInterval: fallbackPollInterval)
+                            fallbackPollInterval: fallbackPollInterval, visibilityWait: visibilityWait)
                     )
                 )
             }
@@ -294,8 +295,8 @@ struct MultiNodeStoreTests {
             for try await store in group { stores.append(store) }
             return stores
         }
-        _ = try await stores[0].append(Event(id: "1", source: "/m", type: "test.item"))
-        #expect(try await stores[3].lastSequence() == 1)
+        let appended = try await stores[0].append(Event(id: "1", source: "/m", type: "test.item"))
+        #expect(.stored(sequence: try await stores[3].lastSequence()) == appended.outcome)
         for store in stores { try await store.close() }
         try await TestDatabase.dropSchema(schema)
     }

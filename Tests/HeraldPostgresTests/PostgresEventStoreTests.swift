@@ -41,8 +41,9 @@ struct PostgresEventStoreTests {
                 #expect(visible.isEmpty, "published events are visible only after the commit")
                 return result
             }
-            #expect(result.outcome == .stored(sequence: 1))
-            #expect(try await store.read(after: 0, filter: .all, limit: 10).events.map(\.event.id) == ["placed-1"])
+            let read = try await store.read(after: 0, filter: .all, limit: 10).events
+            #expect(read.map(\.event.id) == ["placed-1"])
+            #expect(read.map { .stored(sequence: $0.sequence) } == [result.outcome])
             let totals = try await store.transaction { tx in
                 try await tx.query("SELECT total FROM \(unescaped: table)").map { try $0.decode(Int.self) }
             }
@@ -69,7 +70,8 @@ struct PostgresEventStoreTests {
             #expect(rows.isEmpty)
             #expect(try await store.read(after: 0, filter: .all, limit: 10).events.isEmpty)
             #expect(try await store.poll(group: "g", max: 10, wait: .zero).isEmpty)
-            #expect(try await store.append(event("placed-1")).outcome == .stored(sequence: 1))
+            let outcome = try await store.append(event("placed-1")).outcome
+            #expect(outcome == .stored(sequence: try await store.lastSequence()), "the key was never stored")
         }
     }
 
@@ -87,7 +89,7 @@ struct PostgresEventStoreTests {
                     expecting: StreamExpectation(stream: "s", version: 1)
                 )
             }
-            #expect(results.map(\.outcome) == [.stored(sequence: 2)])
+            #expect(results.map(\.outcome) == [.stored(sequence: try await store.lastSequence())])
             #expect(try await store.streamVersion("s") == 2)
         }
     }
@@ -175,6 +177,24 @@ struct PostgresEventStoreTests {
         }
     }
 
+    /// Makes the log as versions 1 to 5 of the schema wrote it: consecutive sequences from 1, and `log_head`
+    /// holding the highest, which appending transactions locked.
+    func restoreVersionFiveLog(_ tx: PostgresOutboxTransaction, schema: String) async throws {
+        try await tx.query(
+            """
+            UPDATE \(unescaped: schema).events AS e SET sequence = r.n
+            FROM (SELECT sequence, row_number() OVER (ORDER BY sequence) AS n FROM \(unescaped: schema).events) AS r
+            WHERE e.sequence = r.sequence
+            """)
+        try await tx.query(
+            "ALTER TABLE \(unescaped: schema).log_head ADD COLUMN last_sequence bigint NOT NULL DEFAULT 0")
+        try await tx.query(
+            "UPDATE \(unescaped: schema).log_head SET last_sequence = (SELECT count(*) FROM \(unescaped: schema).events)"
+        )
+        try await tx.query("ALTER TABLE \(unescaped: schema).log_head DROP COLUMN sequence_offset")
+        try await tx.query("ALTER TABLE \(unescaped: schema).log_head DROP COLUMN removed_through")
+    }
+
     /// A schema made by the first release of this backend (version 1: no locks, no schedules, no process state,
     /// no batch leases, an index on delivery ids) is migrated when a node connects, and keeps its events.
     @Test func aVersionOneSchemaIsMigrated() async throws {
@@ -182,6 +202,7 @@ struct PostgresEventStoreTests {
             _ = try await store.append(event("before"))
             let schema = "\"\(store.schemaName)\""
             try await store.transaction { tx in
+                try await restoreVersionFiveLog(tx, schema: schema)
                 try await tx.query("DROP TABLE \(unescaped: schema).locks")
                 try await tx.query("DROP TABLE \(unescaped: schema).schedules")
                 try await tx.query("DROP TABLE \(unescaped: schema).processes")
@@ -216,6 +237,7 @@ struct PostgresEventStoreTests {
             let schema = "\"\(store.schemaName)\""
             // What a version 4 poll of one event left: a leased row, and the cursor past the event.
             try await store.transaction { tx in
+                try await restoreVersionFiveLog(tx, schema: schema)
                 try await tx.query("DROP TABLE \(unescaped: schema).group_leases")
                 try await tx.query(
                     """
@@ -237,6 +259,39 @@ struct PostgresEventStoreTests {
             #expect(acked == 2)
             let info = try #require(try await migrated.groupInfo(named: "g"))
             #expect((info.lag, info.inFlight) == (0, 0))
+            try await migrated.close()
+        }
+    }
+
+    /// A version 5 log (consecutive sequences, appends locking `log_head`) keeps its sequences when a node
+    /// connects: `lastSequence` stays, and new events come after the old ones, for readers and for a group
+    /// part-way through the log.
+    @Test func aVersionFiveLogKeepsItsOrderWhenMigrated() async throws {
+        try await withStore { store in
+            for index in 1...3 { _ = try await store.append(event("e\(index)")) }
+            #expect(try await store.createGroup(ConsumerGroupConfiguration(name: "g", topic: try TopicPattern(">"))))
+            let schema = "\"\(store.schemaName)\""
+            try await store.transaction { tx in
+                try await restoreVersionFiveLog(tx, schema: schema)
+                try await tx.query("UPDATE \(unescaped: schema).consumer_groups SET cursor = 2")
+                try await tx.query("UPDATE \(unescaped: schema).schema_version SET version = 5")
+            }
+            let migrated = try await PostgresEventStore.connect(
+                url: try TestDatabase.requireURL(),
+                configuration: .init(schema: store.schemaName, connectTimeout: testHangLimit)
+            )
+            #expect(try await migrated.lastSequence() == 3)
+            let appended = try await migrated.append(event("e4")).outcome
+            guard case .stored(let sequence) = appended else {
+                Issue.record("e4 was not stored: \(appended)")
+                return
+            }
+            #expect(sequence > 3)
+            let read = try await migrated.read(after: 0, filter: .all, limit: 10).events
+            #expect(read.map(\.event.id) == ["e1", "e2", "e3", "e4"])
+            #expect(read.map(\.sequence) == [1, 2, 3, sequence])
+            let deliveries = try await migrated.poll(group: "g", max: 10, wait: .zero)
+            #expect(deliveries.map(\.event.id) == ["e3", "e4"])
             try await migrated.close()
         }
     }
