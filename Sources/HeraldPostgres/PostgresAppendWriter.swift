@@ -21,9 +21,10 @@ struct PostgresLogWrite: Sendable {
 /// - **Stream versions.** A transaction takes an advisory lock on each stream it writes (one of
 ///   ``streamLockBuckets`` by a hash of the subject), shared, or exclusive for a stream whose version it
 ///   checks; so a version is read only once every transaction that was writing the stream has ended.
-/// - **Duplicates.** Rows are inserted with `ON CONFLICT DO NOTHING` on the unique `(source, id)`: of two
-///   transactions storing one key at once, the second waits for the first and, when it commits, answers a
-///   duplicate of its sequence.
+/// - **Duplicates.** `(source, id)` is unique in each table: of two transactions storing one key at once,
+///   the second waits for the first and, when that one commits, fails with a unique violation
+///   (``PostgresStorageFailure/isUniqueViolation(_:)``); the append then runs again, and finds the key stored.
+///   A plain insert costs less than `ON CONFLICT` on every row, and such a meeting is rare.
 /// - **Scheduled events** come due in one transaction at a time (their rows are locked by the `DELETE`
 ///   that moves them), in order of due time.
 struct PostgresAppendWriter: Sendable {
@@ -61,7 +62,7 @@ struct PostgresAppendWriter: Sendable {
         let versions = try await versions(of: Array(Set(batches.compactMap(\.expectation?.stream))), on: connection)
         var eventRows = EventRows()
         var scheduledRows = EventRows()
-        var (results, last) = AppendPlanner.plan(
+        let (results, last) = AppendPlanner.plan(
             batches,
             known: known,
             versions: versions,
@@ -80,21 +81,12 @@ struct PostgresAppendWriter: Sendable {
             )
         }
         if !scheduledRows.isEmpty {
-            let taken = try await insertScheduled(scheduledRows, on: connection)
-            if taken.count < scheduledRows.count {
-                results = Self.replacing(in: results) { result in
-                    guard result.outcome == .scheduled else { return nil }
-                    return taken.contains(EventKey(source: result.source, id: result.id)) ? nil : .duplicateScheduled
-                }
-            }
-            wrote = wrote || !taken.isEmpty
+            try await connection.query(scheduledRows.insertScheduled(into: tables.scheduled), logger: logger)
+            wrote = true
         }
         if !eventRows.isEmpty {
-            let stored = try await insertEvents(eventRows, on: connection)
-            if stored.count < eventRows.count {
-                results = try await replacingConcurrentDuplicates(in: results, stored: stored, on: connection)
-            }
-            wrote = wrote || !stored.isEmpty
+            try await connection.query(eventRows.insertEvents(into: tables.events, storedAt: now), logger: logger)
+            wrote = true
         }
         return (results, wrote ? PostgresLogWrite(base: base, scheduling: scheduledRows.earliestDeliverAt) : nil)
     }
@@ -248,80 +240,6 @@ struct PostgresAppendWriter: Sendable {
         for try await (subject, count) in rows.decode((String, Int64).self) { versions[subject] = Int(count) }
         return versions
     }
-
-    /// Inserts the events; returns the sequences stored, without those whose key another transaction stored
-    /// first.
-    private func insertEvents(_ rows: EventRows, on connection: PostgresConnection) async throws -> Set<Int64> {
-        var stored = Set<Int64>()
-        for try await sequence in try await connection.query(
-            rows.insertEvents(into: tables.events, storedAt: now),
-            logger: logger
-        ).decode(Int64.self) {
-            stored.insert(sequence)
-        }
-        return stored
-    }
-
-    /// Inserts the scheduled events; returns the keys stored, without those another transaction scheduled
-    /// first.
-    private func insertScheduled(_ rows: EventRows, on connection: PostgresConnection) async throws -> Set<EventKey> {
-        var stored = Set<EventKey>()
-        for try await (source, id) in try await connection.query(
-            rows.insertScheduled(into: tables.scheduled),
-            logger: logger
-        ).decode((String, String).self) {
-            stored.insert(EventKey(source: source, id: id))
-        }
-        return stored
-    }
-
-    /// Answers the events that another transaction stored first, while this one was inserting them, as
-    /// duplicates of the sequences it gave them.
-    private func replacingConcurrentDuplicates(
-        in results: [Result<[AppendResult], EventLogError>],
-        stored: Set<Int64>,
-        on connection: PostgresConnection
-    ) async throws -> [Result<[AppendResult], EventLogError>] {
-        var lost: [EventKey] = []
-        for case .success(let batch) in results {
-            for result in batch {
-                if case .stored(let sequence) = result.outcome, !stored.contains(sequence) {
-                    lost.append(EventKey(source: result.source, id: result.id))
-                }
-            }
-        }
-        var winners: [EventKey: Int64] = [:]
-        for try await (source, id, sequence) in try await connection.query(
-            """
-            SELECT e.source, e.id, e.sequence
-            FROM unnest(\(lost.map(\.source))::text[], \(lost.map(\.id))::text[]) AS k (source, id)
-            JOIN \(unescaped: tables.events) AS e ON e.source = k.source AND e.id = k.id
-            """,
-            logger: logger
-        ).decode((String, String, Int64).self) {
-            winners[EventKey(source: source, id: id)] = sequence
-        }
-        return Self.replacing(in: results) { result in
-            guard case .stored(let sequence) = result.outcome, !stored.contains(sequence) else { return nil }
-            // Retention could only have removed the winner's row if it was the oldest of the log.
-            return .duplicate(sequence: winners[EventKey(source: result.source, id: result.id)] ?? sequence)
-        }
-    }
-
-    /// The results with each outcome that `replacement` gives a new one replaced.
-    private static func replacing(
-        in results: [Result<[AppendResult], EventLogError>],
-        _ replacement: (AppendResult) -> AppendResult.Outcome?
-    ) -> [Result<[AppendResult], EventLogError>] {
-        results.map { batch in
-            batch.map { results in
-                results.map { result in
-                    guard let outcome = replacement(result) else { return result }
-                    return AppendResult(id: result.id, source: result.source, outcome: outcome)
-                }
-            }
-        }
-    }
 }
 
 /// Events to insert with one `unnest` statement: one array per column, so that the statement's text and
@@ -362,9 +280,7 @@ struct EventRows {
         records.append(ByteBuffer(bytes: EventRecordCodec.encode(event)))
     }
 
-    /// Inserts the rows into the events table, in the order of their keys (so that two transactions storing
-    /// the same keys at once wait for each other in one order); an event whose key is stored already is
-    /// skipped. Returns the sequences stored.
+    /// Inserts the rows into the events table.
     func insertEvents(into table: String, storedAt: Date) -> PostgresQuery {
         """
         INSERT INTO \(unescaped: table) (sequence, source, id, type, subject, time, partition_key, stored_at, event)
@@ -375,14 +291,10 @@ struct EventRows {
             \(hasSubject)::bool[], \(times)::float8[], \(hasTime)::bool[], \(partitionKeys)::text[],
             \(hasPartitionKey)::bool[], \(records)::bytea[])
             AS u (sequence, source, id, type, subject, has_subject, time, has_time, key, has_key, event)
-        ORDER BY u.source, u.id
-        ON CONFLICT (source, id) DO NOTHING
-        RETURNING sequence
         """
     }
 
-    /// Inserts the rows into the scheduled events; one whose key is scheduled already is skipped. Returns the
-    /// keys stored.
+    /// Inserts the rows into the scheduled events.
     func insertScheduled(into table: String) -> PostgresQuery {
         """
         INSERT INTO \(unescaped: table) (source, id, type, subject, time, partition_key, deliver_at, event)
@@ -392,9 +304,7 @@ struct EventRows {
             \(times)::float8[], \(hasTime)::bool[], \(partitionKeys)::text[], \(hasPartitionKey)::bool[],
             \(positions)::float8[], \(records)::bytea[])
             AS u (source, id, type, subject, has_subject, time, has_time, key, has_key, deliver_at, event)
-        ORDER BY u.source, u.id
-        ON CONFLICT (source, id) DO NOTHING
-        RETURNING source, id
+        ORDER BY u.deliver_at
         """
     }
 }
@@ -410,9 +320,11 @@ extension PostgresEventStore {
         ) { requests in
             let batches = requests.map(\.batch)
             let now = clock.now
-            let (results, write) = try await withLogTransaction("append") { connection in
-                try await PostgresAppendWriter(tables: self.tables, logger: self.logger, now: now)
-                    .append(batches, on: connection)
+            let (results, write) = try await PostgresStorageFailure.retryingUniqueViolations {
+                try await withLogTransaction("append") { connection in
+                    try await PostgresAppendWriter(tables: self.tables, logger: self.logger, now: now)
+                        .append(batches, on: connection)
+                }
             }
             if write?.scheduling != nil { _ = try? await headState() }
             return results.map { $0.mapError { $0 } }

@@ -52,24 +52,26 @@ public final class PostgresOutboxTransaction: OutboxTransaction {
         try AppendBatch.validate(events, expecting: expectation)
         try PostgresText.checkStorable(events)
         guard !events.isEmpty else { return [] }
-        // A savepoint, so that a publish failing in PostgreSQL leaves the transaction usable.
-        try await connection.query("SAVEPOINT herald_publish", logger: writer.logger)
-        let results: [Result<[AppendResult], EventLogError>]
-        do {
-            let written: PostgresLogWrite?
-            (results, written) = try await writer.append(
-                [AppendBatch(events: events, expectation: expectation)],
-                on: connection
-            )
-            if let written {
-                let due = [write?.scheduling, written.scheduling].compactMap { $0 }.min()
-                write = PostgresLogWrite(base: written.base, scheduling: due)
+        // A savepoint, so that a publish failing in PostgreSQL leaves the transaction usable; a publish that
+        // met another transaction storing the same key runs again from it.
+        let results = try await PostgresStorageFailure.retryingUniqueViolations {
+            try await connection.query("SAVEPOINT herald_publish", logger: writer.logger)
+            do {
+                let (results, written) = try await writer.append(
+                    [AppendBatch(events: events, expectation: expectation)],
+                    on: connection
+                )
+                try await connection.query("RELEASE SAVEPOINT herald_publish", logger: writer.logger)
+                if let written {
+                    let due = [write?.scheduling, written.scheduling].compactMap { $0 }.min()
+                    write = PostgresLogWrite(base: written.base, scheduling: due)
+                }
+                return results
+            } catch {
+                _ = try? await connection.query("ROLLBACK TO SAVEPOINT herald_publish", logger: writer.logger)
+                throw error
             }
-        } catch {
-            _ = try? await connection.query("ROLLBACK TO SAVEPOINT herald_publish", logger: writer.logger)
-            throw error
         }
-        try await connection.query("RELEASE SAVEPOINT herald_publish", logger: writer.logger)
         return try results[0].get()
     }
 

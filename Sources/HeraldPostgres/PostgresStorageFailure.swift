@@ -47,6 +47,25 @@ enum PostgresStorageFailure {
         }
     }
 
+    /// Whether `error` is PostgreSQL's unique violation (SQLSTATE 23505): in an append, another transaction
+    /// stored the same key first, while this one was inserting it.
+    static func isUniqueViolation(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    }
+
+    /// Runs `body`, again when it fails with a unique violation (up to 5 times): the transaction it ran in
+    /// met another storing the same key, and the next run finds that key stored and answers a duplicate.
+    static func retryingUniqueViolations<T>(_ body: () async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch where isUniqueViolation(error) && attempt < 5 {
+                attempt += 1
+            }
+        }
+    }
+
     static func unavailable(url: PostgresURL, operation: String, reason: String) -> EventLogError {
         EventLogError(
             .unavailable,

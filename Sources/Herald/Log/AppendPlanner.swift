@@ -5,12 +5,6 @@ package struct EventKey: Hashable, Sendable {
     package var source: String
     package var id: String
 
-    /// The key of the event from `source` with `id`.
-    package init(source: String, id: String) {
-        self.source = source
-        self.id = id
-    }
-
     /// The key of `event`.
     package init(_ event: Event) {
         source = event.source
