@@ -60,7 +60,7 @@ enum PostgresStorageFailure {
         while true {
             do {
                 return try await body()
-            } catch where isUniqueViolation(error) && attempt < 5 {
+            } catch let error where isUniqueViolation(error) && attempt < 5 {
                 attempt += 1
             }
         }
