@@ -47,7 +47,11 @@ struct PostgresAppendWriter: Sendable {
     func append(_ batches: [AppendBatch], on connection: PostgresConnection) async throws
         -> (results: [Result<[AppendResult], EventLogError>], write: PostgresLogWrite?)
     {
-        var (base, next, earliestDue) = try await takeRange(on: connection)
+        let keys = AppendPlanner.keys(of: batches)
+        // The range and the keys known already in one round trip. A key another transaction stores meanwhile
+        // makes the insert fail with a unique violation, and the append runs again.
+        var (range, known) = try await lookUp(keys, takingRange: true, on: connection)
+        guard var (base, next, earliestDue) = range else { throw missingHead }
         let promoting = earliestDue.map { $0 <= now } ?? false
         try await lockStreams(of: batches, all: promoting, on: connection)
         var wrote = false
@@ -56,9 +60,9 @@ struct PostgresAppendWriter: Sendable {
             next += count
             wrote = count > 0
             earliestDue = try await nextDue(on: connection)
+            // The events just moved into the log are stored keys too.
+            known = try await lookUp(keys, takingRange: false, on: connection).known
         }
-        let keys = AppendPlanner.keys(of: batches)
-        let known = try await outcomes(of: keys, anyScheduled: earliestDue != nil, on: connection)
         let versions = try await versions(of: Array(Set(batches.compactMap(\.expectation?.stream))), on: connection)
         var eventRows = EventRows()
         var scheduledRows = EventRows()
@@ -103,13 +107,17 @@ struct PostgresAppendWriter: Sendable {
     /// The first sequence of the transaction's range, the next free one and when the earliest scheduled event
     /// comes due (``PostgresLogHead/range(_:)``).
     private func takeRange(on connection: PostgresConnection) async throws -> (Int64, Int64, Date?) {
-        var range: (Int64, Int64, Date?) = (0, 0, nil)
-        for try await (base, next, due) in try await connection.query(PostgresLogHead.range(tables), logger: logger)
-            .decode((Int64, Int64, Double?).self)
-        {
-            range = (base, next, due.map(Date.init(timeIntervalSinceReferenceDate:)))
-        }
+        guard let range = try await lookUp([], takingRange: true, on: connection).range else { throw missingHead }
         return range
+    }
+
+    /// The error of a schema whose one row of `log_head` is gone.
+    private var missingHead: EventLogError {
+        EventLogError(
+            .storage,
+            "the table \(tables.head) has lost its one row, so no sequence can be assigned: the schema was changed "
+                + "by hand; restore it from a backup"
+        )
     }
 
     /// Locks the streams the batches write until the transaction ends, in the order of their locks (so that
@@ -198,33 +206,36 @@ struct PostgresAppendWriter: Sendable {
         return due
     }
 
-    /// The outcome a new append of each key gets: a duplicate of a stored or a scheduled event.
-    private func outcomes(of keys: [EventKey], anyScheduled: Bool, on connection: PostgresConnection) async throws
-        -> [EventKey: AppendResult.Outcome]
+    /// The outcome a new append of each key gets (a duplicate of a stored or a scheduled event) and, when
+    /// `takingRange`, the transaction's range (``takeRange(on:)``), in one statement.
+    private func lookUp(_ keys: [EventKey], takingRange: Bool, on connection: PostgresConnection) async throws
+        -> (range: (Int64, Int64, Date?)?, known: [EventKey: AppendResult.Outcome])
     {
-        var outcomes: [EventKey: AppendResult.Outcome] = [:]
         var bindings = PostgresBindings()
         bindings.append(keys.map(\.source))
         bindings.append(keys.map(\.id))
-        var sql = """
-            SELECT k.position, e.sequence
+        let range = PostgresLogHead.range(tables)
+        var sql = takingRange ? "WITH \(range.with)\nSELECT 0::int8, \(range.columns)\nUNION ALL\n" : ""
+        sql += """
+            SELECT k.position, e.sequence, NULL::int8, NULL::float8
             FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k (source, id, position)
             JOIN \(tables.events) AS e ON e.source = k.source AND e.id = k.id
+            UNION ALL
+            SELECT k.position, NULL, NULL, NULL
+            FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k (source, id, position)
+            JOIN \(tables.scheduled) AS s ON s.source = k.source AND s.id = k.id
             """
-        if anyScheduled {
-            sql += """
-
-                UNION ALL
-                SELECT k.position, NULL
-                FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k (source, id, position)
-                JOIN \(tables.scheduled) AS s ON s.source = k.source AND s.id = k.id
-                """
-        }
+        var found: (Int64, Int64, Date?)?
+        var known: [EventKey: AppendResult.Outcome] = [:]
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-        for try await (position, sequence) in rows.decode((Int64, Int64?).self) {
-            outcomes[keys[Int(position) - 1]] = sequence.map { .duplicate(sequence: $0) } ?? .duplicateScheduled
+        for try await (position, sequence, next, due) in rows.decode((Int64, Int64?, Int64?, Double?).self) {
+            if position == 0, let base = sequence, let next {
+                found = (base, next, due.map(Date.init(timeIntervalSinceReferenceDate:)))
+            } else if position > 0 {
+                known[keys[Int(position) - 1]] = sequence.map { .duplicate(sequence: $0) } ?? .duplicateScheduled
+            }
         }
-        return outcomes
+        return (found, known)
     }
 
     /// The current version (stored event count) of each stream.

@@ -48,19 +48,21 @@ enum PostgresLogHead {
         """
     }
 
-    /// The first sequence of the transaction's range and the next free one in it (after what it appended
-    /// already, as an outbox transaction that publishes twice does), and the earliest due time of the
-    /// scheduled events.
-    static func range(_ t: PostgresTables) -> PostgresQuery {
-        """
-        WITH b AS (SELECT sequence_offset + (\(unescaped: transactionBase)) AS base FROM \(unescaped: t.head))
-        SELECT b.base, coalesce((
-                SELECT max(e.sequence) + 1 FROM \(unescaped: t.events) AS e
-                WHERE e.sequence >= b.base AND e.sequence < b.base + \(eventsPerTransaction)
-            ), b.base),
-            (SELECT min(deliver_at) FROM \(unescaped: t.scheduled))
-        FROM b
-        """
+    /// SQL: the first sequence of the transaction's range and the next free one in it (after what it
+    /// appended already, as an outbox transaction that publishes twice does), and the earliest due time of the
+    /// scheduled events, as a common table expression and the columns that read it.
+    static func range(_ t: PostgresTables) -> (with: String, columns: String) {
+        (
+            "b AS (SELECT sequence_offset + (\(transactionBase)) AS base FROM \(t.head))",
+            """
+            b.base, coalesce((
+                    SELECT max(e.sequence) + 1 FROM \(t.events) AS e
+                    WHERE e.sequence >= b.base AND e.sequence < b.base + \(eventsPerTransaction)
+                ), b.base),
+                (SELECT min(deliver_at) FROM \(t.scheduled))
+            FROM b
+            """
+        )
     }
 
     /// Waits until the events of the committed transaction whose range starts at `base` are readable on
