@@ -195,6 +195,21 @@ struct PostgresEventStoreTests {
         try await tx.query("ALTER TABLE \(unescaped: schema).log_head DROP COLUMN removed_through")
     }
 
+    /// Appends e1, e2 and e3 and creates the group `g` over every type, then makes the log as version 5 wrote
+    /// it and applies `changes` (given the quoted schema) in the same transaction.
+    func makeOldLogWithAGroup(
+        in store: PostgresEventStore,
+        _ changes: (PostgresOutboxTransaction, String) async throws -> Void
+    ) async throws {
+        for index in 1...3 { _ = try await store.append(event("e\(index)")) }
+        #expect(try await store.createGroup(ConsumerGroupConfiguration(name: "g", topic: try TopicPattern(">"))))
+        let schema = "\"\(store.schemaName)\""
+        try await store.transaction { tx in
+            try await restoreVersionFiveLog(tx, schema: schema)
+            try await changes(tx, schema)
+        }
+    }
+
     /// A schema made by the first release of this backend (version 1: no locks, no schedules, no process state,
     /// no batch leases, an index on delivery ids) is migrated when a node connects, and keeps its events.
     @Test func aVersionOneSchemaIsMigrated() async throws {
@@ -232,12 +247,8 @@ struct PostgresEventStoreTests {
     /// rest as a batch.
     @Test func aVersionFourSchemaIsMigratedAndItsLeasesHold() async throws {
         try await withStore { store in
-            for index in 1...3 { _ = try await store.append(event("e\(index)")) }
-            #expect(try await store.createGroup(ConsumerGroupConfiguration(name: "g", topic: try TopicPattern(">"))))
-            let schema = "\"\(store.schemaName)\""
             // What a version 4 poll of one event left: a leased row, and the cursor past the event.
-            try await store.transaction { tx in
-                try await restoreVersionFiveLog(tx, schema: schema)
+            try await makeOldLogWithAGroup(in: store) { tx, schema in
                 try await tx.query("DROP TABLE \(unescaped: schema).group_leases")
                 try await tx.query(
                     """
@@ -268,11 +279,7 @@ struct PostgresEventStoreTests {
     /// part-way through the log.
     @Test func aVersionFiveLogKeepsItsOrderWhenMigrated() async throws {
         try await withStore { store in
-            for index in 1...3 { _ = try await store.append(event("e\(index)")) }
-            #expect(try await store.createGroup(ConsumerGroupConfiguration(name: "g", topic: try TopicPattern(">"))))
-            let schema = "\"\(store.schemaName)\""
-            try await store.transaction { tx in
-                try await restoreVersionFiveLog(tx, schema: schema)
+            try await makeOldLogWithAGroup(in: store) { tx, schema in
                 try await tx.query("UPDATE \(unescaped: schema).consumer_groups SET cursor = 2")
                 try await tx.query("UPDATE \(unescaped: schema).schema_version SET version = 5")
             }
