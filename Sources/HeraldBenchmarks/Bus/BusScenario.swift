@@ -2,7 +2,7 @@ import Herald
 
 /// A case of the bus suite: who subscribes to what, and who publishes which events.
 struct BusScenario: Sendable {
-    /// The `case` column: `1to1`, `fanout10`, `4to1`, `keyed`, `match10k`.
+    /// The `case` column: `1to1`, `fanout10`, `4to1`, `keyed`, `match10k`, `match10k_exact`.
     let name: String
     /// One exact topic per subscriber, as the peers subscribe.
     let subscriberTopics: [String]
@@ -16,9 +16,7 @@ struct BusScenario: Sendable {
     let eventType: @Sendable (Int) -> String
 
     /// How many handler calls one published event causes.
-    var deliveriesPerEvent: Int {
-        name == "match10k" ? 1 : subscriberTopics.count
-    }
+    let deliveriesPerEvent: Int
 
     /// Builds the events before any timing starts; each event's id is its index.
     func makeEvents(count: Int) -> [Event] {
@@ -35,9 +33,11 @@ struct BusScenario: Sendable {
         heraldPatterns: [String]? = nil,
         publishers: Int,
         concurrency: Int,
+        deliveriesPerEvent: Int? = nil,
         eventType: @escaping @Sendable (Int) -> String
     ) {
         self.name = name
+        self.deliveriesPerEvent = deliveriesPerEvent ?? subscriberTopics.count
         self.subscriberTopics = subscriberTopics
         self.heraldPatterns = heraldPatterns ?? subscriberTopics
         self.publishers = publishers
@@ -63,6 +63,10 @@ struct BusScenario: Sendable {
         BusScenario(
             name: "match10k", subscriberTopics: (0..<10_000).map { "tenant.\($0).orders" },
             heraldPatterns: (0..<10_000).map { "tenant.\($0).*" }, publishers: 1, concurrency: 1,
-            eventType: { "tenant.\($0 % 10_000).orders" }),
+            deliveriesPerEvent: 1, eventType: { "tenant.\($0 % 10_000).orders" }),
+        // The same, with Herald subscribing by the exact types, as the peers do.
+        BusScenario(
+            name: "match10k_exact", subscriberTopics: (0..<10_000).map { "tenant.\($0).orders" },
+            publishers: 1, concurrency: 1, deliveriesPerEvent: 1, eventType: { "tenant.\($0 % 10_000).orders" }),
     ]
 }
