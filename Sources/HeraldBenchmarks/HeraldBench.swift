@@ -32,7 +32,9 @@ struct BusCommand: AsyncParsableCommand {
     @Option(help: "Seconds each latency run lasts.")
     var latencySeconds = 1.0
 
-    @Option(help: "Comma-separated cases to run (1to1, fanout10, 4to1, keyed, match10k, match10k_exact); all by default.")
+    @Option(
+        help: "Comma-separated cases to run (1to1, fanout10, 4to1, keyed, match10k, match10k_exact); all by default."
+    )
     var cases: String?
 
     @Option(help: "Comma-separated implementations to run (herald, asyncstream, asyncchannel, notificationcenter).")

@@ -30,18 +30,24 @@ public final class EventBus: EventPublisher, Sendable {
         public var publishTimeout: Duration?
         /// How long the bus, run as a `Service`, lets handlers finish their events on graceful shutdown.
         public var shutdownGracePeriod: Duration
+        /// How many event types the bus remembers the matching subscriptions of, so that publishing a type
+        /// seen before costs one dictionary lookup instead of a match against every pattern; past it, the
+        /// bus forgets them all and starts again. Each entry costs about 100 bytes.
+        public var typeCacheLimit: Int
 
         /// Creates a configuration: no publish timeout and a 30-second shutdown grace period by default.
         public init(
             logger: Logger = Logger(label: "herald.bus"),
             metricsFactory: any MetricsFactory = MetricsSystem.factory,
             publishTimeout: Duration? = nil,
-            shutdownGracePeriod: Duration = .seconds(30)
+            shutdownGracePeriod: Duration = .seconds(30),
+            typeCacheLimit: Int = 65_536
         ) {
             self.logger = logger
             self.metricsFactory = metricsFactory
             self.publishTimeout = publishTimeout
             self.shutdownGracePeriod = shutdownGracePeriod
+            self.typeCacheLimit = typeCacheLimit
         }
     }
 
@@ -50,11 +56,11 @@ public final class EventBus: EventPublisher, Sendable {
         var subscriptions: [UInt64: Subscription] = [:]
         var workers: [UInt64: [Task<Void, Never>]] = [:]
         /// Matching subscriptions per event type, so a publish of a known type is one dictionary lookup.
-        /// Cleared whenever subscriptions change, and when it grows past `cacheLimit`.
-        var cache: [String: [Subscription]] = [:]
+        /// Cleared whenever subscriptions change, and when it grows past ``Configuration/typeCacheLimit``.
+        var cache: [EventTypeKey: [Subscription]] = [:]
         /// The last type looked up and its subscriptions: publishers often repeat a type, and comparing
         /// two strings is cheaper than hashing one.
-        var lastLookup: (type: String, subscriptions: [Subscription])?
+        var lastLookup: (type: EventTypeKey, subscriptions: [Subscription])?
         var nextID: UInt64 = 0
         var isShutDown = false
 
@@ -63,8 +69,6 @@ public final class EventBus: EventPublisher, Sendable {
             lastLookup = nil
         }
     }
-
-    private static let cacheLimit = 4096
 
     /// The configuration the bus was created with.
     public let configuration: Configuration
@@ -221,15 +225,16 @@ public final class EventBus: EventPublisher, Sendable {
             guard !registry.isShutDown else {
                 throw EventBusError(.shutDown, "the bus is shut down and accepts no events")
             }
-            if let last = registry.lastLookup, last.type == type { return last.subscriptions }
-            if let cached = registry.cache[type] {
-                registry.lastLookup = (type, cached)
+            let key = EventTypeKey(type)
+            if let last = registry.lastLookup, last.type == key { return last.subscriptions }
+            if let cached = registry.cache[key] {
+                registry.lastLookup = (key, cached)
                 return cached
             }
             let matched = registry.trie.matches(type).compactMap { registry.subscriptions[$0] }
-            if registry.cache.count >= Self.cacheLimit { registry.cache.removeAll() }
-            registry.cache[type] = matched
-            registry.lastLookup = (type, matched)
+            if registry.cache.count >= configuration.typeCacheLimit { registry.cache.removeAll() }
+            registry.cache[key] = matched
+            registry.lastLookup = (key, matched)
             return matched
         }
     }
