@@ -216,33 +216,16 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
         }
     }
 
-    /// Runs `body` in a transaction on a pooled connection; see ``withConnection(_:_:)``.
+    /// Runs `body` in a transaction on a pooled connection; see ``withConnection(_:_:)``. `afterCommit` runs
+    /// on the same connection once the commit has succeeded.
     func withTransaction<T: Sendable>(
         _ operation: String,
+        afterCommit: (@Sendable (T, PostgresConnection) async -> Void)? = nil,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await withConnection(operation) { connection in
             try await connection.query("BEGIN", logger: self.logger)
-            do {
-                let value = try await body(connection)
-                try await connection.query("COMMIT", logger: self.logger)
-                return value
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: self.logger)
-                throw error
-            }
-        }
-    }
-
-    /// Runs `body` in a transaction that may write to the log, as ``withTransaction(_:_:)`` does; after the
-    /// commit, announces what it wrote (``announce(_:on:)``).
-    func withLogTransaction<T: Sendable>(
-        _ operation: String,
-        _ body: @escaping @Sendable (PostgresConnection) async throws -> (T, PostgresLogWrite?)
-    ) async throws -> (T, PostgresLogWrite?) {
-        try await withConnection(operation) { connection in
-            try await connection.query("BEGIN", logger: self.logger)
-            let value: (T, PostgresLogWrite?)
+            let value: T
             do {
                 value = try await body(connection)
                 try await connection.query("COMMIT", logger: self.logger)
@@ -250,9 +233,24 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
                 _ = try? await connection.query("ROLLBACK", logger: self.logger)
                 throw error
             }
-            if let write = value.1 { await self.announce(write, on: connection) }
+            await afterCommit?(value, connection)
             return value
         }
+    }
+
+    /// Runs `body` in a transaction that may write to the log, as ``withTransaction(_:afterCommit:_:)`` does;
+    /// after the commit, announces what it wrote (``announce(_:on:)``).
+    func withLogTransaction<T: Sendable>(
+        _ operation: String,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> (T, PostgresLogWrite?)
+    ) async throws -> (T, PostgresLogWrite?) {
+        try await withTransaction(
+            operation,
+            afterCommit: { value, connection in
+                if let write = value.1 { await self.announce(write, on: connection) }
+            },
+            body
+        )
     }
 
     /// After the commit of a transaction that wrote to the log: waits until its events are readable, up to
@@ -319,11 +317,8 @@ public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
             var bindings = PostgresBindings()
             bindings.append(sequence)
             var sql = """
-                WITH h AS (SELECT \(PostgresLogHead.settled(tables)) AS settled),
-                head AS (
-                    SELECT h.settled, greatest((SELECT removed_through FROM \(tables.head)),
-                        (SELECT max(sequence) FROM \(tables.events) WHERE sequence <= h.settled)) AS last
-                    FROM h
+                WITH head AS (
+                    SELECT \(PostgresLogHead.settled(tables)) AS settled, \(PostgresLogHead.last(tables)) AS last
                 )
                 SELECT e.sequence, e.event, head.last FROM head
                 LEFT JOIN LATERAL (SELECT sequence, event FROM \(tables.events)

@@ -19,7 +19,7 @@ import PostgresNIO
 ///   ended, Herald's or not: a writing transaction left open holds readers back, though it never makes them
 ///   skip. An append waits until its events are readable before it answers, up to
 ///   ``PostgresEventStore/Configuration/visibilityWait``, so that a client reads what it has just published,
-///   and only then notifies the nodes (``awaitReadable(base:on:logger:)``).
+///   and only then notifies the nodes (``awaitReadable(base:notifying:tables:limit:on:logger:)``).
 /// - **Sequences** increase but are not consecutive: each appending transaction starts a range of its own.
 ///   `offset` (set when a database from before this scheme was migrated) keeps them above the old ones.
 enum PostgresLogHead {
