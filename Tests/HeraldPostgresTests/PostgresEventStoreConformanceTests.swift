@@ -43,4 +43,9 @@ struct PostgresEventStoreConformanceTests {
     func conformance(_ testCase: ConformanceCase) async throws {
         try await testCase.run(PostgresEventStoreFixture())
     }
+
+    @Test(arguments: RouterConformance.cases(supporting: PostgresEventStoreFixture().capabilities))
+    func routerConformance(_ testCase: RouterConformanceCase) async throws {
+        try await testCase.run(LocalDeliverySources(PostgresEventStoreFixture()))
+    }
 }

@@ -41,4 +41,9 @@ struct SQLiteEventStoreFixture: EventStoreFixture {
     func conformance(_ testCase: ConformanceCase) async throws {
         try await testCase.run(SQLiteEventStoreFixture())
     }
+
+    @Test(arguments: RouterConformance.cases(supporting: SQLiteEventStoreFixture().capabilities))
+    func routerConformance(_ testCase: RouterConformanceCase) async throws {
+        try await testCase.run(LocalDeliverySources(SQLiteEventStoreFixture()))
+    }
 }

@@ -3,7 +3,8 @@ import Metrics
 
 /// Publishes an event that its handler failed on to `herald.deadletter`, so that nothing is lost.
 ///
-/// Place it outermost (before ``RetryMiddleware``) so it sees only the error of the last attempt. The
+/// Place it outermost (before ``RetryMiddleware``) so it sees only the error of the last attempt; on a
+/// durable source it lets a ``RedeliveryRequest`` through, and publishes the dead letter to the source. The
 /// handled call then counts as done: the error is not rethrown. A dead letter that itself fails is not
 /// dead-lettered again (that could loop); its error is rethrown, so the bus logs and counts it.
 /// Counts `herald_events_dead_lettered_total` with the dimension `handler`.
@@ -20,6 +21,9 @@ public struct DeadLetterMiddleware: EventMiddleware {
             return try await next(event, context)
         } catch let error as CancellationError {
             throw error
+        } catch let request as RedeliveryRequest {
+            // A durable source delivers the event again; it is not given up on yet.
+            throw request
         } catch {
             guard event.type != DeadLetter.topic else { throw error }
             let deadLetter = DeadLetter(

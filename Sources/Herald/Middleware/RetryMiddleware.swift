@@ -9,6 +9,13 @@ import Metrics
 /// 1, 2, ... on its successive calls. After the last attempt, or when `shouldRetry` refuses an error, the
 /// middleware rethrows the handler's last error unchanged.
 ///
+/// On a durable source (``HandlerContext/deliveryLimit`` is set) the middleware does not wait in memory.
+/// The group counts the attempts: the middleware calls the next handler once, and when it throws an error
+/// worth retrying before the group's last attempt, throws a ``RedeliveryRequest`` with the delay this
+/// attempt would have waited, which the consumer turns into a delayed negative acknowledgement. On the last
+/// attempt, and for an error `shouldRetry` refuses, it rethrows the error. `maxAttempts` applies on the bus
+/// only; a durable group's own `maxAttempts` counts there.
+///
 /// Cancellation stops the retries: a task cancelled while waiting throws `CancellationError` at once, and
 /// a task cancelled during an attempt rethrows that attempt's error without retrying.
 ///
@@ -72,6 +79,20 @@ public struct RetryMiddleware: EventMiddleware {
     }
 
     public func handle(_ event: Event, context: HandlerContext, next: EventHandler) async throws -> [Event] {
+        if let deliveryLimit = context.deliveryLimit {
+            do {
+                return try await next(event, context)
+            } catch {
+                guard context.attempt < deliveryLimit, shouldRetry(error), !Task.isCancelled else { throw error }
+                Counter(
+                    label: "herald_handler_retries_total",
+                    dimensions: [("handler", context.handlerName)],
+                    factory: metricsFactory
+                )
+                .increment()
+                throw RedeliveryRequest(delay: delay(beforeRetry: context.attempt), underlying: error)
+            }
+        }
         var context = context
         var attempt = 1
         while true {

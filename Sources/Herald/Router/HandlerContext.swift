@@ -13,16 +13,26 @@ public struct HandlerContext: Sendable {
     public var logger: Logger
     /// Where middleware publishes events of its own, such as dead letters.
     public var publisher: any EventPublisher
+    /// How many attempts the event's consumer group makes at most, when the event comes from a durable
+    /// source (`Int.max` when the source does not say); `nil` on the in-process bus.
+    ///
+    /// A durable source delivers a failed event again by itself, after a delay that survives a restart, so
+    /// middleware there does not wait in memory: ``RetryMiddleware`` throws a ``RedeliveryRequest``
+    /// instead, until ``attempt`` reaches this limit.
+    public var deliveryLimit: Int?
     /// Shared by every copy of the context made for one event, so that middleware outside the retry
     /// loop (dead letter) learns how many attempts were made inside it.
     private let attempts: AttemptTracker
 
     /// Creates a context; the router does this for every event it hands to a handler.
-    public init(handlerName: String, attempt: Int = 1, logger: Logger, publisher: any EventPublisher) {
+    public init(
+        handlerName: String, attempt: Int = 1, logger: Logger, publisher: any EventPublisher, deliveryLimit: Int? = nil
+    ) {
         self.handlerName = handlerName
         self.attempt = attempt
         self.logger = logger
         self.publisher = publisher
+        self.deliveryLimit = deliveryLimit
         self.attempts = AttemptTracker(attempt)
     }
 

@@ -1,7 +1,8 @@
 import Logging
 import Synchronization
 
-/// Runs named handlers on an ``EventBus``, wraps them in middleware, and publishes the events they return.
+/// Runs named handlers on an ``EventBus`` or on durable consumer groups, wraps them in middleware, and
+/// publishes the events they return.
 ///
 /// ```swift
 /// let router = Router(bus: bus, middleware: [DeadLetterMiddleware(), RetryMiddleware()])
@@ -9,6 +10,10 @@ import Synchronization
 ///     [Event(source: "/stock", type: "stock.reserved")]
 /// }
 /// ```
+///
+/// A handler on a durable source (``addHandler(_:consuming:options:middleware:_:)``) runs on a
+/// ``GroupConsumer`` with the same middleware, stamping and loop guard; there a failure is retried by the
+/// group, durably, and the events the handler returns go to the source's store.
 ///
 /// Events a handler returns are published with `causationid` set to the handled event's id,
 /// `correlationid` carried from the first event of the chain, and `hops` one higher than the handled
@@ -40,10 +45,18 @@ public final class Router: Sendable {
     public let middleware: [any EventMiddleware]
     /// The router's settings.
     public let configuration: Configuration
-    private let handlers = Mutex<[String: Subscription]>([:])
+    private let handlers = Mutex<[String: RegisteredHandler]>([:])
 
-    /// Creates a router on `bus`.
-    public init(bus: EventBus, middleware: [any EventMiddleware] = [], configuration: Configuration = Configuration()) {
+    private enum RegisteredHandler {
+        case subscription(Subscription)
+        case consumer(GroupConsumer)
+    }
+
+    /// Creates a router on `bus`; a router with durable handlers only can leave it out.
+    public init(
+        bus: EventBus = EventBus(), middleware: [any EventMiddleware] = [],
+        configuration: Configuration = Configuration()
+    ) {
         self.bus = bus
         self.middleware = middleware
         self.configuration = configuration
@@ -65,18 +78,13 @@ public final class Router: Sendable {
         middleware handlerMiddleware: [any EventMiddleware] = [],
         _ handler: @escaping EventHandler
     ) throws -> Subscription {
-        // Returned events are stamped innermost, so that middleware sees them as they will be published (a
-        // signing middleware signs their causation and hops too).
-        let chain = ([LoopGuardMiddleware(maxHops: configuration.maxHops)] + middleware + handlerMiddleware)
-            .wrapping { event, context in try await handler(event, context).map { $0.caused(by: event) } }
+        let chain = chain(handlerMiddleware, handler)
         var options = options
         options.name = options.name ?? name
         let bus = self.bus
         let logger = configuration.logger
         return try handlers.withLock { handlers in
-            guard handlers[name] == nil else {
-                throw RouterError(message: "a handler named '\(name)' exists already; handler names must be unique")
-            }
+            try Self.checkUnique(name, in: handlers)
             let subscription = try bus.subscribe(pattern, options: options) { event in
                 var handlerLogger = logger
                 handlerLogger[metadataKey: "handler"] = "\(name)"
@@ -87,17 +95,62 @@ public final class Router: Sendable {
                 guard !caused.isEmpty else { return }
                 try await bus.publish(caused)
             }
-            handlers[name] = subscription
+            handlers[name] = .subscription(subscription)
             return subscription
         }
     }
 
-    /// Removes the handler named `name`; returns whether there was one.
+    /// Adds a handler named `name` for the events of a durable consumer group: a local store's
+    /// (``ConsumerGroupSource``) or a remote server's.
+    ///
+    /// The handler runs on the returned ``GroupConsumer``, a ServiceLifecycle `Service`: add it to the
+    /// service group (or call its `run()`), and it consumes until shutdown. A handler that returns acknowledges
+    /// its event, after the events it returned are published to the source; one that throws has it delivered
+    /// again by the group, after ``RetryMiddleware``'s backoff when the chain has one, and dead-lettered after
+    /// the group's last attempt.
+    ///
+    /// - Throws: ``RouterError`` for a duplicate name.
+    public func addHandler(
+        _ name: String,
+        consuming source: any DeliverySource,
+        options: ConsumerOptions = ConsumerOptions(),
+        middleware handlerMiddleware: [any EventMiddleware] = [],
+        _ handler: @escaping EventHandler
+    ) throws -> GroupConsumer {
+        let consumer = GroupConsumer(
+            name: name, source: source, options: options, logger: configuration.logger,
+            handler: chain(handlerMiddleware, handler))
+        try handlers.withLock { handlers in
+            try Self.checkUnique(name, in: handlers)
+            handlers[name] = .consumer(consumer)
+        }
+        return consumer
+    }
+
+    /// Removes the handler named `name`, cancelling its subscription or stopping its consumer; returns
+    /// whether there was one.
     @discardableResult
     public func removeHandler(_ name: String) -> Bool {
-        guard let subscription = handlers.withLock({ $0.removeValue(forKey: name) }) else { return false }
-        subscription.cancel()
+        switch handlers.withLock({ $0.removeValue(forKey: name) }) {
+        case .subscription(let subscription): subscription.cancel()
+        case .consumer(let consumer): consumer.stop()
+        case nil: return false
+        }
         return true
+    }
+
+    /// The handler wrapped in the loop guard, the router's middleware and its own, in that order.
+    private func chain(_ handlerMiddleware: [any EventMiddleware], _ handler: @escaping EventHandler) -> EventHandler {
+        // Returned events are stamped innermost, so that middleware sees them as they will be published (a
+        // signing middleware signs their causation and hops too).
+        ([LoopGuardMiddleware(maxHops: configuration.maxHops)] + middleware + handlerMiddleware)
+            .wrapping { event, context in try await handler(event, context).map { $0.caused(by: event) } }
+    }
+
+    private static func checkUnique(_ name: String, in handlers: [String: RegisteredHandler]) throws {
+        guard handlers[name] == nil else {
+            throw RouterError(message: "a handler named '\(name)' exists already; handler names must be unique")
+        }
     }
 
     /// The names of the registered handlers, sorted.

@@ -21,4 +21,9 @@ struct InMemoryEventStoreFixture: EventStoreFixture {
     func conformance(_ testCase: ConformanceCase) async throws {
         try await testCase.run(InMemoryEventStoreFixture())
     }
+
+    @Test(arguments: RouterConformance.cases(supporting: InMemoryEventStoreFixture().capabilities))
+    func routerConformance(_ testCase: RouterConformanceCase) async throws {
+        try await testCase.run(LocalDeliverySources(InMemoryEventStoreFixture()))
+    }
 }
