@@ -39,7 +39,7 @@ extension SQLiteEventStore {
     public func groupInfo(named name: String) async throws -> ConsumerGroupInfo? {
         try await operation("groupInfo") {
             try await promoteDueEvents()
-            return try await groupInfos(where: "WHERE g.name = ?", [.text(name)]).first
+            return try await withoutWrites { try await groupInfos(where: "WHERE g.name = ?", [.text(name)]).first }
         }
     }
 
@@ -47,12 +47,13 @@ extension SQLiteEventStore {
     public func groups() async throws -> [ConsumerGroupInfo] {
         try await operation("groups") {
             try await promoteDueEvents()
-            return try await groupInfos(where: "", [])
+            return try await withoutWrites { try await groupInfos(where: "", []) }
         }
     }
 
     /// The rows' counts in one statement, so that they come from one snapshot, with the leases and how far
-    /// each group read as this process holds them. A lease that ran out counts as waiting for redelivery,
+    /// each group read as this process holds them; run it ``withoutWrites(_:)``, or a poll that commits
+    /// between the two reads leaves its events counted nowhere. A lease that ran out counts as waiting for redelivery,
     /// or as a dead letter after the last attempt, as the next poll will make it.
     private func groupInfos(where condition: String, _ bindings: [SQLiteData]) async throws -> [ConsumerGroupInfo] {
         let connection = reader()

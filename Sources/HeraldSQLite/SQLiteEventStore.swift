@@ -305,6 +305,16 @@ public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
         readers[nextReader.add(1, ordering: .relaxed).oldValue % readers.count]
     }
 
+    /// Runs `body` while no write commits, so that what it reads on a read connection and what this process
+    /// holds of the groups' positions (published after each write's commit) come from the same moment.
+    func withoutWrites<T>(_ body: () async throws -> T) async throws -> T {
+        // Inside the store's own transaction the write connection is held already, by the caller.
+        guard OutboxScope.store != ObjectIdentifier(self) else { return try await body() }
+        await writeLock.lock()
+        defer { writeLock.unlock() }
+        return try await body()
+    }
+
     /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`) on the write connection, one at a time, and
     /// publishes what it changed (the new high-water mark, wake-ups) after the commit. Rolls back when
     /// `body` or the commit throws.

@@ -1,5 +1,6 @@
 import Foundation
 import Herald
+import Synchronization
 import Testing
 
 extension EventStoreConformance {
@@ -14,7 +15,31 @@ extension EventStoreConformance {
             "acks and nacks that return ids name exactly the deliveries that were current",
             settlingReturnsCurrentIDs
         ),
+        ConformanceHarness.conformanceCase(
+            "a group's counts stay whole while polls and nacks commit: an unacknowledged event is always in its lag",
+            countsStayWholeWhilePollsCommit
+        ),
     ]
+
+    static func countsStayWholeWhilePollsCommit(_ harness: ConformanceHarness) async throws {
+        let store = harness.store
+        try await harness.createGroup("counting", maxAttempts: 1_000)
+        try await harness.appendStored([ConformanceEvents.make(1)])
+        let settled = Atomic(false)
+        let settling = Task {
+            defer { settled.store(true, ordering: .releasing) }
+            for _ in 0..<200 {
+                let deliveries = try await store.poll(group: "counting", max: 10, wait: .zero)
+                _ = try await store.nack(group: "counting", deliveryIDs: deliveries.map(\.id), delay: .zero, error: nil)
+            }
+        }
+        var lags: [Int] = []
+        while !settled.load(ordering: .acquiring), lags.count < 5_000 {
+            lags.append(try await store.groupInfo(named: "counting")?.lag ?? -1)
+        }
+        try await settling.value
+        #expect(lags.allSatisfy { $0 == 1 }, "lags seen: \(Set(lags).sorted())")
+    }
 
     static func eventTypesCountStoredEvents(_ harness: ConformanceHarness) async throws {
         let store = harness.store
