@@ -1,14 +1,25 @@
 /// A consumer group of a local store (memory, SQLite, PostgreSQL) as a ``DeliverySource``: created when
 /// missing, and publishing handlers' events to the same store.
 public struct ConsumerGroupSource: DeliverySource {
-    /// The store the group lives in and handlers' events are appended to.
-    public let store: any EventLog & ConsumerGroupStore
+    /// The store the group lives in.
+    public let store: any ConsumerGroupStore
+    /// The log handlers' events are appended to; `nil` for a source whose handlers publish otherwise.
+    private let log: (any EventLog)?
     /// The group's settings, used to create it when missing.
     public let configuration: ConsumerGroupConfiguration
 
-    /// Creates a source for the group `configuration` names in `store`.
+    /// Creates a source for the group `configuration` names in `store`, where handlers' events go too.
     public init(store: any EventLog & ConsumerGroupStore, configuration: ConsumerGroupConfiguration) {
         self.store = store
+        self.log = store
+        self.configuration = configuration
+    }
+
+    /// Creates a source for a group of a store that may keep no log: its handlers return no events (a
+    /// process manager's step saves its events with its state).
+    package init(groups: any ConsumerGroupStore, configuration: ConsumerGroupConfiguration) {
+        self.store = groups
+        self.log = nil
         self.configuration = configuration
     }
 
@@ -36,6 +47,11 @@ public struct ConsumerGroupSource: DeliverySource {
     }
 
     public func publish(_ events: [Event]) async throws {
-        _ = try await store.append(events, expecting: nil)
+        guard let log else {
+            throw EventLogError(
+                .invalidArgument,
+                "group '\(configuration.name)' was opened without a log, so a handler of it cannot return events")
+        }
+        _ = try await log.append(events, expecting: nil)
     }
 }

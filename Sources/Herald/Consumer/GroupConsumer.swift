@@ -33,6 +33,8 @@ public final class GroupConsumer: Service, Sendable {
     private let logger: Logger
     private let stopRequests: AsyncStream<Void>
     private let requestStop: AsyncStream<Void>.Continuation
+    /// Set by ``stop()`` at once, so that the loop takes no event after a stop it has not been woken for yet.
+    private let stopRequested = Atomic(false)
 
     /// Creates a consumer that runs `handler` (usually a middleware chain) on the events of `source`.
     ///
@@ -78,26 +80,44 @@ public final class GroupConsumer: Service, Sendable {
         }
     }
 
-    /// Asks the consumer to stop; ``run()`` returns when it has.
+    /// Asks the consumer to stop; ``run()`` returns when it has. A stopped consumer does not run again.
     public func stop() {
+        stopRequested.store(true, ordering: .releasing)
         requestStop.yield()
         requestStop.finish()
     }
 
-    private func consume(maxAttempts: Int?) async {
+    /// Polls once, waiting up to `wait` for events, handles what came as ``run()`` would, settles every
+    /// event, and returns how many came: for tests and tools that step a consumer. Does not open the source.
+    ///
+    /// - Throws: the poll's error; failures of handlers and of later store calls are handled as in ``run()``.
+    @discardableResult
+    public func runOnce(wait: Duration = .zero, maxAttempts: Int? = nil) async throws -> Int {
+        let (count, failure) = await consume(maxAttempts: maxAttempts, once: wait)
+        if let failure { throw failure }
+        return count
+    }
+
+    /// Runs the loop until it is stopped, or, given `once`, until the events of one poll waiting up to that
+    /// long are settled; returns how many events came, and the error of a poll that failed in a single run.
+    @discardableResult
+    private func consume(maxAttempts: Int?, once: Duration? = nil) async -> (Int, (any Error)?) {
         await withTaskGroup(of: ConsumerStep.self) { group in
-            let stopRequests = self.stopRequests
-            group.addTask {
-                for await _ in stopRequests { break }
-                return .stopRequested
+            if once == nil {
+                let stopRequests = self.stopRequests
+                group.addTask {
+                    for await _ in stopRequests { break }
+                    return .stopRequested
+                }
             }
-            var loop = ConsumerLoop(consumer: self, maxAttempts: maxAttempts)
+            var loop = ConsumerLoop(consumer: self, maxAttempts: maxAttempts, once: once)
             loop.advance(&group)
             while !loop.isFinished, let step = await group.next() {
                 loop.take(step, &group)
                 loop.advance(&group)
             }
             group.cancelAll()
+            return (loop.received, loop.pollFailure)
         }
     }
 
@@ -106,9 +126,10 @@ public final class GroupConsumer: Service, Sendable {
         handlerLogger[metadataKey: "handler"] = "\(name)"
         handlerLogger[metadataKey: "event_id"] = "\(delivery.event.id)"
         handlerLogger[metadataKey: "correlation_id"] = "\(delivery.event.correlationID ?? delivery.event.id)"
-        let context = HandlerContext(
+        var context = HandlerContext(
             handlerName: name, attempt: delivery.attempt, logger: handlerLogger,
             publisher: SourcePublisher(source: source), deliveryLimit: maxAttempts ?? Int.max)
+        context.delivery = delivery
         do {
             let caused = try await handler(delivery.event, context)
             if !caused.isEmpty { try await source.publish(caused) }
@@ -119,6 +140,8 @@ public final class GroupConsumer: Service, Sendable {
     }
 
     fileprivate func key(of event: Event) -> String? { orderingKey(event) }
+
+    fileprivate var isStopRequested: Bool { stopRequested.load(ordering: .acquiring) }
 
     fileprivate var log: Logger { logger }
 }
@@ -158,17 +181,26 @@ private struct ConsumerLoop {
     var pollPausedUntilRetry = false
     var pollPause = Duration.milliseconds(100)
     var stopping = false
+    /// Given for a single run: the wait of its one poll.
+    let once: Duration?
+    var received = 0
+    var pollFailure: (any Error)?
     /// How long acknowledgements wait for the next poll at most.
     static let longestAckWait = Duration.milliseconds(200)
 
-    init(consumer: GroupConsumer, maxAttempts: Int?) {
+    init(consumer: GroupConsumer, maxAttempts: Int?, once: Duration?) {
         self.consumer = consumer
         self.maxAttempts = maxAttempts
+        self.once = once
         self.capacity = max(consumer.options.batchSize, consumer.options.concurrency)
     }
 
+    /// Whether the loop polls again: until it stops, or after the one poll of a single run.
+    var takesMore: Bool { !stopping && (once == nil || !polledOnce) }
+    var polledOnce = false
+
     var isFinished: Bool {
-        stopping && running == 0 && waiting.isEmpty && !storeCallOut && nacksOut == 0 && pendingAcks.isEmpty
+        !takesMore && running == 0 && waiting.isEmpty && !storeCallOut && nacksOut == 0 && pendingAcks.isEmpty
     }
 
     mutating func take(_ step: ConsumerStep, _ group: inout TaskGroup<ConsumerStep>) {
@@ -192,6 +224,8 @@ private struct ConsumerLoop {
             }
         case .polled(.success(let deliveries), _):
             storeCallOut = false
+            polledOnce = true
+            received += deliveries.count
             waitingPoll = nil
             pollPause = .milliseconds(100)
             groupDrained = deliveries.isEmpty
@@ -203,6 +237,11 @@ private struct ConsumerLoop {
             // no current delivery then and is ignored.
             pendingAcks.append(contentsOf: acknowledging)
             guard !(error is CancellationError) else { return }
+            if once != nil {
+                polledOnce = true
+                pollFailure = error
+                return
+            }
             consumer.log.error(
                 "consumer could not poll its group; trying again",
                 metadata: [
@@ -245,6 +284,7 @@ private struct ConsumerLoop {
 
     /// Starts what can start, and sends the store call that is due.
     mutating func advance(_ group: inout TaskGroup<ConsumerStep>) {
+        if !stopping && once == nil && consumer.isStopRequested { take(.stopRequested, &group) }
         if stopping {
             giveBackWaiting(&group)
         } else {
@@ -252,10 +292,10 @@ private struct ConsumerLoop {
         }
         guard !storeCallOut else { return }
         let held = waiting.count + running
-        if !stopping && !pollPausedUntilRetry && (held == 0 || (held <= capacity / 2 && !groupDrained)) {
+        if takesMore && !pollPausedUntilRetry && (held == 0 || (held <= capacity / 2 && !groupDrained)) {
             poll(max: capacity - held, &group)
         } else if !pendingAcks.isEmpty {
-            if stopping || groupDrained || pollPausedUntilRetry || flushRequested {
+            if !takesMore || groupDrained || pollPausedUntilRetry || flushRequested {
                 acknowledge(&group)
             } else if !flushArmed {
                 // The next poll carries them once half of the events in hand are done; should those take
@@ -306,7 +346,8 @@ private struct ConsumerLoop {
         flushRequested = false
         // Acknowledgements never wait in a poll: with some to make, the poll answers at once, and the
         // next, without them, waits.
-        let wait = (waiting.isEmpty && running == 0 && acknowledging.isEmpty) ? consumer.options.pollWait : .zero
+        let wait =
+            (waiting.isEmpty && running == 0 && acknowledging.isEmpty) ? once ?? consumer.options.pollWait : .zero
         let source = consumer.source
         let call = Task { try await source.poll(max: max, wait: wait, acknowledging: acknowledging) }
         waitingPoll = acknowledging.isEmpty && wait > .zero ? call : nil

@@ -16,7 +16,7 @@ import ServiceLifecycle
 ///   event (an acknowledgement lost in a crash) changes nothing; a step's events have deterministic ids, so a
 ///   step repeated after a crash between save and acknowledgement is published once.
 /// - **Failures.** A step that throws is not saved; its event is negatively acknowledged and comes back after
-///   ``Configuration/retryDelay``, until the group's attempts run out and it is dead lettered. Other instances
+///   ``ConsumerOptions/retryDelay``, until the group's attempts run out and it is dead lettered. Other instances
 ///   go on.
 /// - **Metrics.** `herald_process_steps_total{process, outcome}` counts steps by ``ProcessStepOutcome``, plus
 ///   `outcome="failed"`; `herald_process_conflicts_total{process}` counts repeated steps.
@@ -62,7 +62,8 @@ public struct ProcessManagerRunner<Manager: ProcessManager>: Service {
     public var groupName: String { "process.\(manager.name)" }
 
     /// Creates the consumer group when missing, then handles events until the task is cancelled or the service
-    /// group shuts down gracefully.
+    /// group shuts down gracefully, on a ``GroupConsumer``: instances side by side (up to
+    /// ``ProcessManagerRunnerConfiguration/concurrency``), the events of one instance one at a time in order.
     ///
     /// - Throws: ``EventLogError`` when the group exists with other settings, or the manager's name is invalid;
     ///   ``TopicPatternError`` when its topic is.
@@ -70,87 +71,50 @@ public struct ProcessManagerRunner<Manager: ProcessManager>: Service {
     /// A store that fails while the runner runs (a database restarting) does not stop it: it logs the error
     /// and tries again after a pause that grows from 100 ms to 5 s.
     public func run() async throws {
-        try await createGroup()
-        try await cancelWhenGracefulShutdown {
-            var pause = Duration.milliseconds(100)
-            while !Task.isCancelled {
-                do {
-                    try await runOnce(wait: configuration.pollWait)
-                    pause = .milliseconds(100)
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.error(
-                        "process manager cannot reach its store; trying again",
-                        metadata: ["process": "\(manager.name)", "error": "\(error)", "pause": "\(pause)"])
-                    try await Task.sleep(for: pause)
-                    pause = min(pause * 2, .seconds(5))
-                }
-            }
-        }
+        try await consumer().run()
     }
 
     /// Creates the consumer group when missing.
     public func createGroup() async throws {
-        _ = try await groups.createGroup(
-            ConsumerGroupConfiguration(
-                name: groupName, topic: try topic.get(), start: configuration.start,
-                maxAttempts: configuration.maxAttempts, ackTimeout: configuration.ackTimeout))
+        _ = try await source().open()
     }
 
     /// Polls once, waiting up to `wait` for events, handles what came and settles it; returns how many events
     /// came.
     @discardableResult
     public func runOnce(wait: Duration = .zero) async throws -> Int {
-        let deliveries = try await groups.poll(group: groupName, max: configuration.batchSize, wait: wait)
-        guard !deliveries.isEmpty else { return 0 }
-        // One instance's events in delivery order; instances side by side.
-        var byKey: [String: [Delivery]] = [:]
-        var keyOrder: [String] = []
-        for delivery in deliveries {
-            let key = correlationKey(of: delivery.event) ?? ""
-            if byKey[key] == nil { keyOrder.append(key) }
-            byKey[key, default: []].append(delivery)
-        }
-        let results = await withTaskGroup(of: [(Delivery, (any Error)?)].self) { tasks in
-            for key in keyOrder {
-                let batch = byKey[key] ?? []
-                tasks.addTask {
-                    var results: [(Delivery, (any Error)?)] = []
-                    for delivery in batch {
-                        do {
-                            _ = try await handle(delivery)
-                            results.append((delivery, nil))
-                        } catch {
-                            results.append((delivery, error))
-                        }
-                    }
-                    return results
-                }
+        try await consumer().runOnce(wait: wait, maxAttempts: configuration.maxAttempts)
+    }
+
+    private func source() throws -> ConsumerGroupSource {
+        ConsumerGroupSource(
+            groups: groups,
+            configuration: configuration.consumer.groupConfiguration(name: groupName, topic: try topic.get()))
+    }
+
+    /// The consumer of the group: each event is one step, keyed by its instance, and never returns events (a
+    /// step saves them with its state).
+    private func consumer() throws -> GroupConsumer {
+        GroupConsumer(
+            name: groupName, source: try source(), options: configuration.consumer, logger: logger,
+            orderingKey: { event in correlationKey(of: event) }
+        ) { event, context in
+            guard let delivery = context.delivery else {
+                throw ProcessManagerError(
+                    "process '\(manager.name)' was handed event '\(event.id)' without its delivery")
             }
-            var all: [(Delivery, (any Error)?)] = []
-            for await results in tasks { all += results }
-            return all
+            do {
+                _ = try await handle(delivery)
+            } catch {
+                count("failed")
+                throw error
+            }
+            return []
         }
-        let succeeded = results.filter { $0.1 == nil }.map(\.0.id)
-        if !succeeded.isEmpty { _ = try await groups.ack(group: groupName, deliveryIDs: succeeded) }
-        for (delivery, error) in results {
-            guard let error else { continue }
-            count("failed")
-            logger.warning(
-                "process step failed; the event will be delivered again",
-                metadata: [
-                    "process": "\(manager.name)", "event": "\(delivery.event.id)", "attempt": "\(delivery.attempt)",
-                    "error": "\(error)",
-                ])
-            _ = try await groups.nack(
-                group: groupName, deliveryIDs: [delivery.id], delay: configuration.retryDelay, error: "\(error)")
-        }
-        return deliveries.count
     }
 
     /// Handles one delivered event: loads its instance, applies the manager and saves, repeating on version
-    /// conflicts. Does not acknowledge it; ``runOnce(wait:)`` does.
+    /// conflicts. Does not acknowledge it; the runner's consumer does.
     ///
     /// - Throws: what the manager throws; ``ProcessManagerError`` when the stored state cannot be read as
     ///   `Manager.State`, a timeout's type is outside the manager's topic, or conflicts persist; ``EventLogError``

@@ -1,21 +1,16 @@
-/// How a ``ProcessManagerRunner`` consumes and retries.
+/// How a ``ProcessManagerRunner`` consumes and retries: the ``ConsumerOptions`` every consumer takes, and
+/// how often a step is repeated on version conflicts.
+@dynamicMemberLookup
 public struct ProcessManagerRunnerConfiguration: Sendable {
-    /// Where a new consumer group starts reading.
-    public var start: ConsumerGroupConfiguration.StartPosition
-    /// How many events one poll leases.
-    public var batchSize: Int
-    /// How long an idle poll waits for events.
-    public var pollWait: Duration
-    /// How long a step may take before its event goes to another consumer.
-    public var ackTimeout: Duration
-    /// How many times an event is delivered before it is dead lettered.
-    public var maxAttempts: Int
+    /// How the runner's consumer polls, runs steps and retries, and the settings of the group it creates.
+    public var consumer: ConsumerOptions
     /// How many times a step is repeated on version conflicts before its event is redelivered.
     public var conflictRetries: Int
-    /// How long a failed step's event waits before it is delivered again.
-    public var retryDelay: Duration
 
     /// Creates a configuration; the defaults suit most managers.
+    ///
+    /// - Parameter concurrency: how many instances take a step at once; one instance's events always go one at
+    ///   a time, in order.
     public init(
         start: ConsumerGroupConfiguration.StartPosition = .earliest,
         batchSize: Int = 64,
@@ -23,14 +18,18 @@ public struct ProcessManagerRunnerConfiguration: Sendable {
         ackTimeout: Duration = .seconds(30),
         maxAttempts: Int = 5,
         conflictRetries: Int = 50,
-        retryDelay: Duration = .milliseconds(200)
+        retryDelay: Duration = .milliseconds(200),
+        concurrency: Int = 16
     ) {
-        self.start = start
-        self.batchSize = batchSize
-        self.pollWait = pollWait
-        self.ackTimeout = ackTimeout
-        self.maxAttempts = maxAttempts
+        self.consumer = ConsumerOptions(
+            start: start, maxAttempts: maxAttempts, ackTimeout: ackTimeout, retryDelay: retryDelay,
+            batchSize: batchSize, pollWait: pollWait, concurrency: concurrency)
         self.conflictRetries = conflictRetries
-        self.retryDelay = retryDelay
+    }
+
+    /// The consumer's options, as `configuration.maxAttempts`.
+    public subscript<Value>(dynamicMember keyPath: WritableKeyPath<ConsumerOptions, Value>) -> Value {
+        get { consumer[keyPath: keyPath] }
+        set { consumer[keyPath: keyPath] = newValue }
     }
 }

@@ -20,6 +20,9 @@ public struct HandlerContext: Sendable {
     /// middleware there does not wait in memory: ``RetryMiddleware`` throws a ``RedeliveryRequest``
     /// instead, until ``attempt`` reaches this limit.
     public var deliveryLimit: Int?
+    /// The delivery being handled, with the event's sequence, when the event comes from a durable source;
+    /// `nil` on the in-process bus.
+    public var delivery: Delivery?
     /// Shared by every copy of the context made for one event, so that middleware outside the retry
     /// loop (dead letter) learns how many attempts were made inside it.
     private let attempts: AttemptTracker

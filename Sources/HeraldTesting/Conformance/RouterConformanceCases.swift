@@ -87,8 +87,8 @@ enum RouterConformanceCases {
         try await retryAcrossARestart(harness, restartingTheStore: true)
     }
 
-    /// The first attempt fails; the consumer (and the store, when asked) restarts during the backoff; a new
-    /// consumer handles the second attempt no sooner than the backoff allows.
+    /// The first attempt fails and stops its consumer, which settles the failure on its way out; the store
+    /// restarts too when asked; a new consumer handles the second attempt no sooner than the backoff allows.
     private static func retryAcrossARestart(_ harness: DeliverySourceHarness, restartingTheStore: Bool)
         async throws
     {
@@ -96,24 +96,27 @@ enum RouterConformanceCases {
         try await harness.store.append([ConformanceEvents.make(1, type: "orders.placed")], expecting: nil)
         let attempts = Mutex<[(attempt: Int, at: ContinuousClock.Instant)]>([])
         let router = Router(middleware: [RetryMiddleware(maxAttempts: 5, initialDelay: backoff, jitter: 0)])
+        let firstConsumer = Mutex<GroupConsumer?>(nil)
         let handler: EventHandler = { _, context in
             let first = attempts.withLock { attempts in
                 attempts.append((context.attempt, .now))
                 return attempts.count == 1
             }
-            if first { throw InjectedFailure() }
+            if first {
+                firstConsumer.withLock { $0?.stop() }
+                throw InjectedFailure()
+            }
             return []
         }
         let configuration = try group("orders")
         let first = try router.addHandler("first", consuming: harness.source(configuration), handler)
+        firstConsumer.withLock { $0 = first }
         try await first.running { _ in
-            // The failure is settled in the group: the event waits there, leased to nobody.
-            #expect(
-                await eventually {
-                    let info = try await harness.store.groupInfo(named: "orders")
-                    return info?.lag == 1 && info?.inFlight == 0 && attempts.withLock { $0.count } == 1
-                })
+            #expect(await eventually { attempts.withLock { $0.count } == 1 })
         }
+        // The failure is settled in the group: the event waits there, leased to nobody.
+        let info = try await harness.store.groupInfo(named: "orders")
+        #expect(info?.lag == 1 && info?.inFlight == 0 && info?.deadLetters == 0)
         if restartingTheStore { try await harness.reopen() }
         let second = try router.addHandler("second", consuming: harness.source(configuration), handler)
         try await second.running { _ in
