@@ -159,6 +159,7 @@ let package = Package(
                 "HeraldSQLite",
                 "HeraldPostgres",
                 "HeraldServer",
+                "HeraldClient",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -32,7 +32,7 @@ struct LogCommand: AsyncParsableCommand {
 
     @Option(
         help:
-            "Comma-separated cases (append_batch100, append_batch100_x16, append_concurrent64, append_nodes4_x16 (PostgreSQL: 16 appenders on 4 nodes), follow, group_consume, group_consume4, group_consume_backlog, groups50, e2e_latency); all by default."
+            "Comma-separated cases (append_batch100, append_batch100_x16, append_concurrent64, append_nodes4_x16 (PostgreSQL: 16 appenders on 4 nodes), follow, group_consume, group_consume4, router_durable (a Router handler on a GroupConsumer, 8 at once), group_consume_backlog, groups50, e2e_latency); all by default."
     )
     var cases: String?
 
@@ -122,7 +122,9 @@ struct LogCommand: AsyncParsableCommand {
     }
 
     /// The cases whose raw baseline is the database's consume.
-    static let consumeCases: Set<String> = ["group_consume", "group_consume4", "group_consume_backlog", "groups50"]
+    static let consumeCases: Set<String> = [
+        "group_consume", "group_consume4", "router_durable", "group_consume_backlog", "groups50",
+    ]
 
     static func removeDatabase(at path: String) {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }

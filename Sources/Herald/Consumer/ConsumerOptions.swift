@@ -14,8 +14,9 @@ public struct ConsumerOptions: Sendable, Hashable {
     /// Whether a group created for the consumer is ordered: then events of one `partitionkey` are in flight
     /// one at a time across every consumer of the group, also while one waits for its next attempt.
     public var ordered: Bool
-    /// How many deliveries the consumer holds at most: one poll takes up to this many, and the next poll
-    /// goes out, carrying the acknowledgements made so far, when half of them are done.
+    /// How many deliveries one poll takes at most. The next poll goes out, carrying the acknowledgements made
+    /// since the last, as soon as a whole batch fits beside the events in hand: a consumer holds up to one
+    /// batch per poll in flight and one more (or ``concurrency`` events, when that is more).
     public var batchSize: Int
     /// How long a poll waits for events when the consumer has none in hand.
     public var pollWait: Duration
@@ -24,9 +25,14 @@ public struct ConsumerOptions: Sendable, Hashable {
     public var concurrency: Int
     /// How long a stopping consumer lets its handlers finish before it cancels them.
     public var drainTimeout: Duration
+    /// How many polls may be out at once, each for a batch: more hide the round trip to a remote server or a
+    /// busy database. With more than one, two polls may come back out of order, so events of one
+    /// `partitionkey` from different polls may be handled out of sequence order unless the group is
+    /// ``ordered`` (which never has two of them in flight).
+    public var pollsInFlight: Int
 
     /// Creates options: from the earliest event, 5 attempts, a 30-second lease, 1 second between attempts,
-    /// unordered, 100 events a poll, one handler at a time, 10 seconds to drain.
+    /// unordered, 100 events a poll, one handler at a time, 10 seconds to drain, one poll at a time.
     public init(
         start: ConsumerGroupConfiguration.StartPosition = .earliest,
         maxAttempts: Int = 5,
@@ -36,7 +42,8 @@ public struct ConsumerOptions: Sendable, Hashable {
         batchSize: Int = 100,
         pollWait: Duration = .seconds(5),
         concurrency: Int = 1,
-        drainTimeout: Duration = .seconds(10)
+        drainTimeout: Duration = .seconds(10),
+        pollsInFlight: Int = 1
     ) {
         self.start = start
         self.maxAttempts = maxAttempts
@@ -47,6 +54,7 @@ public struct ConsumerOptions: Sendable, Hashable {
         self.pollWait = pollWait
         self.concurrency = concurrency
         self.drainTimeout = drainTimeout
+        self.pollsInFlight = pollsInFlight
     }
 
     /// The settings of a group named `name` on `topic` with these options.

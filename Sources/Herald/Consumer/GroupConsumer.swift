@@ -7,10 +7,12 @@ import Synchronization
 /// delivery, acknowledges what succeeded and negatively acknowledges what failed. The router's durable
 /// handlers, ``PersistentEventBus`` subscriptions and ``ProcessManagerRunner`` all run on it.
 ///
-/// - **Concurrency.** Up to ``ConsumerOptions/concurrency`` handlers run at once; events of one
-///   `partitionkey` (or of one key the owner chooses) run one at a time, in the order delivered.
-/// - **Acknowledgements** ride on the next poll, which goes out when half of the batch in hand is done: a
-///   steady consumer makes one round trip, and at most one durable commit, per batch. When no poll is
+/// - **Concurrency.** ``ConsumerOptions/concurrency`` workers, each handling the events of its lane one at a
+///   time. Events of one `partitionkey` (or of one key the owner chooses) share a lane, so they run one at
+///   a time, in the order delivered; events without a key go to the least loaded lane.
+/// - **Acknowledgements** ride on the next poll, which goes out as soon as a whole batch fits beside the
+///   events in hand: a steady consumer holds about two batches, makes one round trip and at most one
+///   durable commit per batch, and its handlers work while the poll is out. When no poll is
 ///   due (the group has no more events) they go out at once, batched while one is in progress.
 /// - **Failures.** A handler that throws has its event negatively acknowledged: after the delay of a
 ///   ``RedeliveryRequest`` (``RetryMiddleware`` throws one on a durable source), or
@@ -29,12 +31,14 @@ public final class GroupConsumer: Service, Sendable {
     /// How the consumer polls, runs and stops.
     public let options: ConsumerOptions
     private let handler: EventHandler
+    /// What middleware publishes to: the source.
+    private let publisher: any EventPublisher
     private let orderingKey: @Sendable (Event) -> String?
     private let logger: Logger
-    private let stopRequests: AsyncStream<Void>
-    private let requestStop: AsyncStream<Void>.Continuation
     /// Set by ``stop()`` at once, so that the loop takes no event after a stop it has not been woken for yet.
     private let stopRequested = Atomic(false)
+    /// Where ``stop()`` wakes the running loop.
+    private let wake = Mutex<AsyncStream<ConsumerStep>.Continuation?>(nil)
 
     /// Creates a consumer that runs `handler` (usually a middleware chain) on the events of `source`.
     ///
@@ -51,13 +55,15 @@ public final class GroupConsumer: Service, Sendable {
     ) {
         precondition(options.concurrency >= 1, "GroupConsumer: concurrency \(options.concurrency) must be at least 1")
         precondition(options.batchSize >= 1, "GroupConsumer: batchSize \(options.batchSize) must be at least 1")
+        precondition(
+            options.pollsInFlight >= 1, "GroupConsumer: pollsInFlight \(options.pollsInFlight) must be at least 1")
         self.name = name
         self.source = source
         self.options = options
         self.logger = logger
         self.orderingKey = orderingKey
         self.handler = handler
-        (stopRequests, requestStop) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        self.publisher = SourcePublisher(source: source)
     }
 
     /// Opens the source, then consumes until graceful shutdown, cancellation of the task or ``stop()``,
@@ -83,8 +89,7 @@ public final class GroupConsumer: Service, Sendable {
     /// Asks the consumer to stop; ``run()`` returns when it has. A stopped consumer does not run again.
     public func stop() {
         stopRequested.store(true, ordering: .releasing)
-        requestStop.yield()
-        requestStop.finish()
+        wake.withLock { _ = $0?.yield(.stopRequested) }
     }
 
     /// Polls once, waiting up to `wait` for events, handles what came as ``run()`` would, settles every
@@ -100,35 +105,67 @@ public final class GroupConsumer: Service, Sendable {
 
     /// Runs the loop until it is stopped, or, given `once`, until the events of one poll waiting up to that
     /// long are settled; returns how many events came, and the error of a poll that failed in a single run.
-    @discardableResult
+    ///
+    /// Every child reports to the loop through one stream of steps: the store calls, the timers, and one
+    /// worker per lane of ``ConsumerOptions/concurrency``, which handles its lane's events one at a time.
     private func consume(maxAttempts: Int?, once: Duration? = nil) async -> (Int, (any Error)?) {
-        await withTaskGroup(of: ConsumerStep.self) { group in
-            if once == nil {
-                let stopRequests = self.stopRequests
-                group.addTask {
-                    for await _ in stopRequests { break }
-                    return .stopRequested
+        let (steps, sink) = AsyncStream.makeStream(of: ConsumerStep.self)
+        if once == nil { wake.withLock { $0 = sink } }
+        defer {
+            if once == nil { wake.withLock { $0 = nil } }
+            sink.finish()
+        }
+        let lanes = (0..<options.concurrency).map { _ in ConsumerLane() }
+        return await withTaskGroup(of: Void.self) { group in
+            for (index, lane) in lanes.enumerated() {
+                group.addTask { await self.work(lane: index, lanes[index], maxAttempts: maxAttempts, reporting: sink) }
+            }
+            var loop = ConsumerLoop(consumer: self, lanes: lanes, sink: sink, maxAttempts: maxAttempts, once: once)
+            loop.advance(&group)
+            if !loop.isFinished {
+                for await step in steps {
+                    loop.take(step, &group)
+                    loop.advance(&group)
+                    if loop.isFinished { break }
                 }
             }
-            var loop = ConsumerLoop(consumer: self, maxAttempts: maxAttempts, once: once)
-            loop.advance(&group)
-            while !loop.isFinished, let step = await group.next() {
-                loop.take(step, &group)
-                loop.advance(&group)
-            }
+            for lane in lanes { lane.close() }
             group.cancelAll()
             return (loop.received, loop.pollFailure)
         }
     }
 
+    /// Handles the events of one lane in order, reporting their outcomes when the lane runs dry, or every
+    /// ``reportEvery`` events, until the lane closes.
+    private func work(
+        lane index: Int, _ lane: ConsumerLane, maxAttempts: Int?, reporting sink: AsyncStream<ConsumerStep>.Continuation
+    ) async {
+        var outcomes: [(Delivery, (any Error)?)] = []
+        while true {
+            var next = lane.popNow()
+            if next == nil {
+                if !outcomes.isEmpty {
+                    sink.yield(.handled(lane: index, outcomes))
+                    outcomes = []
+                }
+                next = await lane.next()
+            }
+            guard let delivery = next else { return }
+            outcomes.append((delivery, await handle(delivery, maxAttempts: maxAttempts)))
+            if outcomes.count >= Self.reportEvery {
+                sink.yield(.handled(lane: index, outcomes))
+                outcomes = []
+            }
+        }
+    }
+
+    /// How many outcomes a busy worker reports at once, so that acknowledgements keep flowing.
+    static let reportEvery = 32
+
     fileprivate func handle(_ delivery: Delivery, maxAttempts: Int?) async -> (any Error)? {
-        var handlerLogger = logger
-        handlerLogger[metadataKey: "handler"] = "\(name)"
-        handlerLogger[metadataKey: "event_id"] = "\(delivery.event.id)"
-        handlerLogger[metadataKey: "correlation_id"] = "\(delivery.event.correlationID ?? delivery.event.id)"
         var context = HandlerContext(
-            handlerName: name, attempt: delivery.attempt, logger: handlerLogger,
-            publisher: SourcePublisher(source: source), deliveryLimit: maxAttempts ?? Int.max)
+            handlerName: name, handling: delivery.event, attempt: delivery.attempt, logger: logger,
+            publisher: publisher, deliveryLimit: maxAttempts ?? Int.max)
         context.delivery = delivery
         do {
             let caused = try await handler(delivery.event, context)
@@ -146,30 +183,97 @@ public final class GroupConsumer: Service, Sendable {
     fileprivate var log: Logger { logger }
 }
 
-/// What a child task of the consumer's loop reports.
+/// What the children of the consumer's loop report to it.
 private enum ConsumerStep: Sendable {
     case stopRequested
     case polled(Result<[Delivery], any Error>, acknowledging: [String])
     case acknowledged([String], (any Error)?)
     case nacked
-    case handled(Delivery, key: String?, (any Error)?)
+    case handled(lane: Int, [(Delivery, (any Error)?)])
     case flushDue
     case pollRetryDue
     case drainOver
 }
 
+/// The events of one lane waiting for its worker, in the order delivered; events of one key always go to
+/// the same lane, so they are handled one at a time, in order.
+private final class ConsumerLane: Sendable {
+    private struct State {
+        var waiting: Deque<Delivery> = []
+        var sleeper: CheckedContinuation<Delivery?, Never>?
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Hands `deliveries` to the worker in order, waking it when it waits: once for the lot, so that a
+    /// worker and the loop do not take turns event by event.
+    func push(_ deliveries: some Collection<Delivery>) {
+        guard let first = deliveries.first else { return }
+        let sleeper = state.withLock { state -> CheckedContinuation<Delivery?, Never>? in
+            guard let sleeper = state.sleeper else {
+                state.waiting.append(contentsOf: deliveries)
+                return nil
+            }
+            state.sleeper = nil
+            state.waiting.append(contentsOf: deliveries.dropFirst())
+            return sleeper
+        }
+        sleeper?.resume(returning: first)
+    }
+
+    /// The next waiting event, without waiting.
+    func popNow() -> Delivery? {
+        state.withLock { $0.waiting.popFirst() }
+    }
+
+    /// The next event, waiting for one; `nil` once the lane is closed.
+    func next() async -> Delivery? {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Delivery?? in
+                if let delivery = state.waiting.popFirst() { return .some(delivery) }
+                if state.closed { return .some(nil) }
+                state.sleeper = continuation
+                return nil
+            }
+            if let now { continuation.resume(returning: now) }
+        }
+    }
+
+    /// Removes and returns the events the worker has not started.
+    func takeWaiting() -> [Delivery] {
+        state.withLock { state in
+            defer { state.waiting.removeAll() }
+            return Array(state.waiting)
+        }
+    }
+
+    /// Ends the lane: its worker returns once it has handled what it holds.
+    func close() {
+        let sleeper = state.withLock { state in
+            state.closed = true
+            defer { state.sleeper = nil }
+            return state.sleeper
+        }
+        sleeper?.resume(returning: nil)
+    }
+}
+
 /// The loop's state, changed only by the loop's task.
 private struct ConsumerLoop {
     let consumer: GroupConsumer
+    let lanes: [ConsumerLane]
+    let sink: AsyncStream<ConsumerStep>.Continuation
     let maxAttempts: Int?
     let capacity: Int
-    /// Deliveries taken and not started, in the order delivered.
-    var waiting: Deque<Delivery> = []
-    var running = 0
-    var busyKeys: Set<String> = []
+    /// How many events each lane holds: waiting for its worker or being handled.
+    var laneLoads: [Int]
+    var held = 0
     var pendingAcks: [String] = []
-    /// A poll or an ack is out; acknowledgements made meanwhile wait for the next.
-    var storeCallOut = false
+    /// Polls out; acknowledgements made meanwhile wait for the next.
+    var pollsOut = 0
+    /// An acknowledgement of its own is out.
+    var ackOut = false
     /// The outstanding poll when it waits for events and carries no acknowledgements: a stop cancels it.
     var waitingPoll: Task<[Delivery], any Error>?
     var nacksOut = 0
@@ -183,55 +287,62 @@ private struct ConsumerLoop {
     var stopping = false
     /// Given for a single run: the wait of its one poll.
     let once: Duration?
+    var polledOnce = false
     var received = 0
     var pollFailure: (any Error)?
     /// How long acknowledgements wait for the next poll at most.
     static let longestAckWait = Duration.milliseconds(200)
 
-    init(consumer: GroupConsumer, maxAttempts: Int?, once: Duration?) {
+    init(
+        consumer: GroupConsumer, lanes: [ConsumerLane], sink: AsyncStream<ConsumerStep>.Continuation,
+        maxAttempts: Int?, once: Duration?
+    ) {
         self.consumer = consumer
+        self.lanes = lanes
+        self.sink = sink
         self.maxAttempts = maxAttempts
         self.once = once
-        self.capacity = max(consumer.options.batchSize, consumer.options.concurrency)
+        self.laneLoads = Array(repeating: 0, count: lanes.count)
+        self.capacity =
+            consumer.options.batchSize * consumer.options.pollsInFlight
+            + max(consumer.options.batchSize, consumer.options.concurrency)
     }
 
     /// Whether the loop polls again: until it stops, or after the one poll of a single run.
     var takesMore: Bool { !stopping && (once == nil || !polledOnce) }
-    var polledOnce = false
 
     var isFinished: Bool {
-        !takesMore && running == 0 && waiting.isEmpty && !storeCallOut && nacksOut == 0 && pendingAcks.isEmpty
+        !takesMore && held == 0 && pollsOut == 0 && !ackOut && nacksOut == 0 && pendingAcks.isEmpty
     }
 
-    mutating func take(_ step: ConsumerStep, _ group: inout TaskGroup<ConsumerStep>) {
+    mutating func take(_ step: ConsumerStep, _ group: inout TaskGroup<Void>) {
         switch step {
         case .stopRequested:
             guard !stopping else { return }
             stopping = true
             waitingPoll?.cancel()
-            let drainTimeout = consumer.options.drainTimeout
-            group.addTask {
-                try? await Task.sleep(for: drainTimeout)
-                return .drainOver
-            }
+            giveBackWaiting(&group)
+            after(consumer.options.drainTimeout, .drainOver, &group)
         case .drainOver:
             // Cancels the handlers still running; the store calls run in tasks of their own and finish.
-            if stopping && running > 0 {
+            if stopping && held > 0 {
                 consumer.log.warning(
                     "handlers did not finish within the drain timeout; cancelling them",
-                    metadata: ["handler": "\(consumer.name)", "running": "\(running)"])
+                    metadata: ["handler": "\(consumer.name)", "running": "\(held)"])
                 group.cancelAll()
             }
         case .polled(.success(let deliveries), _):
-            storeCallOut = false
+            pollsOut -= 1
             polledOnce = true
             received += deliveries.count
             waitingPoll = nil
             pollPause = .milliseconds(100)
             groupDrained = deliveries.isEmpty
-            waiting.append(contentsOf: deliveries)
+            assign(deliveries)
+            // A stop that came while the poll was out gives these back at once.
+            if stopping { giveBackWaiting(&group) }
         case .polled(.failure(let error), let acknowledging):
-            storeCallOut = false
+            pollsOut -= 1
             waitingPoll = nil
             // Acknowledgements that may not have been made go with the next call; one made already names
             // no current delivery then and is ignored.
@@ -249,127 +360,124 @@ private struct ConsumerLoop {
                     "pause": "\(pollPause)",
                 ])
             pollPausedUntilRetry = true
-            let pause = pollPause
+            after(pollPause, .pollRetryDue, &group)
             pollPause = min(pollPause * 2, .seconds(5))
-            group.addTask {
-                try? await Task.sleep(for: pause)
-                return .pollRetryDue
-            }
         case .pollRetryDue:
             pollPausedUntilRetry = false
         case .acknowledged(let ids, let error):
-            storeCallOut = false
+            ackOut = false
             if let error {
                 consumer.log.error(
                     "consumer could not acknowledge handled events; trying again",
                     metadata: ["handler": "\(consumer.name)", "error": "\(error)"])
                 pendingAcks.append(contentsOf: ids)
-                if !flushArmed { armFlush(&group, after: pollPause) }
+                if !flushArmed {
+                    flushArmed = true
+                    after(pollPause, .flushDue, &group)
+                }
             }
         case .nacked:
             nacksOut -= 1
         case .flushDue:
             flushArmed = false
             flushRequested = true
-        case .handled(let delivery, let key, let error):
-            running -= 1
-            if let key { busyKeys.remove(key) }
-            guard let error else {
-                pendingAcks.append(delivery.id)
-                return
+        case .handled(let lane, let outcomes):
+            laneLoads[lane] -= outcomes.count
+            held -= outcomes.count
+            for (delivery, error) in outcomes {
+                if let error {
+                    nack(delivery, error, &group)
+                } else {
+                    pendingAcks.append(delivery.id)
+                }
             }
-            nack(delivery, error, &group)
         }
     }
 
-    /// Starts what can start, and sends the store call that is due.
-    mutating func advance(_ group: inout TaskGroup<ConsumerStep>) {
+    /// Sends the store call that is due.
+    mutating func advance(_ group: inout TaskGroup<Void>) {
         if !stopping && once == nil && consumer.isStopRequested { take(.stopRequested, &group) }
-        if stopping {
-            giveBackWaiting(&group)
-        } else {
-            startHandlers(&group)
-        }
-        guard !storeCallOut else { return }
-        let held = waiting.count + running
-        if takesMore && !pollPausedUntilRetry && (held == 0 || (held <= capacity / 2 && !groupDrained)) {
-            poll(max: capacity - held, &group)
-        } else if !pendingAcks.isEmpty {
+        // The next poll goes out when room for a whole batch is free beside the events in hand and those
+        // the polls out will bring, and carries the acknowledgements made since the last (about a batch),
+        // while the workers handle what is in hand.
+        let batchSize = consumer.options.batchSize
+        let room = capacity - held - pollsOut * batchSize
+        if takesMore && !pollPausedUntilRetry && pollsOut < consumer.options.pollsInFlight
+            && ((held == 0 && pollsOut == 0) || (room >= batchSize && !groupDrained))
+        {
+            poll(max: batchSize, &group)
+        } else if !pendingAcks.isEmpty && !ackOut && pollsOut == 0 {
             if !takesMore || groupDrained || pollPausedUntilRetry || flushRequested {
                 acknowledge(&group)
             } else if !flushArmed {
-                // The next poll carries them once half of the events in hand are done; should those take
+                // The next poll carries them once the events in hand are nearly done; should those take
                 // long, the acknowledgements go on their own before their leases are at risk.
-                armFlush(&group, after: Self.longestAckWait)
+                flushArmed = true
+                after(Self.longestAckWait, .flushDue, &group)
             }
         }
     }
 
-    private mutating func armFlush(_ group: inout TaskGroup<ConsumerStep>, after delay: Duration) {
-        flushArmed = true
+    /// Gives each delivery to the lane of its key, or, without a key, to the least loaded lane.
+    private mutating func assign(_ deliveries: [Delivery]) {
+        var byLane = Array(repeating: [Delivery](), count: lanes.count)
+        for delivery in deliveries {
+            let lane: Int
+            if let key = consumer.key(of: delivery.event) {
+                lane = Int(UInt(bitPattern: key.hashValue) % UInt(lanes.count))
+            } else {
+                lane = laneLoads.indices.min { laneLoads[$0] < laneLoads[$1] } ?? 0
+            }
+            laneLoads[lane] += 1
+            byLane[lane].append(delivery)
+        }
+        held += deliveries.count
+        for (lane, deliveries) in byLane.enumerated() { lanes[lane].push(deliveries) }
+    }
+
+    /// Reports `step` after `delay`.
+    private func after(_ delay: Duration, _ step: ConsumerStep, _ group: inout TaskGroup<Void>) {
+        let sink = self.sink
         group.addTask {
             try? await Task.sleep(for: delay)
-            return .flushDue
+            sink.yield(step)
         }
     }
 
-    private mutating func startHandlers(_ group: inout TaskGroup<ConsumerStep>) {
-        while running < consumer.options.concurrency, let delivery = nextStartable() {
-            let key = consumer.key(of: delivery.event)
-            if let key { busyKeys.insert(key) }
-            running += 1
-            let consumer = self.consumer
-            let maxAttempts = self.maxAttempts
-            group.addTask {
-                .handled(delivery, key: key, await consumer.handle(delivery, maxAttempts: maxAttempts))
-            }
-        }
-    }
-
-    /// Removes and returns the first waiting delivery whose key is free and not held by an earlier one.
-    private mutating func nextStartable() -> Delivery? {
-        guard let first = waiting.first else { return nil }
-        guard let firstKey = consumer.key(of: first.event) else { return waiting.removeFirst() }
-        if !busyKeys.contains(firstKey) { return waiting.removeFirst() }
-        var blocked: Set<String> = [firstKey]
-        for index in waiting.indices.dropFirst() {
-            guard let key = consumer.key(of: waiting[index].event) else { return waiting.remove(at: index) }
-            if !busyKeys.contains(key) && !blocked.contains(key) { return waiting.remove(at: index) }
-            blocked.insert(key)
-        }
-        return nil
-    }
-
-    private mutating func poll(max: Int, _ group: inout TaskGroup<ConsumerStep>) {
+    private mutating func poll(max: Int, _ group: inout TaskGroup<Void>) {
         let acknowledging = pendingAcks
         pendingAcks = []
         flushRequested = false
         // Acknowledgements never wait in a poll: with some to make, the poll answers at once, and the
         // next, without them, waits.
-        let wait =
-            (waiting.isEmpty && running == 0 && acknowledging.isEmpty) ? once ?? consumer.options.pollWait : .zero
+        let wait = (held == 0 && pollsOut == 0 && acknowledging.isEmpty) ? once ?? consumer.options.pollWait : .zero
         let source = consumer.source
         let call = Task { try await source.poll(max: max, wait: wait, acknowledging: acknowledging) }
         waitingPoll = acknowledging.isEmpty && wait > .zero ? call : nil
-        storeCallOut = true
-        group.addTask { .polled(await call.result, acknowledging: acknowledging) }
+        pollsOut += 1
+        let sink = self.sink
+        group.addTask { sink.yield(.polled(await call.result, acknowledging: acknowledging)) }
     }
 
-    private mutating func acknowledge(_ group: inout TaskGroup<ConsumerStep>) {
+    private mutating func acknowledge(_ group: inout TaskGroup<Void>) {
         let ids = pendingAcks
         pendingAcks = []
         flushRequested = false
-        storeCallOut = true
+        ackOut = true
         let source = consumer.source
+        let sink = self.sink
         // In a task of its own, which cancelling the loop's children does not reach.
         let call = Task { try await source.ack(ids) }
         group.addTask {
-            if case .failure(let error) = await call.result { return .acknowledged(ids, error) }
-            return .acknowledged(ids, nil)
+            if case .failure(let error) = await call.result {
+                sink.yield(.acknowledged(ids, error))
+            } else {
+                sink.yield(.acknowledged(ids, nil))
+            }
         }
     }
 
-    private mutating func nack(_ delivery: Delivery, _ error: any Error, _ group: inout TaskGroup<ConsumerStep>) {
+    private mutating func nack(_ delivery: Delivery, _ error: any Error, _ group: inout TaskGroup<Void>) {
         let request = error as? RedeliveryRequest
         let delay = request?.delay ?? (error is CancellationError ? .zero : consumer.options.retryDelay)
         let reason = String(describing: request?.underlying ?? error)
@@ -382,21 +490,27 @@ private struct ConsumerLoop {
         settleNegatively([delivery.id], delay: delay, error: reason, &group)
     }
 
-    /// Gives back the deliveries that were never started, so that other consumers take them at once.
-    private mutating func giveBackWaiting(_ group: inout TaskGroup<ConsumerStep>) {
-        guard !waiting.isEmpty else { return }
-        let ids = waiting.map(\.id)
-        waiting.removeAll()
+    /// Gives back the deliveries no worker has started, so that other consumers take them at once.
+    private mutating func giveBackWaiting(_ group: inout TaskGroup<Void>) {
+        var ids: [String] = []
+        for (index, lane) in lanes.enumerated() {
+            let waiting = lane.takeWaiting()
+            laneLoads[index] -= waiting.count
+            held -= waiting.count
+            ids += waiting.map(\.id)
+        }
+        guard !ids.isEmpty else { return }
         settleNegatively(ids, delay: .zero, error: "the consumer stopped before handling the event", &group)
     }
 
     private mutating func settleNegatively(
-        _ ids: [String], delay: Duration, error reason: String, _ group: inout TaskGroup<ConsumerStep>
+        _ ids: [String], delay: Duration, error reason: String, _ group: inout TaskGroup<Void>
     ) {
         nacksOut += 1
         let source = consumer.source
         let logger = consumer.log
         let name = consumer.name
+        let sink = self.sink
         let call = Task {
             do {
                 try await source.nack(ids, delay: delay, error: reason)
@@ -408,7 +522,7 @@ private struct ConsumerLoop {
         }
         group.addTask {
             await call.value
-            return .nacked
+            sink.yield(.nacked)
         }
     }
 }

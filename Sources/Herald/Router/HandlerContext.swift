@@ -10,7 +10,29 @@ public struct HandlerContext: Sendable {
         didSet { attempts.record(attempt) }
     }
     /// A logger whose metadata carries the handler name, event id and correlation id.
-    public var logger: Logger
+    ///
+    /// The metadata is added when the logger is read, so that an event whose handler and middleware log
+    /// nothing does not pay for it.
+    public var logger: Logger {
+        get {
+            guard let loggedEvent else { return baseLogger }
+            var logger = baseLogger
+            var metadata = logger.handler.metadata
+            metadata["handler"] = "\(handlerName)"
+            metadata["event_id"] = "\(loggedEvent.id)"
+            metadata["correlation_id"] = "\(loggedEvent.correlationID)"
+            // One assignment: a handler may redo its formatting on every change.
+            logger.handler.metadata = metadata
+            return logger
+        }
+        set {
+            baseLogger = newValue
+            loggedEvent = nil
+        }
+    }
+    private var baseLogger: Logger
+    /// The event whose ids ``logger`` adds to its metadata.
+    private var loggedEvent: (id: String, correlationID: String)?
     /// Where middleware publishes events of its own, such as dead letters.
     public var publisher: any EventPublisher
     /// How many attempts the event's consumer group makes at most, when the event comes from a durable
@@ -33,10 +55,22 @@ public struct HandlerContext: Sendable {
     ) {
         self.handlerName = handlerName
         self.attempt = attempt
-        self.logger = logger
+        self.baseLogger = logger
         self.publisher = publisher
         self.deliveryLimit = deliveryLimit
         self.attempts = AttemptTracker(attempt)
+    }
+
+    /// Creates the context of one handling of `event`: its ``logger`` is `logger` with the handler name, the
+    /// event's id and its correlation id (its own id when it has none) in the metadata.
+    package init(
+        handlerName: String, handling event: Event, attempt: Int = 1, logger: Logger, publisher: any EventPublisher,
+        deliveryLimit: Int? = nil
+    ) {
+        self.init(
+            handlerName: handlerName, attempt: attempt, logger: logger, publisher: publisher,
+            deliveryLimit: deliveryLimit)
+        loggedEvent = (event.id, event.correlationID ?? event.id)
     }
 
     /// The highest attempt number any middleware or handler of this event's chain has seen so far.

@@ -86,11 +86,7 @@ public final class Router: Sendable {
         return try handlers.withLock { handlers in
             try Self.checkUnique(name, in: handlers)
             let subscription = try bus.subscribe(pattern, options: options) { event in
-                var handlerLogger = logger
-                handlerLogger[metadataKey: "handler"] = "\(name)"
-                handlerLogger[metadataKey: "event_id"] = "\(event.id)"
-                handlerLogger[metadataKey: "correlation_id"] = "\(event.correlationID ?? event.id)"
-                let context = HandlerContext(handlerName: name, logger: handlerLogger, publisher: bus)
+                let context = HandlerContext(handlerName: name, handling: event, logger: logger, publisher: bus)
                 let caused = try await chain(event, context)
                 guard !caused.isEmpty else { return }
                 try await bus.publish(caused)

@@ -23,7 +23,11 @@ struct HTTPCommand: AsyncParsableCommand {
     @Option(help: "SSE clients of the fan-out case.")
     var sseClients = 100
 
-    @Option(help: "Comma-separated cases (post_single, post_batch100, sse_fanout, sse_latency); all by default.")
+    @Option(
+        help: """
+            Comma-separated cases (post_single, post_batch100, sse_fanout, sse_latency, group_consume4 (4 HeraldClient \
+            consumers), router_remote (a Router handler on a remote group, 8 at once)); all by default.
+            """)
     var cases: String?
 
     func validate() throws {

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import Herald
+import HeraldClient
+import HeraldSQLite
 import NIOCore
 import NIOHTTP1
 
@@ -45,7 +47,90 @@ struct HTTPSuite {
             ("post_batch100", { server in try await postBatch(client: client, server: server) }),
             ("sse_fanout", { server in try await sseFanOut(client: client, server: server) }),
             ("sse_latency", { server in try await sseLatency(client: client, server: server) }),
+            ("group_consume4", { server in try await consumeWithClients(client: client, server: server) }),
+            ("router_remote", { server in try await consumeThroughTheRouter(client: client, server: server) }),
         ]
+    }
+
+    /// Events stored before each remote consume case.
+    static let consumeEvents = 100_000
+
+    /// Stores ``consumeEvents`` events in the server's store and creates the group `bench` on them.
+    private func prepareGroup(_ server: BenchServer) async throws -> ConsumerGroupConfiguration {
+        let events = LogSuite.makeEvents(Self.consumeEvents)
+        var start = 0
+        while start < events.count {
+            _ = try await server.store.append(Array(events[start..<min(start + 500, events.count)]), expecting: nil)
+            start += 500
+        }
+        return ConsumerGroupConfiguration(name: "bench", topic: try TopicPattern("orders.>"))
+    }
+
+    private func heraldClient(_ client: HTTPClient, _ server: BenchServer) throws -> HeraldClient {
+        guard let url = URL(string: server.baseURL) else {
+            throw BenchServerError(description: "the server's address \(server.baseURL) is not a URL")
+        }
+        return HeraldClient(baseURL: url, httpClient: client)
+    }
+
+    /// 4 consumers with `HeraldClient`, each polling 100 at a time over its own connection with the last
+    /// batch's acknowledgements riding on the poll: the baseline of `router_remote`.
+    func consumeWithClients(client: HTTPClient, server: BenchServer) async throws -> BenchResult {
+        let configuration = try await prepareGroup(server)
+        let herald = try heraldClient(client, server)
+        try await herald.createGroup(configuration)
+        let consumed = DeliveryCounter()
+        let total = Self.consumeEvents
+        let elapsed = try await ContinuousClock().measure {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for _ in 0..<4 {
+                    tasks.addTask {
+                        var unacknowledged: [String] = []
+                        while consumed.value < total {
+                            let deliveries = try await herald.poll(
+                                group: "bench", max: 100, wait: .milliseconds(100), acknowledging: unacknowledged
+                            ).deliveries
+                            unacknowledged = deliveries.map(\.id)
+                            consumed.add(deliveries.count)
+                        }
+                        if !unacknowledged.isEmpty { try await herald.ack(group: "bench", deliveryIDs: unacknowledged) }
+                    }
+                }
+                try await tasks.waitForAll()
+            }
+        }
+        return BenchResult(
+            suite: "http", case: "group_consume4", impl: "herald-sqlite-client",
+            eventsPerSecond: Double(total) / elapsed.inSeconds, p50Microseconds: 0, p99Microseconds: 0)
+    }
+
+    /// A ``Router`` handler that counts events, on a remote group (`HeraldClient`'s `RemoteConsumerGroup`)
+    /// with 8 handlers at once and 4 polls in flight (as the baseline has 4 connections); the time ends when the
+    /// consumer has stopped, with its last acknowledgements.
+    func consumeThroughTheRouter(client: HTTPClient, server: BenchServer) async throws -> BenchResult {
+        let configuration = try await prepareGroup(server)
+        let herald = try heraldClient(client, server)
+        let handled = DeliveryCounter()
+        let total = Self.consumeEvents
+        let consumer = try Router().addHandler(
+            "bench", consuming: herald.consumerGroup(configuration),
+            options: ConsumerOptions(pollWait: .milliseconds(100), concurrency: 8, pollsInFlight: 4)
+        ) { _, _ in
+            handled.add(1)
+            return []
+        }
+        let elapsed = try await ContinuousClock().measure {
+            let running = Task { try await consumer.run() }
+            while handled.value < total { try await Task.sleep(for: .milliseconds(1)) }
+            consumer.stop()
+            try await running.value
+        }
+        guard try await server.store.groupInfo(named: "bench")?.lag == 0 else {
+            throw BenchServerError(description: "router_remote left events unacknowledged after its consumer stopped")
+        }
+        return BenchResult(
+            suite: "http", case: "router_remote", impl: "herald-sqlite-router",
+            eventsPerSecond: Double(total) / elapsed.inSeconds, p50Microseconds: 0, p99Microseconds: 0)
     }
 
     /// Single-event structured POSTs from `connections` concurrent clients: requests per second.

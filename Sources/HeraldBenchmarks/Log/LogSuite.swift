@@ -46,6 +46,7 @@ struct LogSuite {
         if wanted("follow") { report(try await follow()) }
         if wanted("group_consume") { report(try await consume(consumers: 1, name: "group_consume")) }
         if wanted("group_consume4") { report(try await consume(consumers: 4, name: "group_consume4")) }
+        if wanted("router_durable") { report(try await consumeThroughTheRouter()) }
         if wanted("group_consume_backlog") { for result in try await consumeOverBacklog() { report(result) } }
         if wanted("groups50") { report(try await consumeFromManyGroups(50)) }
         if wanted("e2e_latency") { report(try await endToEndLatency()) }
@@ -190,6 +191,39 @@ struct LogSuite {
                 try await Self.consume(events.count, from: store, group: "bench", consumers: consumers)
             }
             return result(name, events: events.count, elapsed: elapsed)
+        }
+    }
+
+    /// A ``Router`` handler that counts events, on a ``GroupConsumer`` of the store's group with 8 handlers at
+    /// once: the engine's cost over `group_consume`'s bare polls. The time ends when the consumer has
+    /// stopped, so that the last acknowledgements are in it.
+    func consumeThroughTheRouter() async throws -> BenchResult {
+        let events = Self.makeEvents(self.events)
+        return try await withStore { store in
+            try await appendAll(events, to: store)
+            let handled = DeliveryCounter()
+            let router = Router()
+            let consumer = try router.addHandler(
+                "bench",
+                consuming: ConsumerGroupSource(
+                    store: store,
+                    configuration: ConsumerGroupConfiguration(name: "bench", topic: try TopicPattern("orders.>"))),
+                options: ConsumerOptions(pollWait: .milliseconds(100), concurrency: 8)
+            ) { _, _ in
+                handled.add(1)
+                return []
+            }
+            let elapsed = try await ContinuousClock().measure {
+                let running = Task { try await consumer.run() }
+                while handled.value < events.count { try await Task.sleep(for: .milliseconds(1)) }
+                consumer.stop()
+                try await running.value
+            }
+            guard try await store.groupInfo(named: "bench")?.lag == 0 else {
+                throw BenchServerError(
+                    description: "router_durable left events unacknowledged after its consumer stopped")
+            }
+            return result("router_durable", events: events.count, elapsed: elapsed)
         }
     }
 

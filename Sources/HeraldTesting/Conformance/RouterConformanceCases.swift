@@ -8,7 +8,12 @@ enum RouterConformanceCases {
     static let all: [RouterConformanceCase] = [
         RouterConformanceCase(
             "every event is handled once, and events of one partition key one at a time in order, under concurrency",
-            handlesEveryEventOnceAndEachKeyInOrder),
+            { harness, _ in try await handlesEveryEventOnceAndEachKeyInOrder(harness, ordered: false, pollsInFlight: 1)
+            }),
+        RouterConformanceCase(
+            "with several polls in flight on an ordered group, every event is handled once and each key in order",
+            { harness, _ in try await handlesEveryEventOnceAndEachKeyInOrder(harness, ordered: true, pollsInFlight: 3) }
+        ),
         RouterConformanceCase(
             "a failure waits out the retry backoff in the group, and comes back after the consumer restarts",
             retryBackoffIsDurable),
@@ -40,9 +45,9 @@ enum RouterConformanceCases {
 
     // MARK: Cases
 
-    static func handlesEveryEventOnceAndEachKeyInOrder(_ harness: DeliverySourceHarness, _: Capabilities)
-        async throws
-    {
+    static func handlesEveryEventOnceAndEachKeyInOrder(
+        _ harness: DeliverySourceHarness, ordered: Bool, pollsInFlight: Int
+    ) async throws {
         let keys = ["a", "b", "c", "d", "e"]
         let events = (1...100).map { n in
             ConformanceEvents.make(n, type: "orders.placed", key: n % 6 == 0 ? nil : keys[n % keys.count])
@@ -53,8 +58,8 @@ enum RouterConformanceCases {
         let handled = Mutex<[Event]>([])
         let router = Router()
         let consumer = try router.addHandler(
-            "orders", consuming: harness.source(try group("orders")),
-            options: ConsumerOptions(batchSize: 16, concurrency: 8)
+            "orders", consuming: harness.source(try group("orders", ordered: ordered)),
+            options: ConsumerOptions(batchSize: 16, concurrency: 8, pollsInFlight: pollsInFlight)
         ) { event, _ in
             if let key = event.partitionKey {
                 let free = running.withLock { $0.insert(key).inserted }
@@ -290,10 +295,12 @@ enum RouterConformanceCases {
 
     struct InjectedFailure: Error {}
 
-    static func group(_ name: String, maxAttempts: Int = 5) throws -> ConsumerGroupConfiguration {
+    static func group(_ name: String, maxAttempts: Int = 5, ordered: Bool = false) throws
+        -> ConsumerGroupConfiguration
+    {
         ConsumerGroupConfiguration(
             name: name, topic: try TopicPattern("orders.>"), start: .earliest, maxAttempts: maxAttempts,
-            ackTimeout: .seconds(3_600))
+            ackTimeout: .seconds(3_600), ordered: ordered)
     }
 
     static func lag(of group: String, in harness: DeliverySourceHarness) async throws -> Int? {
