@@ -592,6 +592,45 @@ extension PostgresEventStore {
         }
     }
 
+    /// Appends events and acknowledges the delivery that caused them in one transaction; see
+    /// ``AcknowledgingEventLog/append(_:acknowledging:of:)``.
+    public func append(_ events: [Event], acknowledging deliveryID: String, of group: String) async throws
+        -> [AppendResult]?
+    {
+        try AppendBatch.validate(events, expecting: nil)
+        try PostgresText.checkStorable(events)
+        let ids = [deliveryID].filter(PostgresText.isStorable)
+        return try await operation("append") {
+            let now = clock.now
+            // Another transaction storing one of the same keys at once makes this one fail on the unique
+            // index when it commits; the step then runs again and finds the key stored.
+            let outcome: (results: [AppendResult]?, ordered: Bool) =
+                try await PostgresStorageFailure
+                .retryingUniqueViolations {
+                    try await self.appendAcknowledging(events, ids: ids, group: group, now: now)
+                }
+            if outcome.ordered { changes.signal() }
+            return outcome.results
+        }
+    }
+
+    /// One transaction of ``append(_:acknowledging:of:)``: the acknowledgement, then the append when it was
+    /// current; returns the results and whether the group is ordered.
+    private func appendAcknowledging(_ events: [Event], ids: [String], group: String, now: Date) async throws
+        -> (results: [AppendResult]?, ordered: Bool)
+    {
+        let (outcome, _) = try await withLogTransaction("append") {
+            connection -> ((results: [AppendResult]?, ordered: Bool), PostgresLogWrite?) in
+            let (acknowledged, ordered) = try await self.acknowledge(ids, group: group, now: now, on: connection)
+            guard !acknowledged.isEmpty else { return ((nil, ordered), nil) }
+            let writer = PostgresAppendWriter(tables: self.tables, logger: self.logger, now: now)
+            let (results, written) = try await writer.append(
+                [AppendBatch(events: events, expectation: nil)], on: connection)
+            return ((try results[0].get(), ordered), written)
+        }
+        return outcome
+    }
+
     /// Deletes the group's current deliveries among `ids`; returns their ids, and whether the group is
     /// ordered (an acknowledgement then unblocks the next event of a key: other nodes' pollers are notified,
     /// and the caller should wake this node's). Throws ``EventLogError/Code/groupNotFound`` when none was

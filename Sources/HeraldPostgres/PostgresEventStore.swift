@@ -29,7 +29,7 @@ import Synchronization
 ///
 /// Open it with ``connect(url:configuration:clock:logger:)`` and call ``close()`` when done. Use
 /// ``transaction(_:)`` to write your own tables and publish events in one PostgreSQL transaction.
-public final class PostgresEventStore: EventLog, ConsumerGroupStore, Sendable {
+public final class PostgresEventStore: AcknowledgingEventLog, Sendable {
     /// Where the store is, without the password.
     public let url: PostgresURL
     let configuration: Configuration

@@ -219,6 +219,27 @@ extension SQLiteEventStore {
         }
     }
 
+    /// Appends events and acknowledges the delivery that caused them in one durable transaction; see
+    /// ``AcknowledgingEventLog/append(_:acknowledging:of:)``.
+    public func append(_ events: [Event], acknowledging deliveryID: String, of group: String) async throws
+        -> [AppendResult]?
+    {
+        try AppendBatch.validate(events, expecting: nil)
+        if OutboxScope.store == ObjectIdentifier(self) {
+            throw EventLogError.insideOwnTransaction(
+                "append was called", instead: "use the transaction's publish(_:) instead")
+        }
+        return try await operation("append") {
+            try await writeTransaction { context in
+                guard !(try await context.ack(group: group, deliveryIDs: [deliveryID], path: path)).isEmpty else {
+                    return nil
+                }
+                // A failed append throws, and the transaction, with the acknowledgement, is rolled back.
+                return try await context.append([AppendBatch(events: events, expectation: nil)])[0].get()
+            }
+        }
+    }
+
     /// Negatively acknowledges deliveries; see ``ConsumerGroupStore/nack(group:deliveryIDs:delay:error:)``.
     ///
     /// - Throws: ``EventLogError/Code/invalidArgument`` for a negative `delay`.

@@ -21,7 +21,7 @@ import Synchronization
 /// - Important: Only one store may open a file at a time, in one process: the store keeps the log's
 ///   high-water mark, wake-ups and consumer groups' leases in memory. `open` refuses a file that another
 ///   store holds (an exclusive lock on `<path>.lock`, which the kernel releases when a process ends).
-public final class SQLiteEventStore: EventLog, ConsumerGroupStore, Sendable {
+public final class SQLiteEventStore: AcknowledgingEventLog, Sendable {
     /// The path of the database file.
     public let path: String
     let clock: any WallClock

@@ -46,6 +46,17 @@ public struct ConsumerGroupSource: DeliverySource {
         _ = try await store.nack(group: configuration.name, deliveryIDs: deliveryIDs, delay: delay, error: error)
     }
 
+    /// Publishes the events and acknowledges the delivery in one transaction when the store is an
+    /// ``AcknowledgingEventLog``, as every store of Herald is.
+    public func complete(_ delivery: Delivery, publishing events: [Event]) async throws -> CompletionOutcome {
+        guard let log = log as? any AcknowledgingEventLog else {
+            try await publish(events)
+            return .published
+        }
+        let results = try await log.append(events, acknowledging: delivery.id, of: configuration.name)
+        return results == nil ? .superseded : .acknowledged
+    }
+
     public func publish(_ events: [Event]) async throws {
         guard let log else {
             throw EventLogError(

@@ -25,6 +25,31 @@ public protocol DeliverySource: Sendable {
     /// letters with `error` after its last attempt.
     func nack(_ deliveryIDs: [String], delay: Duration, error: String) async throws
 
-    /// Publishes the events a handler returned, atomically, where the group's events come from.
+    /// Publishes events atomically where the group's events come from: what middleware publishes, such as
+    /// dead letters.
     func publish(_ events: [Event]) async throws
+
+    /// Publishes the events a handler returned for `delivery`, and acknowledges the delivery with them when
+    /// the source can do both in one transaction (a local store that is an ``AcknowledgingEventLog``), so that
+    /// a crash between the two can neither lose the events nor publish them twice.
+    func complete(_ delivery: Delivery, publishing events: [Event]) async throws -> CompletionOutcome
+}
+
+extension DeliverySource {
+    /// Publishes the events; the delivery is still to be acknowledged.
+    public func complete(_ delivery: Delivery, publishing events: [Event]) async throws -> CompletionOutcome {
+        try await publish(events)
+        return .published
+    }
+}
+
+/// What ``DeliverySource/complete(_:publishing:)`` did.
+public enum CompletionOutcome: Sendable, Hashable {
+    /// The events were published and the delivery acknowledged, together.
+    case acknowledged
+    /// The events were published; the delivery is still to be acknowledged.
+    case published
+    /// Nothing was published: the delivery is no longer current (its lease ran out, or a seek ended it), so
+    /// another consumer may handle the event.
+    case superseded
 }

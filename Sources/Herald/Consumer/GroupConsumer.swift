@@ -17,8 +17,10 @@ import Synchronization
 /// - **Failures.** A handler that throws has its event negatively acknowledged: after the delay of a
 ///   ``RedeliveryRequest`` (``RetryMiddleware`` throws one on a durable source), or
 ///   ``ConsumerOptions/retryDelay``. The group counts the attempts and dead-letters the event after its
-///   last. The events a handler returns are published through the source before its event is
-///   acknowledged.
+///   last.
+/// - **Consume, transform, produce.** The events a handler returns are published through the source with
+///   ``DeliverySource/complete(_:publishing:)``: on a local store in the same transaction as the
+///   acknowledgement of their cause, so a crash leaves both or neither; on a remote source before it.
 /// - **Stopping.** On graceful shutdown, task cancellation or ``stop()``, the consumer takes no more
 ///   events, gives back the events it holds but has not started (negatively acknowledged with no delay),
 ///   lets running handlers finish within ``ConsumerOptions/drainTimeout`` (then cancels them), settles
@@ -140,7 +142,7 @@ public final class GroupConsumer: Service, Sendable {
     private func work(
         lane index: Int, _ lane: ConsumerLane, maxAttempts: Int?, reporting sink: AsyncStream<ConsumerStep>.Continuation
     ) async {
-        var outcomes: [(Delivery, (any Error)?)] = []
+        var outcomes: [(Delivery, HandlingOutcome)] = []
         while true {
             var next = lane.popNow()
             if next == nil {
@@ -162,17 +164,28 @@ public final class GroupConsumer: Service, Sendable {
     /// How many outcomes a busy worker reports at once, so that acknowledgements keep flowing.
     static let reportEvery = 32
 
-    fileprivate func handle(_ delivery: Delivery, maxAttempts: Int?) async -> (any Error)? {
+    fileprivate func handle(_ delivery: Delivery, maxAttempts: Int?) async -> HandlingOutcome {
         var context = HandlerContext(
             handlerName: name, handling: delivery.event, attempt: delivery.attempt, logger: logger,
             publisher: publisher, deliveryLimit: maxAttempts ?? Int.max)
         context.delivery = delivery
         do {
             let caused = try await handler(delivery.event, context)
-            if !caused.isEmpty { try await source.publish(caused) }
-            return nil
+            if caused.isEmpty { return .handled(acknowledged: false) }
+            switch try await source.complete(delivery, publishing: caused) {
+            case .acknowledged: return .handled(acknowledged: true)
+            case .published: return .handled(acknowledged: false)
+            case .superseded:
+                logger.warning(
+                    """
+                    the event's lease ran out before its handler returned; another consumer handles it, and \
+                    what this handler returned was not published
+                    """,
+                    metadata: ["handler": "\(name)", "event_id": "\(delivery.event.id)"])
+                return .handled(acknowledged: true)
+            }
         } catch {
-            return error
+            return .failed(error)
         }
     }
 
@@ -183,13 +196,21 @@ public final class GroupConsumer: Service, Sendable {
     fileprivate var log: Logger { logger }
 }
 
+/// How the handling of one delivery ended.
+private enum HandlingOutcome: Sendable {
+    /// The handler returned; `acknowledged` when nothing is left to settle (its events were published with the
+    /// acknowledgement, or the delivery is another consumer's now).
+    case handled(acknowledged: Bool)
+    case failed(any Error)
+}
+
 /// What the children of the consumer's loop report to it.
 private enum ConsumerStep: Sendable {
     case stopRequested
     case polled(Result<[Delivery], any Error>, acknowledging: [String])
     case acknowledged([String], (any Error)?)
     case nacked
-    case handled(lane: Int, [(Delivery, (any Error)?)])
+    case handled(lane: Int, [(Delivery, HandlingOutcome)])
     case flushDue
     case pollRetryDue
     case drainOver
@@ -384,11 +405,11 @@ private struct ConsumerLoop {
         case .handled(let lane, let outcomes):
             laneLoads[lane] -= outcomes.count
             held -= outcomes.count
-            for (delivery, error) in outcomes {
-                if let error {
-                    nack(delivery, error, &group)
-                } else {
-                    pendingAcks.append(delivery.id)
+            for (delivery, outcome) in outcomes {
+                switch outcome {
+                case .handled(acknowledged: true): break
+                case .handled(acknowledged: false): pendingAcks.append(delivery.id)
+                case .failed(let error): nack(delivery, error, &group)
                 }
             }
         }

@@ -15,7 +15,7 @@ import Synchronization
 /// _ = try await store.createGroup(ConsumerGroupConfiguration(name: "billing", topic: try TopicPattern("orders.>")))
 /// for delivery in try await store.poll(group: "billing", max: 10, wait: .seconds(5)) { ... }
 /// ```
-public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
+public final class InMemoryEventStore: AcknowledgingEventLog, Sendable {
     /// Why a waiting call resumed.
     private enum Wake: Sendable {
         /// The state changed: an append, an acknowledgement, a deleted group.
@@ -219,6 +219,20 @@ public final class InMemoryEventStore: EventLog, ConsumerGroupStore, Sendable {
             // In ordered mode an acknowledgement lets the next event of its key go.
             if !acknowledged.isEmpty { state.changed = true }
             return acknowledged
+        }
+    }
+
+    public func append(_ events: [Event], acknowledging deliveryID: String, of group: String) async throws
+        -> [AppendResult]?
+    {
+        try AppendBatch.validate(events, expecting: nil)
+        return try mutate { state, now in
+            var consumers = try state.group(group)
+            guard !consumers.ackReturningIDs([deliveryID], now: now).isEmpty else { return nil }
+            let results = try state.log.append(events, expecting: nil, now: now)
+            state.groups[group] = consumers
+            state.changed = true
+            return results
         }
     }
 

@@ -61,6 +61,15 @@ extension EventStoreConformance {
             "group conflicts, invalid settings and unknown groups are errors",
             groupErrors
         ),
+        ConformanceHarness.conformanceCase(
+            "an append that acknowledges a delivery stores its events and settles the delivery together, once",
+            appendAcknowledgingSettlesTogether
+        ),
+        ConformanceHarness.conformanceCase(
+            "an append that acknowledges a delivery whose lease ran out stores nothing",
+            requires: .controllableClock,
+            appendAcknowledgingAnExpiredDeliveryStoresNothing
+        ),
     ]
 
     static func everyGroupReceivesItsTopic(_ harness: ConformanceHarness) async throws {
@@ -361,5 +370,49 @@ extension EventStoreConformance {
             try await store.poll(group: "billing", max: 1, wait: .zero)
         }
         #expect(deleted?.code == .groupNotFound)
+    }
+
+    static func appendAcknowledgingSettlesTogether(_ harness: ConformanceHarness) async throws {
+        let store = try #require(
+            harness.store as? any AcknowledgingEventLog, "every Herald store acknowledges with appends")
+        try await harness.createGroup("reserving", topic: "orders.>")
+        try await harness.appendStored([ConformanceEvents.make(1, type: "orders.placed")])
+        let delivery = try #require(try await harness.pollNow("reserving").first)
+        let reserved = ConformanceEvents.make(2, type: "stock.reserved")
+
+        let results = try #require(try await store.append([reserved], acknowledging: delivery.id, of: "reserving"))
+        #expect(results.map(\.id) == [reserved.id])
+        #expect(try await store.groupInfo(named: "reserving")?.lag == 0, "the delivery is acknowledged")
+        #expect(try await harness.readAll().map(\.event.id) == ["event-1", reserved.id])
+
+        let again = try await store.append(
+            [ConformanceEvents.make(3, type: "stock.reserved")], acknowledging: delivery.id, of: "reserving")
+        #expect(again == nil, "a settled delivery acknowledges nothing, and nothing is stored")
+        #expect(try await harness.readAll().count == 2)
+
+        await #expect(throws: EventBatchError.self) {
+            try await store.append(
+                [Event(id: "", source: "/x", type: "stock.reserved")], acknowledging: "no-such-delivery",
+                of: "reserving")
+        }
+        await #expect(throws: EventLogError.self) {
+            try await store.append([reserved], acknowledging: delivery.id, of: "no-such-group")
+        }
+    }
+
+    static func appendAcknowledgingAnExpiredDeliveryStoresNothing(_ harness: ConformanceHarness) async throws {
+        let store = try #require(
+            harness.store as? any AcknowledgingEventLog, "every Herald store acknowledges with appends")
+        try await harness.createGroup("slow", topic: "orders.>", ackTimeout: .seconds(5))
+        try await harness.appendStored([ConformanceEvents.make(1, type: "orders.placed")])
+        let delivery = try #require(try await harness.pollNow("slow").first)
+        harness.advance(by: .seconds(10))
+        let results = try await store.append(
+            [ConformanceEvents.make(2, type: "stock.reserved")], acknowledging: delivery.id, of: "slow")
+        #expect(results == nil)
+        #expect(try await harness.readAll().map(\.event.id) == ["event-1"])
+        let redelivered = try await harness.pollNow("slow")
+        #expect(redelivered.map(\.event.id) == ["event-1"], "the event comes again, to whoever polls")
+        #expect(redelivered.first?.attempt == 2)
     }
 }
