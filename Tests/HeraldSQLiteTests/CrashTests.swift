@@ -79,6 +79,59 @@ import Testing
         }
     }
 
+    /// A router handler on a durable group returns one event with a new id for each order; the child is killed
+    /// mid-stream, a second run finishes, and every order has exactly one event caused by it: its events and
+    /// its acknowledgement were committed together, so a redelivered order had published nothing.
+    @Test(.heavy, .timeLimit(.minutes(10)))
+    func aHandlersEventsAndTheAckOfTheirCauseSurviveAKillTogether() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("events.sqlite").path
+            var handled = 0
+            try await Self.runChild(path: path, transform: true) { line in
+                if line.hasPrefix("H ") { handled += 1 }
+                return handled < 600
+            }
+            #expect(handled >= 600, "the child stopped early")
+            var finished = false
+            try await Self.runChild(path: path, transform: true) { line in
+                finished = finished || line == "DONE"
+                return true
+            }
+            #expect(finished, "the second run did not finish the orders")
+            try await withStore(at: path) { store in
+                let reserved = try await store.read(
+                    after: 0, filter: EventFilter(topic: try TopicPattern("stock.reserved")), limit: 10_000)
+                let causes = Dictionary(grouping: reserved.events, by: { $0.event.causationID ?? "" })
+                let orders = (0..<2_000).map { "order-\($0)" }
+                #expect(causes.keys.sorted() == orders.sorted(), "one event for every order, and no other")
+                let twice = causes.filter { $0.value.count > 1 }.keys.sorted()
+                #expect(twice.isEmpty, "orders with more than one event: \(twice)")
+                #expect(try await store.groupInfo(named: "transform")?.lag == 0)
+            }
+        }
+    }
+
+    /// Runs the child on `path` until `proceed` returns false for a line (then kills it with SIGKILL) or the
+    /// child exits.
+    private static func runChild(path: String, transform: Bool, proceed: (String) -> Bool) async throws {
+        let child = Process()
+        child.executableURL = try Self.childExecutable()
+        child.arguments = transform ? [path, "transform"] : [path]
+        let output = Pipe()
+        child.standardOutput = output
+        let lines = Self.lines(of: output.fileHandleForReading)
+        try child.run()
+        var iterator = lines.makeAsyncIterator()
+        while let line = await iterator.next() {
+            guard proceed(line) else {
+                kill(child.processIdentifier, SIGKILL)
+                break
+            }
+        }
+        while await iterator.next() != nil {}
+        child.waitUntilExit()
+    }
+
     private static func record(_ line: String, appended: inout [String: Int64], acknowledged: inout Set<Int64>) {
         let fields = line.split(separator: " ")
         if fields.count == 3, fields[0] == "A", let sequence = Int64(fields[2]) {
