@@ -71,8 +71,13 @@ public enum ShopScenario {
             logger.logLevel = .error
             return logger
         }()
-        let settings = ProcessManagerRunnerConfiguration(
-            pollWait: .milliseconds(100), ackTimeout: .seconds(10), maxAttempts: 20)
+        let settings = {
+            var settings = ProcessManagerRunnerConfiguration()
+            settings.pollWait = .milliseconds(100)
+            settings.ackTimeout = .seconds(10)
+            settings.maxAttempts = 20
+            return settings
+        }()
         let stopping = Atomic(false)
         func loop<Manager: ProcessManager>(_ manager: Manager) -> @Sendable () async throws -> Void {
             let runner = ProcessManagerRunner(

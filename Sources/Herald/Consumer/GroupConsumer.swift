@@ -76,7 +76,7 @@ public final class GroupConsumer: Service, Sendable {
         let maxAttempts = try await source.open()
         // The loop runs in a task of its own, which cancelling this one does not cancel: a stop lets the
         // handlers finish and settles their events instead of failing them.
-        let loop = Task { await self.consume(maxAttempts: maxAttempts) }
+        let loop = Task { _ = await self.consume(maxAttempts: maxAttempts) }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await loop.value
@@ -120,7 +120,7 @@ public final class GroupConsumer: Service, Sendable {
         let lanes = (0..<options.concurrency).map { _ in ConsumerLane() }
         return await withTaskGroup(of: Void.self) { group in
             for (index, lane) in lanes.enumerated() {
-                group.addTask { await self.work(lane: index, lanes[index], maxAttempts: maxAttempts, reporting: sink) }
+                group.addTask { await self.work(lane: index, lane, maxAttempts: maxAttempts, reporting: sink) }
             }
             var loop = ConsumerLoop(consumer: self, lanes: lanes, sink: sink, maxAttempts: maxAttempts, once: once)
             loop.advance(&group)

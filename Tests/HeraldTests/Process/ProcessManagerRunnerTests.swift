@@ -76,6 +76,11 @@ private struct TestOrderProcess: ProcessManager {
         let store: InMemoryEventStore
         let runner: ProcessManagerRunner<TestOrderProcess>
 
+        static let configuration = ProcessManagerRunnerTests.configuration {
+            $0.batchSize = 100
+            $0.retryDelay = .seconds(1)
+        }
+
         static let quietLogger: Logger = {
             var logger = Logger(label: "herald.test.process")
             logger.logLevel = .critical
@@ -87,7 +92,7 @@ private struct TestOrderProcess: ProcessManager {
             store = InMemoryEventStore(clock: wallClock)
             runner = ProcessManagerRunner(
                 process, groups: store, processes: store, clock: wallClock,
-                configuration: .init(batchSize: 100, retryDelay: .seconds(1)), logger: Self.quietLogger)
+                configuration: Self.configuration, logger: Self.quietLogger)
         }
 
         func publish(_ type: String, order: String, id: String? = nil) async throws {
@@ -236,7 +241,8 @@ private struct TestOrderProcess: ProcessManager {
             + (0..<3).map { _ in
                 ProcessManagerRunner(
                     TestOrderProcess(), groups: harness.store, processes: harness.store,
-                    clock: harness.clock.wallClock(epoch: Self.epoch), configuration: .init(batchSize: 7))
+                    clock: harness.clock.wallClock(epoch: Self.epoch), configuration: configuration { $0.batchSize = 7 }
+                )
             }
         func runAll() async throws {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -272,7 +278,7 @@ private struct TestOrderProcess: ProcessManager {
         let outage = FailingPolls(base: store, failures: 3)
         let runner = ProcessManagerRunner(
             TestOrderProcess(), groups: outage, processes: store,
-            configuration: .init(pollWait: .milliseconds(20)), logger: Harness.quietLogger)
+            configuration: configuration { $0.pollWait = .milliseconds(20) }, logger: Harness.quietLogger)
         let running = Task { try await runner.run() }
         defer { running.cancel() }
         _ = try await store.append(Event(id: "s-1", source: "/test", type: "test.order.submitted", subject: "o-9"))
@@ -327,5 +333,21 @@ private final class FailingPolls: ConsumerGroupStore {
 
     func requeueDeadLetters(group: String, sequences: [Int64]?) async throws -> Int {
         try await base.requeueDeadLetters(group: group, sequences: sequences)
+    }
+}
+
+extension ProcessManagerRunnerTests {
+    /// The default configuration with `change` made.
+    static func configuration(_ change: (inout ProcessManagerRunnerConfiguration) -> Void)
+        -> ProcessManagerRunnerConfiguration
+    {
+        var configuration = ProcessManagerRunnerConfiguration()
+        change(&configuration)
+        return configuration
+    }
+
+    func configuration(_ change: (inout ProcessManagerRunnerConfiguration) -> Void) -> ProcessManagerRunnerConfiguration
+    {
+        Self.configuration(change)
     }
 }
