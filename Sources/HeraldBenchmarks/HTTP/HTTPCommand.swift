@@ -30,6 +30,13 @@ struct HTTPCommand: AsyncParsableCommand {
             """)
     var cases: String?
 
+    @Option(
+        help: """
+            Run the remote consume cases (group_consume4, router_remote) against this running server, such as \
+            `herald serve`, instead of one in this process.
+            """)
+    var url: String?
+
     func validate() throws {
         guard seconds > 0, seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600]") }
         guard (1...1024).contains(connections) else { throw ValidationError("--connections must be 1 to 1024") }
@@ -41,9 +48,14 @@ struct HTTPCommand: AsyncParsableCommand {
         let suite = HTTPSuite(
             path: path, duration: .milliseconds(Int(seconds * 1000)), connections: connections, sseClients: sseClients)
         if !json { FileHandle.standardOutput.write(Data((BenchResult.tableHeader + "\n").utf8)) }
-        try await suite.run(cases: selected) { result in
+        let report: (BenchResult) -> Void = { result in
             // Unbuffered, so that each figure shows as soon as its case ends, even through a pipe.
             FileHandle.standardOutput.write(Data(((json ? result.jsonLine : result.tableRow) + "\n").utf8))
+        }
+        if let url {
+            try await suite.runRemote(url: url, cases: selected, report: report)
+        } else {
+            try await suite.run(cases: selected, report: report)
         }
     }
 }

@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Foundation
 import Herald
 import HeraldClient
-import HeraldSQLite
 import NIOCore
 import NIOHTTP1
 
@@ -47,37 +46,62 @@ struct HTTPSuite {
             ("post_batch100", { server in try await postBatch(client: client, server: server) }),
             ("sse_fanout", { server in try await sseFanOut(client: client, server: server) }),
             ("sse_latency", { server in try await sseLatency(client: client, server: server) }),
-            ("group_consume4", { server in try await consumeWithClients(client: client, server: server) }),
-            ("router_remote", { server in try await consumeThroughTheRouter(client: client, server: server) }),
+            ("group_consume4", { server in try await consumeWithClients(client: client, baseURL: server.baseURL) }),
+            ("router_remote", { server in try await consumeThroughTheRouter(client: client, baseURL: server.baseURL) }),
         ]
+    }
+
+    /// The remote consume cases against a server running elsewhere (`--url`), such as `herald serve`.
+    func runRemote(url: String, cases selected: Set<String>?, report: (BenchResult) -> Void) async throws {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            if selected?.contains("group_consume4") ?? true {
+                report(try await consumeWithClients(client: client, baseURL: url))
+            }
+            if selected?.contains("router_remote") ?? true {
+                report(try await consumeThroughTheRouter(client: client, baseURL: url))
+            }
+            try await client.shutdown()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
     }
 
     /// Events stored before each remote consume case.
     static let consumeEvents = 100_000
 
-    /// Stores ``consumeEvents`` events in the server's store and creates the group `bench` on them.
-    private func prepareGroup(_ server: BenchServer) async throws -> ConsumerGroupConfiguration {
-        let events = LogSuite.makeEvents(Self.consumeEvents)
+    /// Publishes ``consumeEvents`` events of a topic new to the server, in batches of 500, and returns a group
+    /// of that topic, named after it; the time this takes is not measured.
+    private func prepareGroup(_ herald: HeraldClient) async throws -> ConsumerGroupConfiguration {
+        let topic = "bench\(UInt32.random(in: 0...UInt32.max))"
+        let events = (0..<Self.consumeEvents).map { index in
+            var event = Event(
+                id: "\(topic)-\(index)", source: "/bench", type: "\(topic).placed", dataContentType: "application/json",
+                data: LogSuite.payload)
+            event.partitionKey = "key-\(index % 64)"
+            return event
+        }
         var start = 0
         while start < events.count {
-            _ = try await server.store.append(Array(events[start..<min(start + 500, events.count)]), expecting: nil)
+            _ = try await herald.publish(Array(events[start..<min(start + 500, events.count)]))
             start += 500
         }
-        return ConsumerGroupConfiguration(name: "bench", topic: try TopicPattern("orders.>"))
+        return ConsumerGroupConfiguration(name: topic, topic: try TopicPattern("\(topic).>"))
     }
 
-    private func heraldClient(_ client: HTTPClient, _ server: BenchServer) throws -> HeraldClient {
-        guard let url = URL(string: server.baseURL) else {
-            throw BenchServerError(description: "the server's address \(server.baseURL) is not a URL")
+    private func heraldClient(_ client: HTTPClient, _ baseURL: String) throws -> HeraldClient {
+        guard let url = URL(string: baseURL) else {
+            throw BenchServerError(description: "the server's address \(baseURL) is not a URL")
         }
         return HeraldClient(baseURL: url, httpClient: client)
     }
 
     /// 4 consumers with `HeraldClient`, each polling 100 at a time over its own connection with the last
     /// batch's acknowledgements riding on the poll: the baseline of `router_remote`.
-    func consumeWithClients(client: HTTPClient, server: BenchServer) async throws -> BenchResult {
-        let configuration = try await prepareGroup(server)
-        let herald = try heraldClient(client, server)
+    func consumeWithClients(client: HTTPClient, baseURL: String) async throws -> BenchResult {
+        let herald = try heraldClient(client, baseURL)
+        let configuration = try await prepareGroup(herald)
         try await herald.createGroup(configuration)
         let consumed = DeliveryCounter()
         let total = Self.consumeEvents
@@ -88,28 +112,31 @@ struct HTTPSuite {
                         var unacknowledged: [String] = []
                         while consumed.value < total {
                             let deliveries = try await herald.poll(
-                                group: "bench", max: 100, wait: .milliseconds(100), acknowledging: unacknowledged
+                                group: configuration.name, max: 100, wait: .milliseconds(100),
+                                acknowledging: unacknowledged
                             ).deliveries
                             unacknowledged = deliveries.map(\.id)
                             consumed.add(deliveries.count)
                         }
-                        if !unacknowledged.isEmpty { try await herald.ack(group: "bench", deliveryIDs: unacknowledged) }
+                        if !unacknowledged.isEmpty {
+                            try await herald.ack(group: configuration.name, deliveryIDs: unacknowledged)
+                        }
                     }
                 }
                 try await tasks.waitForAll()
             }
         }
         return BenchResult(
-            suite: "http", case: "group_consume4", impl: "herald-sqlite-client",
+            suite: "http", case: "group_consume4", impl: "herald-client",
             eventsPerSecond: Double(total) / elapsed.inSeconds, p50Microseconds: 0, p99Microseconds: 0)
     }
 
     /// A ``Router`` handler that counts events, on a remote group (`HeraldClient`'s `RemoteConsumerGroup`)
-    /// with 8 handlers at once and 4 polls in flight (as the baseline has 4 connections); the time ends when the
-    /// consumer has stopped, with its last acknowledgements.
-    func consumeThroughTheRouter(client: HTTPClient, server: BenchServer) async throws -> BenchResult {
-        let configuration = try await prepareGroup(server)
-        let herald = try heraldClient(client, server)
+    /// with 8 handlers at once and 4 polls in flight (as the baseline has 4 connections); the time ends when
+    /// the consumer has stopped, with its last acknowledgements.
+    func consumeThroughTheRouter(client: HTTPClient, baseURL: String) async throws -> BenchResult {
+        let herald = try heraldClient(client, baseURL)
+        let configuration = try await prepareGroup(herald)
         let handled = DeliveryCounter()
         let total = Self.consumeEvents
         let consumer = try Router().addHandler(
@@ -125,11 +152,11 @@ struct HTTPSuite {
             consumer.stop()
             try await running.value
         }
-        guard try await server.store.groupInfo(named: "bench")?.lag == 0 else {
+        guard try await herald.group(named: configuration.name).lag == 0 else {
             throw BenchServerError(description: "router_remote left events unacknowledged after its consumer stopped")
         }
         return BenchResult(
-            suite: "http", case: "router_remote", impl: "herald-sqlite-router",
+            suite: "http", case: "router_remote", impl: "herald-router",
             eventsPerSecond: Double(total) / elapsed.inSeconds, p50Microseconds: 0, p99Microseconds: 0)
     }
 
