@@ -103,7 +103,8 @@ public final class Router: Sendable {
     /// service group (or call its `run()`), and it consumes until shutdown. A handler that returns acknowledges
     /// its event, after the events it returned are published to the source; one that throws has it delivered
     /// again by the group, after ``RetryMiddleware``'s backoff when the chain has one, and dead-lettered after
-    /// the group's last attempt.
+    /// the group's last attempt. Of `options`, the group's settings (`start`, `maxAttempts`, `ackTimeout`,
+    /// `ordered`) do not apply here: the source carries the group's own.
     ///
     /// - Throws: ``RouterError`` for a duplicate name.
     public func addHandler(
