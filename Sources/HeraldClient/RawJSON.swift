@@ -1,4 +1,5 @@
 import Foundation
+import Herald
 
 /// A JSON value read from a response, keeping the exact bytes each value was written as.
 ///
@@ -177,91 +178,11 @@ private struct RawJSONReader {
     }
 
     private mutating func string() throws(RawJSONError) -> String {
-        position += 1
-        let start = position
-        // Most strings have no escapes: their bytes are the text, once checked to be UTF-8.
-        while position < bytes.count {
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                defer { position += 1 }
-                guard let text = String(validating: bytes[start..<position], as: UTF8.self) else {
-                    throw error("the string is not valid UTF-8")
-                }
-                return text
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            guard byte >= 0x20 else { throw error("a control character must be escaped in a string") }
-            position += 1
+        do {
+            return try JSONParser.readString(in: bytes, at: &position)
+        } catch {
+            throw RawJSONError(description: "malformed JSON string, \(error)")
         }
-        var text = bytes[start..<position]
-        while position < bytes.count {
-            let byte = bytes[position]
-            position += 1
-            switch byte {
-            case UInt8(ascii: "\""):
-                guard let decoded = String(validating: text, as: UTF8.self) else {
-                    throw error("the string is not valid UTF-8")
-                }
-                return decoded
-            case UInt8(ascii: "\\"):
-                try escape(into: &text)
-            case ..<0x20:
-                throw error("a control character must be escaped in a string")
-            default:
-                text.append(byte)
-            }
-        }
-        throw error("the string is not closed")
-    }
-
-    /// Reads the escape after a backslash and appends what it stands for, as UTF-8.
-    private mutating func escape(into text: inout ArraySlice<UInt8>) throws(RawJSONError) {
-        guard position < bytes.count else { throw error("the string is not closed") }
-        let byte = bytes[position]
-        position += 1
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(byte)
-        case UInt8(ascii: "b"): text.append(0x08)
-        case UInt8(ascii: "f"): text.append(0x0C)
-        case UInt8(ascii: "n"): text.append(0x0A)
-        case UInt8(ascii: "r"): text.append(0x0D)
-        case UInt8(ascii: "t"): text.append(0x09)
-        case UInt8(ascii: "u"):
-            var scalar = try hexQuad()
-            if (0xD800...0xDBFF).contains(scalar) {
-                guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
-                    bytes[position + 1] == UInt8(ascii: "u")
-                else { throw error("a high surrogate must be followed by a low one") }
-                position += 2
-                let low = try hexQuad()
-                guard (0xDC00...0xDFFF).contains(low) else {
-                    throw error("a high surrogate must be followed by a low one")
-                }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            }
-            guard let unicode = Unicode.Scalar(scalar) else { throw error("a lone surrogate in a string") }
-            text.append(contentsOf: String(Character(unicode)).utf8)
-        default:
-            throw error("an unknown escape in a string")
-        }
-    }
-
-    /// The four hexadecimal digits of a `\\u` escape.
-    private mutating func hexQuad() throws(RawJSONError) -> UInt32 {
-        guard position + 4 <= bytes.count else { throw error("a \\u escape needs four hexadecimal digits") }
-        var value: UInt32 = 0
-        for byte in bytes[position..<position + 4] {
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw error("a \\u escape needs four hexadecimal digits")
-            }
-            value = value << 4 | UInt32(digit)
-        }
-        position += 4
-        return value
     }
 
     private mutating func number() throws(RawJSONError) -> String {

@@ -16,7 +16,7 @@ package struct JSONSyntaxError: Error, CustomStringConvertible {
 /// The event format parses with this rather than with `JSONDecoder` because it needs what Foundation
 /// does not give: the exact text of the `data` member, rejection of duplicate members and trailing
 /// commas (which `JSONDecoder` accepts silently), error positions, and no exception-driven type probing.
-struct JSONParser {
+package struct JSONParser {
     /// Deeper nesting is refused rather than risking the stack on hostile input.
     static let maximumDepth = 512
 
@@ -44,6 +44,20 @@ struct JSONParser {
 
     init(_ data: Data) {
         bytes = Array(data)
+    }
+
+    private init(bytes: [UInt8], position: Int) {
+        self.bytes = bytes
+        self.position = position
+    }
+
+    /// Reads the JSON string whose opening quote is at `position` in `bytes`, and moves `position` past its
+    /// closing quote: the package's one reader of JSON strings, which the client's reader of answers uses too.
+    package static func readString(in bytes: [UInt8], at position: inout Int) throws(JSONSyntaxError) -> String {
+        var parser = JSONParser(bytes: bytes, position: position)
+        let text = try parser.parseString()
+        position = parser.position
+        return text
     }
 
     /// Parses a document holding one JSON value and returns where the value's text lies, without the
