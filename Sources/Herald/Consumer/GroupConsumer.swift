@@ -387,6 +387,9 @@ private struct ConsumerLoop {
             pollPausedUntilRetry = false
         case .acknowledged(let ids, let error):
             ackOut = false
+            // The acknowledgements may have let more events go (the next of a key in an ordered group): the
+            // next poll need not wait for the events in hand to be done.
+            if error == nil { groupDrained = false }
             if let error {
                 consumer.log.error(
                     "consumer could not acknowledge handled events; trying again",
@@ -423,8 +426,10 @@ private struct ConsumerLoop {
         // while the workers handle what is in hand.
         let batchSize = consumer.options.batchSize
         let room = capacity - held - pollsOut * batchSize
+        // With nothing in hand the poll waits for events, so it goes out only once the acknowledgements out
+        // are made: it would otherwise wait for the events they let go.
         if takesMore && !pollPausedUntilRetry && pollsOut < consumer.options.pollsInFlight
-            && ((held == 0 && pollsOut == 0) || (room >= batchSize && !groupDrained))
+            && ((held == 0 && pollsOut == 0 && !ackOut) || (room >= batchSize && !groupDrained))
         {
             poll(max: batchSize, &group)
         } else if !pendingAcks.isEmpty && !ackOut && pollsOut == 0 {
@@ -471,7 +476,8 @@ private struct ConsumerLoop {
         flushRequested = false
         // Acknowledgements never wait in a poll: with some to make, the poll answers at once, and the
         // next, without them, waits.
-        let wait = (held == 0 && pollsOut == 0 && acknowledging.isEmpty) ? once ?? consumer.options.pollWait : .zero
+        let wait =
+            (held == 0 && pollsOut == 0 && !ackOut && acknowledging.isEmpty) ? once ?? consumer.options.pollWait : .zero
         let source = consumer.source
         let call = Task { try await source.poll(max: max, wait: wait, acknowledging: acknowledging) }
         waitingPoll = acknowledging.isEmpty && wait > .zero ? call : nil
